@@ -1,0 +1,109 @@
+using System.Diagnostics;
+using AuthFunctions.Storage;
+
+namespace AuthFunctions.Tests.Infrastructure;
+
+/// <summary>
+/// A real Azurite Table service (from the repository's node_modules, installed by <c>npm ci</c>)
+/// on a free loopback port. In memory by default; with a location it persists across
+/// <see cref="StopAsync"/>/<see cref="StartAsync"/> so outage tests can check nothing is lost.
+/// </summary>
+public sealed class AzuriteServer : IAsyncDisposable
+{
+    private static readonly Lazy<Task<AzuriteServer>> SharedInstance = new(async () =>
+    {
+        var server = new AzuriteServer(location: null);
+        await server.StartAsync();
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => server.Kill();
+        return server;
+    });
+
+    private readonly string? _location;
+    private Process? _process;
+
+    public AzuriteServer(string? location)
+    {
+        _location = location;
+        Port = FreePort.Next();
+    }
+
+    /// <summary>One in-memory Azurite for the whole test run; tests isolate themselves with table prefixes.</summary>
+    public static Task<AzuriteServer> Shared => SharedInstance.Value;
+
+    public int Port { get; }
+
+    public string ConnectionString =>
+        $"DefaultEndpointsProtocol=http;AccountName={TableConnection.DevelopmentAccountName};" +
+        $"AccountKey={TableConnection.DevelopmentAccountKey};TableEndpoint=http://127.0.0.1:{Port}/{TableConnection.DevelopmentAccountName};";
+
+    public TableConnection Connection => TableConnection.Parse(ConnectionString);
+
+    public async Task StartAsync()
+    {
+        string executable = Path.Combine(RepositoryRoot.Path, "node_modules", ".bin", "azurite-table");
+        if (!File.Exists(executable))
+        {
+            throw new InvalidOperationException($"Azurite is not installed at {executable}: run 'npm ci' in the repository root (the test command in README.md does).");
+        }
+        var start = new ProcessStartInfo(executable)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in new[] { "--tableHost", "127.0.0.1", "--tablePort", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--skipApiVersionCheck", "--loose", "--disableTelemetry" })
+        {
+            start.ArgumentList.Add(argument);
+        }
+        if (_location is null)
+        {
+            start.ArgumentList.Add("--inMemoryPersistence");
+        }
+        else
+        {
+            start.ArgumentList.Add("--location");
+            start.ArgumentList.Add(_location);
+        }
+
+        _process = Process.Start(start) ?? throw new InvalidOperationException("Azurite did not start.");
+        _process.OutputDataReceived += (_, _) => { };
+        _process.ErrorDataReceived += (_, _) => { };
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+        if (!await FreePort.WaitUntilListeningAsync(Port, TimeSpan.FromSeconds(30)))
+        {
+            Kill();
+            throw new InvalidOperationException($"Azurite did not listen on port {Port} within 30 s.");
+        }
+    }
+
+    public async Task StopAsync()
+    {
+        var process = _process;
+        if (process is null)
+        {
+            return;
+        }
+        Kill();
+        await process.WaitForExitAsync();
+        process.Dispose();
+        _process = null;
+    }
+
+    private void Kill()
+    {
+        try
+        {
+            if (_process is { HasExited: false })
+            {
+                _process.Kill(entireProcessTree: true);
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // Already gone.
+        }
+    }
+
+    public async ValueTask DisposeAsync() => await StopAsync();
+}

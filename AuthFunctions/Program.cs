@@ -1,0 +1,3 @@
+using AuthFunctions.Hosting;
+
+await AuthFunctionsApp.Build(args).RunAsync();
