@@ -1,4 +1,9 @@
+using AuthFunctions.Auth;
+using AuthFunctions.Health;
+using AuthFunctions.Passwords;
 using AuthFunctions.Storage;
+using AuthFunctions.Users;
+using Microsoft.Extensions.Options;
 
 namespace AuthFunctions.Hosting;
 
@@ -10,10 +15,67 @@ public static class AuthFunctionsApp
         var builder = WebApplication.CreateSlimBuilder(args);
         builder.ConfigureCustomHandlerHosting();
         builder.Services.AddTableStorage(builder.Configuration);
+        builder.Services.AddAuthFunctions(builder.Configuration);
         configure?.Invoke(builder);
 
         var app = builder.Build();
-        app.MapReadinessProbe();
+        app.UseAuthFunctions();
         return app;
+    }
+
+    public static IServiceCollection AddAuthFunctions(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<AuthOptions>().Bind(configuration.GetSection(AuthOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<AuthOptions>, AuthOptionsValidator>();
+        services.AddSingleton<IPostConfigureOptions<AuthOptions>, AuthOptionsSetup>();
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<PasswordHasher>();
+        services.AddSingleton<TokenService>();
+        services.AddSingleton<SessionService>();
+        services.AddSingleton<UserStore>();
+        services.AddSingleton<AuthEvents>();
+        services.AddSingleton<HealthProbe>();
+        services.ConfigureHttpJsonOptions(json =>
+        {
+            // Responses use the OAuth 2 style of the contract (access_token, full_name), not the web default camelCase.
+            json.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower;
+            json.SerializerOptions.TypeInfoResolverChain.Insert(0, AppJson.Default);
+        });
+        services.AddProblemDetails();
+        services.AddExceptionHandler<StorageExceptionHandler>();
+        return services;
+    }
+
+    public static WebApplication UseAuthFunctions(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.Use(SecurityHeaders);
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseRouting();
+        // After routing (it reads the endpoint's metadata), before the endpoints run.
+        app.UseMiddleware<AccessTokenMiddleware>();
+
+        app.MapReadinessProbe();
+        var api = app.MapGroup("/api");
+        var authenticated = api.MapGroup("").WithMetadata(RequireAccessTokenMetadata.Instance);
+        api.MapAuthEndpoints(authenticated);
+        api.MapHealthEndpoints();
+        authenticated.MapUserEndpoints();
+        return app;
+    }
+
+    /// <summary>No response of an auth API may be cached (tokens, user data, errors alike): RFC 6749 §5.1, ASVS 14.3.2.</summary>
+    private static Task SecurityHeaders(HttpContext context, Func<Task> next)
+    {
+        context.Response.OnStarting(static state =>
+        {
+            var headers = ((HttpContext)state).Response.Headers;
+            headers.CacheControl = "no-store";
+            headers.Pragma = "no-cache";
+            headers.XContentTypeOptions = "nosniff";
+            return Task.CompletedTask;
+        }, context);
+        return next();
     }
 }

@@ -130,13 +130,19 @@ public sealed class TableClient
     }
 
     /// <summary>All entities of one partition, optionally narrowed by an extra OData filter, following continuation tokens.</summary>
-    public async IAsyncEnumerable<TableEntity<T>> QueryPartitionAsync<T>(
+    public IAsyncEnumerable<TableEntity<T>> QueryPartitionAsync<T>(
         string partitionKey,
         JsonTypeInfo<T> typeInfo,
         string? andFilter = null,
+        CancellationToken cancellationToken = default) =>
+        QueryAsync(typeInfo, $"PartitionKey eq {Quote(partitionKey)}" + (andFilter is null ? "" : $" and ({andFilter})"), cancellationToken);
+
+    /// <summary>Entities matching an OData filter, following continuation tokens. Prefer point reads and single-partition queries on hot paths.</summary>
+    public async IAsyncEnumerable<TableEntity<T>> QueryAsync<T>(
+        JsonTypeInfo<T> typeInfo,
+        string filter,
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        string filter = $"PartitionKey eq {Quote(partitionKey)}" + (andFilter is null ? "" : $" and ({andFilter})");
         string? nextPartition = null;
         string? nextRow = null;
         do

@@ -1,0 +1,159 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using AuthFunctions.Tests.Infrastructure;
+
+namespace AuthFunctions.Tests.Http;
+
+public sealed class RegisterTests : AppTestBase
+{
+    [Fact]
+    public async Task RegisterWithJsonCreatesUserAndReturnsContractBody()
+    {
+        string email = TestApp.UniqueEmail();
+
+        var response = await App.RegisterAsync(email, fullName: "Ada Lovelace");
+
+        var json = await ProblemAssert.JsonAsync(response, HttpStatusCode.Created);
+        Assert.Equal(32, json.GetProperty("id").GetString()!.Length);
+        Assert.Equal(email, json.GetProperty("email").GetString());
+        Assert.Equal("Ada Lovelace", json.GetProperty("full_name").GetString());
+        Assert.True(DateTimeOffset.TryParse(json.GetProperty("created_at").GetString(), out _));
+        Assert.Equal("no-store", response.Headers.CacheControl?.ToString());
+        Assert.DoesNotContain("password", await response.Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task RegisterWithFormWorks()
+    {
+        string email = TestApp.UniqueEmail();
+        var form = new FormUrlEncodedContent(new Dictionary<string, string> { ["email"] = email, ["password"] = TestApp.Password });
+
+        var response = await App.Client.PostAsync("/api/register", form);
+
+        var json = await ProblemAssert.JsonAsync(response, HttpStatusCode.Created);
+        Assert.Equal(JsonValueKindNull, json.GetProperty("full_name").ValueKind);
+        await App.LoginAsync(email);
+    }
+
+    private const System.Text.Json.JsonValueKind JsonValueKindNull = System.Text.Json.JsonValueKind.Null;
+
+    [Fact]
+    public async Task EmailIsTrimmedNormalizedAndCaseInsensitive()
+    {
+        string local = "Mixed.Case-" + Guid.NewGuid().ToString("N");
+        // "é" composed (U+00E9) at registration, decomposed (e + U+0301) at login.
+        var response = await App.RegisterAsync($"  {local}@Ex\u00E9mple.COM \t");
+        var json = await ProblemAssert.JsonAsync(response, HttpStatusCode.Created);
+
+        Assert.Equal($"{local.ToLowerInvariant()}@ex\u00E9mple.com", json.GetProperty("email").GetString());
+        await App.LoginAsync($"{local.ToUpperInvariant()}@EXe\u0301MPLE.com");
+        await ProblemAssert.IsProblemAsync(await App.RegisterAsync($"{local.ToUpperInvariant()}@exe\u0301mple.com"), HttpStatusCode.Conflict);
+    }
+
+    [Theory]
+    [InlineData("slash/in/local")]
+    [InlineData(@"back\slash")]
+    [InlineData("hash#tag")]
+    [InlineData("question?mark")]
+    [InlineData("o'reilly")]
+    [InlineData("percent%41")]
+    [InlineData("ünïcødé")]
+    public async Task CharactersTableKeysForbidWorkInEmails(string local)
+    {
+        string email = $"{local}-{Guid.NewGuid():N}@example.com";
+
+        await ProblemAssert.JsonAsync(await App.RegisterAsync(email), HttpStatusCode.Created);
+        var tokens = await App.LoginAsync(email);
+        var me = await ProblemAssert.JsonAsync(await App.GetAsync("/api/me", tokens.Access), HttpStatusCode.OK);
+
+        Assert.Equal(email, me.GetProperty("email").GetString());
+        await ProblemAssert.IsProblemAsync(await App.RegisterAsync(email), HttpStatusCode.Conflict);
+    }
+
+    [Fact]
+    public async Task DuplicateEmailIsConflictAndStoresNothingMore()
+    {
+        string email = TestApp.UniqueEmail();
+        await App.RegisterAsync(email);
+        int before = await App.CountEntitiesAsync();
+
+        await ProblemAssert.IsProblemAsync(await App.RegisterAsync(email, "another password"), HttpStatusCode.Conflict);
+
+        Assert.Equal(before, await App.CountEntitiesAsync());
+        await App.LoginAsync(email); // the original password still works
+    }
+
+    [Fact]
+    public async Task ConcurrentRegistrationsOfOneEmailInAnyCaseHaveExactlyOneWinner()
+    {
+        string local = "race-" + Guid.NewGuid().ToString("N");
+        var attempts = Enumerable.Range(0, 20).Select(i =>
+            App.RegisterAsync(i % 2 == 0 ? $"{local}@example.com" : $"{local.ToUpperInvariant()}@EXAMPLE.COM"));
+
+        var responses = await Task.WhenAll(attempts);
+
+        Assert.Equal(1, responses.Count(r => r.StatusCode == HttpStatusCode.Created));
+        Assert.Equal(19, responses.Count(r => r.StatusCode == HttpStatusCode.Conflict));
+        Assert.Equal(2, await App.CountEntitiesAsync()); // one index row, one user row
+    }
+
+    public static TheoryData<string, string> InvalidRegistrations => new()
+    {
+        { """{"password":"correct horse battery"}""", "email" },
+        { """{"email":"","password":"correct horse battery"}""", "email" },
+        { """{"email":"not-an-email","password":"correct horse battery"}""", "email" },
+        { """{"email":"a@b","password":"correct horse battery"}""", "email" },
+        { """{"email":"two@@example.com","password":"correct horse battery"}""", "email" },
+        { """{"email":"sp ace@example.com","password":"correct horse battery"}""", "email" },
+        { """{"email":"ctl\u0001@example.com","password":"correct horse battery"}""", "email" },
+        { $$"""{"email":"{{new string('a', 250)}}@example.com","password":"correct horse battery"}""", "email" },
+        { """{"email":"x@example.com"}""", "password" },
+        { """{"email":"x@example.com","password":null}""", "password" },
+        { """{"email":"x@example.com","password":"short"}""", "password" },
+        { """{"email":"x@example.com","password":"1234567"}""", "password" },
+        { $$"""{"email":"x@example.com","password":"{{new string('p', 73)}}"}""", "password" },
+        { $$"""{"email":"x@example.com","password":"{{new string('é', 37)}}"}""", "password" },
+        { """{"email":"x@example.com","password":"nul\u0000in the middle"}""", "password" },
+        { $$"""{"email":"x@example.com","password":"correct horse battery","full_name":"{{new string('n', 201)}}"}""", "full_name" },
+        { """{"email":"x@example.com","password":"correct horse battery","full_name":"bell\u0007"}""", "full_name" },
+    };
+
+    [Theory]
+    [MemberData(nameof(InvalidRegistrations))]
+    public async Task InvalidFieldsAreValidationProblemsAndStoreNothing(string body, string field)
+    {
+        int before = await App.CountEntitiesAsync();
+
+        var response = await App.Client.PostAsync("/api/register", new StringContent(body, Encoding.UTF8, "application/json"));
+
+        var problem = await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadRequest);
+        Assert.True(problem.GetProperty("errors").TryGetProperty(field, out _), $"no error for {field}: {problem}");
+        Assert.Equal(before, await App.CountEntitiesAsync());
+    }
+
+    [Fact]
+    public async Task SeventyTwoBytePasswordIsAcceptedAndEightCharactersIsEnough()
+    {
+        string email = TestApp.UniqueEmail();
+        string password = new string('é', 36); // 72 bytes in UTF-8
+        await ProblemAssert.JsonAsync(await App.RegisterAsync(email, password), HttpStatusCode.Created);
+        await App.LoginAsync(email, password);
+
+        string other = TestApp.UniqueEmail();
+        await ProblemAssert.JsonAsync(await App.RegisterAsync(other, "😀😀😀😀😀😀😀😀"), HttpStatusCode.Created);
+    }
+
+    [Fact]
+    public async Task PasswordIsStoredOnlyAsBcryptHash()
+    {
+        string email = TestApp.UniqueEmail();
+        await App.RegisterAsync(email);
+
+        var rows = await App.Table("users").QueryAsync(AuthFunctions.Users.UserStorageJson.Default.UserEntity, "PartitionKey ge ''").ToListAsync();
+
+        var user = Assert.Single(rows).Value;
+        Assert.StartsWith("$2b$04$", user.PasswordHash, StringComparison.Ordinal);
+        Assert.DoesNotContain(TestApp.Password, user.PasswordHash, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,158 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using AuthFunctions.Hosting;
+using AuthFunctions.Storage;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+
+namespace AuthFunctions.Tests.Infrastructure;
+
+/// <summary>
+/// The real app on real Kestrel at a random loopback port, against real Azurite, with its own
+/// tables (a unique prefix), a manual clock and captured logs. Built exactly as Program.cs builds it.
+/// </summary>
+public sealed class TestApp : IAsyncDisposable
+{
+    public const string Password = "correct horse battery";
+
+    private readonly WebApplication _app;
+
+    private TestApp(WebApplication app, AzuriteServer azurite, string tablePrefix, ManualClock clock, CapturedLogs logs, byte[] signingKey)
+    {
+        _app = app;
+        Azurite = azurite;
+        TablePrefix = tablePrefix;
+        Clock = clock;
+        Logs = logs;
+        SigningKey = signingKey;
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        BaseAddress = new Uri(address);
+        Client = new HttpClient { BaseAddress = BaseAddress };
+    }
+
+    public AzuriteServer Azurite { get; }
+
+    public string TablePrefix { get; }
+
+    public ManualClock Clock { get; }
+
+    public CapturedLogs Logs { get; }
+
+    public byte[] SigningKey { get; }
+
+    public Uri BaseAddress { get; }
+
+    public HttpClient Client { get; }
+
+    public IServiceProvider Services => _app.Services;
+
+    public static async Task<TestApp> StartAsync(IDictionary<string, string?>? settings = null, AzuriteServer? azurite = null)
+    {
+        azurite ??= await AzuriteServer.Shared;
+        string prefix = "t" + Guid.NewGuid().ToString("N")[..16];
+        byte[] key = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
+        var configuration = new Dictionary<string, string?>
+        {
+            ["Storage:ConnectionString"] = azurite.ConnectionString,
+            ["Storage:TablePrefix"] = prefix,
+            ["Storage:OperationTimeoutSeconds"] = "4",
+            ["Auth:SigningKey"] = Convert.ToBase64String(key),
+            ["Auth:BcryptCost"] = "4",
+            ["Logging:LogLevel:Default"] = "Information",
+        };
+        foreach (var (name, value) in settings ?? new Dictionary<string, string?>())
+        {
+            configuration[name] = value;
+        }
+        var clock = new ManualClock();
+        var logs = new CapturedLogs();
+        var app = AuthFunctionsApp.Build(["--urls", "http://127.0.0.1:0", "--environment", "Testing"], builder =>
+        {
+            builder.Configuration.AddInMemoryCollection(configuration);
+            builder.Services.AddSingleton<TimeProvider>(clock);
+            builder.Logging.ClearProviders();
+            builder.Logging.AddProvider(logs);
+            builder.Logging.SetMinimumLevel(LogLevel.Debug);
+        });
+        await app.StartAsync();
+        return new TestApp(app, azurite, prefix, clock, logs, key);
+    }
+
+    public TableClient Table(string name) => new(Azurite.Connection, TablePrefix + name);
+
+    /// <summary>Rows in the app's tables (0 for a table not created yet): the "storage unchanged" check.</summary>
+    public async Task<int> CountEntitiesAsync()
+    {
+        int count = 0;
+        foreach (var name in new[] { "users", "emails" })
+        {
+            var table = Table(name);
+            await table.CreateIfNotExistsAsync();
+            count += await CountAsync(table);
+        }
+        return count;
+    }
+
+    private static async Task<int> CountAsync(TableClient table)
+    {
+        int count = 0;
+        await foreach (var _ in QueryAllAsync(table))
+        {
+            count++;
+        }
+        return count;
+    }
+
+    // Every partition: a filter that is true for any key.
+    private static IAsyncEnumerable<TableEntity<AnyRow>> QueryAllAsync(TableClient table) =>
+        table.QueryAsync(AnyRowJson.Default.AnyRow, "PartitionKey ge ''");
+
+    public static string UniqueEmail(string tag = "user") => $"{tag}-{Guid.NewGuid():N}@example.com";
+
+    public async Task<HttpResponseMessage> RegisterAsync(string email, string password = Password, string? fullName = null) =>
+        await Client.PostAsJsonAsync("/api/register", new { email, password, full_name = fullName });
+
+    public async Task<Tokens> LoginAsync(string email, string password = Password)
+    {
+        var response = await Client.PostAsJsonAsync("/api/login", new { email, password });
+        Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+        var json = await response.Content.ReadFromJsonAsync<JsonElement>();
+        return new Tokens(json.GetProperty("access_token").GetString()!, json.GetProperty("refresh_token").GetString()!);
+    }
+
+    /// <summary>Registers a new user and logs in.</summary>
+    public async Task<(string Email, Tokens Tokens)> NewUserAsync(string tag = "user")
+    {
+        string email = UniqueEmail(tag);
+        Assert.Equal(System.Net.HttpStatusCode.Created, (await RegisterAsync(email)).StatusCode);
+        return (email, await LoginAsync(email));
+    }
+
+    public async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, string? accessToken, HttpContent? content = null)
+    {
+        using var request = new HttpRequestMessage(method, path) { Content = content };
+        if (accessToken is not null)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
+        }
+        return await Client.SendAsync(request);
+    }
+
+    public Task<HttpResponseMessage> GetAsync(string path, string? accessToken) => SendAsync(HttpMethod.Get, path, accessToken);
+
+    public Task<HttpResponseMessage> PostAsync(string path, string? accessToken, object? body = null) =>
+        SendAsync(HttpMethod.Post, path, accessToken, body is null ? null : JsonContent.Create(body));
+
+    public async Task<HttpResponseMessage> RefreshAsync(string refreshToken) =>
+        await Client.PostAsJsonAsync("/api/refresh", new { refresh_token = refreshToken });
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
+
+public sealed record Tokens(string Access, string Refresh);

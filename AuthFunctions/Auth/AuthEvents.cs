@@ -1,0 +1,44 @@
+namespace AuthFunctions.Auth;
+
+/// <summary>
+/// Structured log of authentication events (ASVS 16.3.1): who (user id, never the password or a
+/// token), what, and from which client address. Emails are not logged either: the user id suffices.
+/// </summary>
+public sealed partial class AuthEvents(ILogger<AuthEvents> logger)
+{
+    public void Registered(HttpContext context, string userId) => LogRegistered(userId, context.Connection.RemoteIpAddress);
+
+    public void LoginSucceeded(HttpContext context, string userId) => LogLoginSucceeded(userId, context.Connection.RemoteIpAddress);
+
+    public void LoginFailed(HttpContext context, string reason, string? userId) => LogLoginFailed(reason, userId, context.Connection.RemoteIpAddress);
+
+    public void LoggedOut(HttpContext context, string userId, string scope) => LogLoggedOut(userId, scope, context.Connection.RemoteIpAddress);
+
+    public void Refreshed(HttpContext context, RefreshStatus outcome, string? userId) => LogRefreshed(outcome, userId, context.Connection.RemoteIpAddress);
+
+    public void PasswordChanged(HttpContext context, string userId) => LogPasswordChanged(userId, context.Connection.RemoteIpAddress);
+
+    public void PasswordChangeRefused(HttpContext context, string userId) => LogPasswordChangeRefused(userId, context.Connection.RemoteIpAddress);
+
+
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Registered user {UserId} from {ClientAddress}.")]
+    private partial void LogRegistered(string userId, System.Net.IPAddress? clientAddress);
+
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "Login succeeded for user {UserId} from {ClientAddress}.")]
+    private partial void LogLoginSucceeded(string userId, System.Net.IPAddress? clientAddress);
+
+    [LoggerMessage(EventId = 1003, Level = LogLevel.Warning, Message = "Login failed ({Reason}) for user {UserId} from {ClientAddress}.")]
+    private partial void LogLoginFailed(string reason, string? userId, System.Net.IPAddress? clientAddress);
+
+    [LoggerMessage(EventId = 1004, Level = LogLevel.Information, Message = "User {UserId} logged out (scope {Scope}) from {ClientAddress}.")]
+    private partial void LogLoggedOut(string userId, string scope, System.Net.IPAddress? clientAddress);
+
+    [LoggerMessage(EventId = 1005, Level = LogLevel.Information, Message = "Refresh {Outcome} for user {UserId} from {ClientAddress}.")]
+    private partial void LogRefreshed(RefreshStatus outcome, string? userId, System.Net.IPAddress? clientAddress);
+
+    [LoggerMessage(EventId = 1006, Level = LogLevel.Information, Message = "User {UserId} changed their password from {ClientAddress}.")]
+    private partial void LogPasswordChanged(string userId, System.Net.IPAddress? clientAddress);
+
+    [LoggerMessage(EventId = 1007, Level = LogLevel.Warning, Message = "Password change refused (wrong current password) for user {UserId} from {ClientAddress}.")]
+    private partial void LogPasswordChangeRefused(string userId, System.Net.IPAddress? clientAddress);
+}

@@ -1,0 +1,39 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace AuthFunctions.Hosting;
+
+/// <summary>RFC 9457 Problem Details for every non-2xx answer, built in one place.</summary>
+public static class Problems
+{
+    public static ValidationProblem Validation(string field, string message) =>
+        TypedResults.ValidationProblem(new Dictionary<string, string[]> { [field] = [message] }, title: "The request is invalid.");
+
+    public static ValidationProblem Validation(IDictionary<string, string[]> errors) =>
+        TypedResults.ValidationProblem(errors, title: "The request is invalid.");
+
+    public static ProblemHttpResult BadRequest(string detail) =>
+        TypedResults.Problem(detail, statusCode: StatusCodes.Status400BadRequest, title: "The request is invalid.");
+
+    /// <summary>401 for a protected function, with the RFC 6750 challenge.</summary>
+    public static ProblemHttpResult InvalidToken(HttpContext context, string detail = "The access token is missing, invalid, expired or revoked.")
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        context.Response.Headers.WWWAuthenticate = "Bearer error=\"invalid_token\"";
+        return TypedResults.Problem(detail, statusCode: StatusCodes.Status401Unauthorized, title: "Unauthorized");
+    }
+
+    public static ProblemHttpResult Unauthorized(string detail) =>
+        TypedResults.Problem(detail, statusCode: StatusCodes.Status401Unauthorized, title: "Unauthorized");
+
+    public static ProblemHttpResult Conflict(string detail) =>
+        TypedResults.Problem(detail, statusCode: StatusCodes.Status409Conflict, title: "Conflict");
+
+    public static ProblemHttpResult PayloadTooLarge(int limit) =>
+        TypedResults.Problem($"The request body is larger than {limit} bytes.", statusCode: StatusCodes.Status413PayloadTooLarge, title: "Payload too large");
+
+    public static ProblemHttpResult UnsupportedMediaType() =>
+        TypedResults.Problem("Send application/json or application/x-www-form-urlencoded.", statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported media type");
+
+    public static ProblemHttpResult StorageUnavailable() =>
+        TypedResults.Problem("The user store is unavailable. Try again shortly.", statusCode: StatusCodes.Status503ServiceUnavailable, title: "Service unavailable");
+}

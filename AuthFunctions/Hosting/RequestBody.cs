@@ -1,0 +1,108 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Net.Http.Headers;
+
+namespace AuthFunctions.Hosting;
+
+/// <summary>A request body read as T, or the Problem Details answer for why it could not be.</summary>
+public readonly record struct BodyResult<T>(T? Value, ProblemHttpResult? Problem) where T : class;
+
+/// <summary>
+/// Reads small JSON or form bodies strictly: bounded size (413), known media types (415), one JSON
+/// object without duplicate keys, valid UTF-8 (400). Error details name the place, never the input.
+/// </summary>
+public static class RequestBody
+{
+    public const int MaxBytes = 4 * 1024;
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    public static async Task<BodyResult<T>> ReadAsync<T>(HttpRequest request, JsonTypeInfo<T> jsonType, Func<IReadOnlyDictionary<string, string>, T> fromForm, CancellationToken cancellationToken)
+        where T : class
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(fromForm);
+        if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var mediaType))
+        {
+            return new(null, Problems.UnsupportedMediaType());
+        }
+        bool isJson = mediaType.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase) ||
+                      mediaType.Suffix.Equals("json", StringComparison.OrdinalIgnoreCase);
+        bool isForm = mediaType.MediaType.Equals("application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase);
+        if ((!isJson && !isForm) || (mediaType.Charset.HasValue && !mediaType.Charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase)))
+        {
+            return new(null, Problems.UnsupportedMediaType());
+        }
+        if (request.ContentLength > MaxBytes)
+        {
+            return new(null, Problems.PayloadTooLarge(MaxBytes));
+        }
+
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(MaxBytes + 1);
+        try
+        {
+            int length = 0;
+            int read;
+            while (length <= MaxBytes && (read = await request.Body.ReadAsync(buffer.AsMemory(length, MaxBytes + 1 - length), cancellationToken)) > 0)
+            {
+                length += read;
+            }
+            if (length > MaxBytes)
+            {
+                return new(null, Problems.PayloadTooLarge(MaxBytes));
+            }
+            var body = buffer.AsSpan(0, length);
+            return isJson ? ParseJson(body, jsonType) : ParseForm(body, fromForm);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer, clearArray: true);
+        }
+    }
+
+    private static BodyResult<T> ParseJson<T>(ReadOnlySpan<byte> body, JsonTypeInfo<T> jsonType) where T : class
+    {
+        var start = body.TrimStart(" \t\r\n"u8);
+        if (start.IsEmpty || start[0] != (byte)'{')
+        {
+            return new(null, Problems.BadRequest("The body must be a JSON object."));
+        }
+        try
+        {
+            var typeInfo = (JsonTypeInfo<T>)AppJson.StrictRequestOptions.GetTypeInfo(jsonType.Type);
+            var value = JsonSerializer.Deserialize(body, typeInfo);
+            return value is null ? new(null, Problems.BadRequest("The body must be a JSON object.")) : new(value, null);
+        }
+        catch (JsonException ex)
+        {
+            string where = string.IsNullOrEmpty(ex.Path) || ex.Path == "$" ? "" : $" at '{ex.Path}'";
+            return new(null, Problems.BadRequest($"The body is not valid JSON for this function{where}: check syntax, field types, duplicate fields and UTF-8 encoding."));
+        }
+    }
+
+    private static BodyResult<T> ParseForm<T>(ReadOnlySpan<byte> body, Func<IReadOnlyDictionary<string, string>, T> fromForm) where T : class
+    {
+        string text;
+        try
+        {
+            text = StrictUtf8.GetString(body);
+        }
+        catch (DecoderFallbackException)
+        {
+            return new(null, Problems.BadRequest("The form body is not valid UTF-8."));
+        }
+        var fields = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (key, values) in QueryHelpers.ParseQuery(text))
+        {
+            if (values.Count != 1)
+            {
+                return new(null, Problems.BadRequest($"The form field '{key}' appears more than once."));
+            }
+            fields[key] = values[0] ?? "";
+        }
+        return new(fromForm(fields), null);
+    }
+}

@@ -1,0 +1,51 @@
+using AuthFunctions.Auth;
+using Microsoft.Extensions.Options;
+
+namespace AuthFunctions.Passwords;
+
+public enum PasswordCheck
+{
+    Failed,
+    Succeeded,
+
+    /// <summary>Correct, but hashed with a lower cost than configured: store a new hash.</summary>
+    SucceededRehashNeeded,
+}
+
+/// <summary>bcrypt at the configured cost, with a dummy hash so that an unknown account costs as much time as a wrong password.</summary>
+public sealed partial class PasswordHasher
+{
+    private readonly int _cost;
+    private readonly ILogger<PasswordHasher> _logger;
+    private readonly Lazy<string> _dummyHash;
+
+    public PasswordHasher(IOptions<AuthOptions> options, ILogger<PasswordHasher> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _cost = options.Value.BcryptCost;
+        _logger = logger;
+        _dummyHash = new Lazy<string>(() => Bcrypt.HashPassword("dummy password for unknown accounts", _cost));
+    }
+
+    public string Hash(string password) => Bcrypt.HashPassword(password, _cost);
+
+    public PasswordCheck Verify(string password, string storedHash)
+    {
+        if (!Bcrypt.TryParse(storedHash, out var info, out var reason))
+        {
+            LogMalformedHash(reason!);
+            return PasswordCheck.Failed;
+        }
+        if (!Bcrypt.Verify(password, storedHash))
+        {
+            return PasswordCheck.Failed;
+        }
+        return info.Cost < _cost ? PasswordCheck.SucceededRehashNeeded : PasswordCheck.Succeeded;
+    }
+
+    /// <summary>Spends the time of one verification for an account that does not exist (ASVS 6.3.8: no account enumeration by timing).</summary>
+    public void VerifyAgainstDummy(string password) => Bcrypt.Verify(password, _dummyHash.Value);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "A stored password hash is malformed ({Reason}); the login is refused.")]
+    private partial void LogMalformedHash(string reason);
+}
