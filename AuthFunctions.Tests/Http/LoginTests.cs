@@ -1,0 +1,166 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using AuthFunctions.Passwords;
+using AuthFunctions.Tests.Infrastructure;
+using AuthFunctions.Users;
+using Azure;
+
+namespace AuthFunctions.Tests.Http;
+
+public sealed class LoginTests : AppTestBase
+{
+    [Fact]
+    public async Task LoginReturnsBearerTokensThatAreNotCached()
+    {
+        string email = TestApp.UniqueEmail();
+        await App.RegisterAsync(email);
+
+        var response = await App.Client.PostAsJsonAsync("/api/login", new { email, password = TestApp.Password });
+
+        var json = await ProblemAssert.JsonAsync(response, HttpStatusCode.OK);
+        Assert.Equal("Bearer", json.GetProperty("token_type").GetString());
+        Assert.Equal(900, json.GetProperty("expires_in").GetInt32());
+        Assert.Equal(30 * 24 * 3600, json.GetProperty("refresh_expires_in").GetInt32());
+        Assert.Equal(3, json.GetProperty("access_token").GetString()!.Split('.').Length);
+        Assert.True(json.GetProperty("refresh_token").GetString()!.Length >= 80);
+        Assert.Equal("no-store", response.Headers.CacheControl?.ToString());
+    }
+
+    [Theory]
+    [InlineData("username")]
+    [InlineData("email")]
+    public async Task LoginWithFormAcceptsUsernameOrEmail(string field)
+    {
+        string email = TestApp.UniqueEmail();
+        await App.RegisterAsync(email);
+        var form = new FormUrlEncodedContent(new Dictionary<string, string> { [field] = email, ["password"] = TestApp.Password });
+
+        var response = await App.Client.PostAsync("/api/login", form);
+
+        var json = await ProblemAssert.JsonAsync(response, HttpStatusCode.OK);
+        Assert.Equal(HttpStatusCode.OK, (await App.GetAsync("/api/protected", json.GetProperty("access_token").GetString())).StatusCode);
+    }
+
+    [Fact]
+    public async Task UnknownEmailAndWrongPasswordGetTheSameAnswer()
+    {
+        string email = TestApp.UniqueEmail();
+        await App.RegisterAsync(email);
+
+        var wrongPassword = await App.Client.PostAsJsonAsync("/api/login", new { email, password = "wrong password!" });
+        var unknownEmail = await App.Client.PostAsJsonAsync("/api/login", new { email = TestApp.UniqueEmail(), password = TestApp.Password });
+
+        var first = await ProblemAssert.IsProblemAsync(wrongPassword, HttpStatusCode.Unauthorized);
+        var second = await ProblemAssert.IsProblemAsync(unknownEmail, HttpStatusCode.Unauthorized);
+        Assert.Equal(first.GetProperty("title").GetString(), second.GetProperty("title").GetString());
+        Assert.Equal(first.GetProperty("detail").GetString(), second.GetProperty("detail").GetString());
+    }
+
+    [Fact]
+    public async Task UnknownEmailCostsAPasswordHashLikeAWrongPassword()
+    {
+        // Cost 10 makes one hash (~60 ms) dwarf the storage round trips, so a missing dummy hash would show.
+        await using var app = await TestApp.StartAsync(new Dictionary<string, string?> { ["Auth:BcryptCost"] = "10" });
+        string email = TestApp.UniqueEmail();
+        await app.RegisterAsync(email);
+        var hashTime = Stopwatch.StartNew();
+        Bcrypt.HashPassword("timing reference", 10);
+        hashTime.Stop();
+
+        async Task<TimeSpan> MedianAsync(string loginEmail)
+        {
+            var samples = new List<TimeSpan>();
+            for (int i = 0; i < 5; i++)
+            {
+                var watch = Stopwatch.StartNew();
+                await app.Client.PostAsJsonAsync("/api/login", new { email = loginEmail, password = "wrong password!" });
+                samples.Add(watch.Elapsed);
+            }
+            return samples.Order().ElementAt(2);
+        }
+
+        var unknown = await MedianAsync(TestApp.UniqueEmail());
+        var wrong = await MedianAsync(email);
+
+        Assert.True(unknown >= hashTime.Elapsed * 0.7, $"unknown-email login took {unknown.TotalMilliseconds} ms, one hash {hashTime.Elapsed.TotalMilliseconds} ms");
+        Assert.True(wrong >= hashTime.Elapsed * 0.7, $"wrong-password login took {wrong.TotalMilliseconds} ms");
+    }
+
+    [Fact]
+    public async Task LoginRecordsLastLoginTime()
+    {
+        string email = TestApp.UniqueEmail();
+        await App.RegisterAsync(email);
+        App.Clock.Advance(TimeSpan.FromMinutes(3));
+        var expected = App.Clock.GetUtcNow();
+
+        var tokens = await App.LoginAsync(email);
+
+        var me = await ProblemAssert.JsonAsync(await App.GetAsync("/api/me", tokens.Access), HttpStatusCode.OK);
+        Assert.Equal(expected, DateTimeOffset.Parse(me.GetProperty("last_login_at").GetString()!, System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
+    public async Task LoginUpgradesAHashBelowTheConfiguredCost()
+    {
+        string email = TestApp.UniqueEmail();
+        var created = await ProblemAssert.JsonAsync(await App.RegisterAsync(email), HttpStatusCode.Created);
+        string userId = created.GetProperty("id").GetString()!;
+        var users = App.Table("users");
+        var weak = new UserProfilePatch(userId) { PasswordHash = Bcrypt.HashPassword(TestApp.Password, 4) };
+        await using var stronger = await TestApp.StartAsync(new Dictionary<string, string?>
+        {
+            ["Storage:TablePrefix"] = App.TablePrefix,
+            ["Auth:BcryptCost"] = "5",
+        });
+        await users.UpdateEntityAsync(weak, ETag.All, AuthFunctions.Storage.TableUpdateMode.Merge, UserStorageJson.Default.UserProfilePatch);
+
+        await stronger.LoginAsync(email);
+
+        var stored = await users.GetEntityIfExistsAsync(userId, UserEntity.ProfileRowKey, UserStorageJson.Default.UserEntity);
+        Assert.StartsWith("$2b$05$", stored!.Value.PasswordHash, StringComparison.Ordinal);
+        await stronger.LoginAsync(email);
+    }
+
+    [Fact]
+    public async Task FlaskBcryptHashOfAMigratedUserLogsIn()
+    {
+        // A user migrated from the Flask seeds: Flask-Bcrypt wrote $2b$12$ (python3-bcrypt vector file).
+        var vector = File.ReadLines(Path.Combine(AppContext.BaseDirectory, "TestData", "bcrypt-python3-bcrypt.tsv"))
+            .First(line => line.Contains("Flask", StringComparison.Ordinal)).Split('\t');
+        string password = Encoding.UTF8.GetString(Convert.FromHexString(vector[0]));
+        string email = TestApp.UniqueEmail("flask");
+        var created = await ProblemAssert.JsonAsync(await App.RegisterAsync(email), HttpStatusCode.Created);
+        await App.Table("users").UpdateEntityAsync(
+            new UserProfilePatch(created.GetProperty("id").GetString()!) { PasswordHash = vector[1] },
+            ETag.All, AuthFunctions.Storage.TableUpdateMode.Merge, UserStorageJson.Default.UserProfilePatch);
+
+        await App.LoginAsync(email, password);
+    }
+
+    [Theory]
+    [InlineData("""{"password":"correct horse battery"}""", "email")]
+    [InlineData("""{"email":"","password":"correct horse battery"}""", "email")]
+    [InlineData("""{"email":"x@example.com"}""", "password")]
+    [InlineData("""{"email":"x@example.com","password":""}""", "password")]
+    public async Task MissingFieldsAreValidationProblems(string body, string field)
+    {
+        var response = await App.Client.PostAsync("/api/login", new StringContent(body, Encoding.UTF8, "application/json"));
+        var problem = await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadRequest);
+        Assert.True(problem.GetProperty("errors").TryGetProperty(field, out _));
+    }
+
+    [Fact]
+    public async Task OverlongPasswordIsRefusedNotTruncated()
+    {
+        string email = TestApp.UniqueEmail();
+        string password = new('p', 72);
+        await App.RegisterAsync(email, password);
+
+        var response = await App.Client.PostAsJsonAsync("/api/login", new { email, password = password + "extra" });
+
+        await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadRequest);
+    }
+}
