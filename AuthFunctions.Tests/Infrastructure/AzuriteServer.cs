@@ -77,6 +77,10 @@ public sealed class AzuriteServer : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Stops the server. A persistent one gets SIGINT first so that it flushes its store, as a real
+    /// service keeps what it acknowledged; an in-memory one is simply killed.
+    /// </summary>
     public async Task StopAsync()
     {
         var process = _process;
@@ -84,11 +88,28 @@ public sealed class AzuriteServer : IAsyncDisposable
         {
             return;
         }
+        if (_location is not null && !process.HasExited && SendInterrupt(process.Id) == 0)
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            try
+            {
+                await process.WaitForExitAsync(timeout.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                // Did not stop in time: fall through to kill.
+            }
+        }
         Kill();
         await process.WaitForExitAsync();
         process.Dispose();
         _process = null;
     }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int SendSignal(int pid, int signal);
+
+    private static int SendInterrupt(int pid) => SendSignal(pid, 2);
 
     private void Kill()
     {

@@ -1,0 +1,72 @@
+using AuthFunctions.Tests.Infrastructure;
+using Microsoft.Extensions.Options;
+
+namespace AuthFunctions.Tests.Hosting;
+
+public sealed class SettingsTests
+{
+    private static async Task<Exception?> StartFailureAsync(string environment, IDictionary<string, string?> settings)
+    {
+        var azurite = await AzuriteServer.Shared;
+        var configuration = new Dictionary<string, string?> { ["Storage:ConnectionString"] = azurite.ConnectionString };
+        foreach (var (key, value) in settings)
+        {
+            configuration[key] = value;
+        }
+        var app = AuthFunctions.Hosting.AuthFunctionsApp.Build(["--urls", "http://127.0.0.1:0", "--environment", environment],
+            builder => builder.Configuration.AddInMemoryCollection(configuration));
+        try
+        {
+            await app.StartAsync();
+            await app.StopAsync();
+            return null;
+        }
+        catch (OptionsValidationException ex)
+        {
+            return ex;
+        }
+        finally
+        {
+            await app.DisposeAsync();
+        }
+    }
+
+    private static readonly string GoodKey = Convert.ToBase64String(new byte[32].Select((_, i) => (byte)(i * 7 + 1)).ToArray());
+
+    [Fact]
+    public async Task MissingSigningKeyStopsProduction()
+    {
+        var failure = await StartFailureAsync("Production", new Dictionary<string, string?>());
+        Assert.Contains("Auth__SigningKey", failure?.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ShortSigningKeyStopsProduction()
+    {
+        var failure = await StartFailureAsync("Production", new Dictionary<string, string?> { ["Auth:SigningKey"] = Convert.ToBase64String(new byte[31]) });
+        Assert.Contains("at least 32 bytes", failure?.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(Convert.ToBase64String(new byte[31]), failure!.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task LowBcryptCostStopsProduction()
+    {
+        var failure = await StartFailureAsync("Production", new Dictionary<string, string?> { ["Auth:SigningKey"] = GoodKey, ["Auth:BcryptCost"] = "9" });
+        Assert.Contains("Auth__BcryptCost", failure?.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task MissingStorageIsNamed()
+    {
+        var failure = await StartFailureAsync("Production", new Dictionary<string, string?> { ["Auth:SigningKey"] = GoodKey, ["Storage:ConnectionString"] = "" });
+        Assert.Contains("Storage__ConnectionString", failure?.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task DevelopmentGeneratesAKeyAndStarts() =>
+        Assert.Null(await StartFailureAsync("Development", new Dictionary<string, string?>()));
+
+    [Fact]
+    public async Task ValidProductionSettingsStart() =>
+        Assert.Null(await StartFailureAsync("Production", new Dictionary<string, string?> { ["Auth:SigningKey"] = GoodKey }));
+}

@@ -1,0 +1,84 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using AuthFunctions.Tests.Infrastructure;
+
+namespace AuthFunctions.Tests.Http;
+
+/// <summary>Malformed bodies on every function that reads one: a clear 4xx Problem Details, and storage unchanged.</summary>
+public sealed class BadInputTests : AppTestBase
+{
+    public static TheoryData<string, string, string, HttpStatusCode> Cases()
+    {
+        var data = new TheoryData<string, string, string, HttpStatusCode>();
+        string big = new('x', 10 * 1024);
+        foreach (var path in new[] { "/api/register", "/api/login", "/api/refresh", "/api/password" })
+        {
+            data.Add(path, "application/json", "{\"email\":", HttpStatusCode.BadRequest);
+            data.Add(path, "application/json", "[1,2,3]", HttpStatusCode.BadRequest);
+            data.Add(path, "application/json", "42", HttpStatusCode.BadRequest);
+            data.Add(path, "application/json", "null", HttpStatusCode.BadRequest);
+            data.Add(path, "application/json", "", HttpStatusCode.BadRequest);
+            data.Add(path, "application/json", "{\"email\":5,\"password\":true,\"refresh_token\":[],\"current_password\":{}}", HttpStatusCode.BadRequest);
+            data.Add(path, "application/json", "{\"email\":\"a@example.com\",\"email\":\"b@example.com\",\"password\":\"p\",\"password\":\"q\",\"refresh_token\":\"a\",\"refresh_token\":\"b\",\"current_password\":\"a\",\"current_password\":\"b\"}", HttpStatusCode.BadRequest);
+            data.Add(path, "application/json", $"{{\"email\":\"{big}\",\"password\":\"{big}\"}}", HttpStatusCode.RequestEntityTooLarge);
+            data.Add(path, "text/plain", "{\"email\":\"a@example.com\"}", HttpStatusCode.UnsupportedMediaType);
+            data.Add(path, "application/xml", "<email/>", HttpStatusCode.UnsupportedMediaType);
+            data.Add(path, "application/json; charset=latin1", "{}", HttpStatusCode.UnsupportedMediaType);
+            data.Add(path, "application/x-www-form-urlencoded", "{\"email\":\"a@example.com\",\"password\":\"x\"}", HttpStatusCode.BadRequest);
+            data.Add(path, "application/x-www-form-urlencoded", "email=a%40example.com&email=b%40example.com&password=p&password=q&refresh_token=a&refresh_token=b&current_password=a&current_password=b", HttpStatusCode.BadRequest);
+        }
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public async Task MalformedBodiesAreClearProblemsAndStoreNothing(string path, string contentType, string body, HttpStatusCode expected)
+    {
+        var (_, tokens) = await App.NewUserAsync();
+        int before = await App.CountEntitiesAsync();
+        var content = new ByteArrayContent(Encoding.UTF8.GetBytes(body));
+        content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
+
+        var response = await App.SendAsync(HttpMethod.Post, path, tokens.Access, content);
+
+        await ProblemAssert.IsProblemAsync(response, expected);
+        Assert.Equal(before, await App.CountEntitiesAsync());
+    }
+
+    [Theory]
+    [InlineData("/api/register")]
+    [InlineData("/api/login")]
+    public async Task InvalidUtf8IsRefused(string path)
+    {
+        int before = await App.CountEntitiesAsync();
+        byte[] json = [.. "{\"email\":\"a"u8, 0xC3, 0x28, .. "@example.com\",\"password\":\"correct horse battery\"}"u8];
+        var content = new ByteArrayContent(json);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+
+        await ProblemAssert.IsProblemAsync(await App.Client.PostAsync(path, content), HttpStatusCode.BadRequest);
+        Assert.Equal(before, await App.CountEntitiesAsync());
+    }
+
+    [Fact]
+    public async Task MissingContentTypeIsUnsupported()
+    {
+        var content = new ByteArrayContent("{}"u8.ToArray());
+        await ProblemAssert.IsProblemAsync(await App.Client.PostAsync("/api/register", content), HttpStatusCode.UnsupportedMediaType);
+    }
+
+    [Fact]
+    public async Task ChunkedBodyOverTheLimitIsRefused()
+    {
+        var content = new StreamContent(new MemoryStream(Encoding.UTF8.GetBytes("{\"email\":\"" + new string('a', 8000) + "\"}")));
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/register") { Content = content };
+        request.Headers.TransferEncodingChunked = true;
+
+        await ProblemAssert.IsProblemAsync(await App.Client.SendAsync(request), HttpStatusCode.RequestEntityTooLarge);
+    }
+
+    [Fact]
+    public async Task WrongMethodIsProblemDetails() =>
+        await ProblemAssert.IsProblemAsync(await App.Client.GetAsync("/api/login"), HttpStatusCode.MethodNotAllowed);
+}

@@ -1,0 +1,79 @@
+using System.Diagnostics;
+using System.Net;
+using AuthFunctions.Tests.Infrastructure;
+
+namespace AuthFunctions.Tests.Http;
+
+public sealed class HealthTests : AppTestBase
+{
+    [Fact]
+    public async Task HealthyWhenStorageAnswers()
+    {
+        var json = await ProblemAssert.JsonAsync(await App.Client.GetAsync("/api/health"), HttpStatusCode.OK);
+        Assert.Equal("healthy", json.GetProperty("status").GetString());
+        Assert.Equal("reachable", json.GetProperty("storage").GetString());
+    }
+
+    [Fact]
+    public async Task ReadinessProbeAtRootAnswers() =>
+        Assert.Equal(HttpStatusCode.OK, (await App.Client.GetAsync("/")).StatusCode);
+
+    [Fact]
+    public async Task UnknownRouteIsProblemDetails() =>
+        await ProblemAssert.IsProblemAsync(await App.Client.GetAsync("/api/nothing-here"), HttpStatusCode.NotFound);
+}
+
+/// <summary>Storage outages: 503 Problem Details within seconds from every function, then recovery without a restart.</summary>
+public sealed class StorageOutageTests : IAsyncLifetime
+{
+    private readonly string _location = Path.Combine(Path.GetTempPath(), "authfunctions-outage-" + Guid.NewGuid().ToString("N"));
+    private AzuriteServer _azurite = null!;
+    private TestApp _app = null!;
+
+    public async Task InitializeAsync()
+    {
+        _azurite = new AzuriteServer(_location);
+        await _azurite.StartAsync();
+        _app = await TestApp.StartAsync(azurite: _azurite);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _app.DisposeAsync();
+        await _azurite.DisposeAsync();
+        Directory.Delete(_location, recursive: true);
+    }
+
+    [Fact]
+    public async Task OutageGivesFast503sAndTheServiceRecoversWithItsData()
+    {
+        var (email, tokens) = await _app.NewUserAsync();
+        await _azurite.StopAsync();
+
+        var calls = new (string Name, Func<Task<HttpResponseMessage>> Call)[]
+        {
+            ("health", () => _app.Client.GetAsync("/api/health")),
+            ("register", () => _app.RegisterAsync(TestApp.UniqueEmail())),
+            ("login", () => _app.PostAsync("/api/login", null, new { email, password = TestApp.Password })),
+            ("protected", () => _app.GetAsync("/api/protected", tokens.Access)),
+            ("me", () => _app.GetAsync("/api/me", tokens.Access)),
+            ("refresh", () => _app.RefreshAsync(tokens.Refresh)),
+            ("logout", () => _app.PostAsync("/api/logout", tokens.Access)),
+        };
+        foreach (var (name, call) in calls)
+        {
+            var watch = Stopwatch.StartNew();
+            var response = await call();
+            watch.Stop();
+            var problem = await ProblemAssert.IsProblemAsync(response, HttpStatusCode.ServiceUnavailable);
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(6), $"{name} took {watch.Elapsed}");
+            Assert.Contains("unavailable", problem.GetProperty("detail").GetString(), StringComparison.OrdinalIgnoreCase);
+        }
+
+        await _azurite.StartAsync();
+
+        Assert.Equal(HttpStatusCode.OK, (await _app.Client.GetAsync("/api/health")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await _app.GetAsync("/api/protected", tokens.Access)).StatusCode);
+        await _app.LoginAsync(email);
+    }
+}
