@@ -59,6 +59,8 @@ public sealed class TestApp : IAsyncDisposable
             ["Storage:OperationTimeoutSeconds"] = "4",
             ["Auth:SigningKey"] = Convert.ToBase64String(key),
             ["Auth:BcryptCost"] = "4",
+            // Every test client is 127.0.0.1; the rate limit tests set their own small limit.
+            ["RateLimit:PermitsPerMinute"] = "100000",
             ["Logging:LogLevel:Default"] = "Information",
         };
         foreach (var (name, value) in settings ?? new Dictionary<string, string?>())

@@ -13,11 +13,11 @@ public static class AuthEndpoints
     {
         ArgumentNullException.ThrowIfNull(api);
         ArgumentNullException.ThrowIfNull(authenticated);
-        api.MapPost("/register", Register);
-        api.MapPost("/login", Login);
-        api.MapPost("/refresh", Refresh);
+        api.MapPost("/register", Register).RequireRateLimiting(ClientRateLimiting.CredentialsPolicy);
+        api.MapPost("/login", Login).RequireRateLimiting(ClientRateLimiting.CredentialsPolicy);
+        api.MapPost("/refresh", Refresh).RequireRateLimiting(ClientRateLimiting.CredentialsPolicy);
         authenticated.MapPost("/logout", Logout);
-        authenticated.MapPost("/password", ChangePassword);
+        authenticated.MapPost("/password", ChangePassword).RequireRateLimiting(ClientRateLimiting.CredentialsPolicy);
         return api;
     }
 
@@ -60,8 +60,9 @@ public static class AuthEndpoints
         return TypedResults.Created("/api/me", new UserResponse(user.Id, user.Email, user.FullName, user.CreatedAt));
     }
 
+    /// <summary>Unknown email and wrong password get one answer and cost one bcrypt verification each (ASVS 6.3.8).</summary>
     public static async Task<Results<Ok<TokenResponse>, ValidationProblem, ProblemHttpResult>> Login(
-        HttpContext context, UserStore users, PasswordHasher hasher, SessionService sessions, AuthEvents events, CancellationToken cancellationToken)
+        HttpContext context, UserStore users, PasswordHasher hasher, SessionService sessions, LoginThrottle throttle, AuthEvents events, CancellationToken cancellationToken)
     {
         var body = await RequestBody.ReadAsync(context.Request, AppJson.Default.LoginRequest,
             form => new LoginRequest(form.GetValueOrDefault("email") ?? form.GetValueOrDefault("username"), form.GetValueOrDefault("password")), cancellationToken);
@@ -84,21 +85,44 @@ public static class AuthEndpoints
             return Problems.Validation("password", $"Password must be at most {Bcrypt.MaxKeyBytes} bytes in UTF-8.");
         }
 
-        var found = CredentialRules.TryNormalizeEmail(rawEmail, out var email, out _)
-            ? await users.FindByEmailAsync(email, cancellationToken)
-            : null;
-        if (found is null)
+        if (!CredentialRules.TryNormalizeEmail(rawEmail, out var email, out _))
         {
+            // No account can have this address; answer exactly as for an unknown one.
             hasher.VerifyAgainstDummy(request.Password);
             events.LoginFailed(context, "unknown account", null);
             return InvalidCredentials();
         }
-        var user = found.Value;
-        var check = hasher.Verify(request.Password, user.PasswordHash);
+        var throttled = await throttle.CheckAsync(email, cancellationToken);
+        if (throttled.RetryAfter is { } wait)
+        {
+            events.LoginThrottled(context, wait);
+            return Problems.TooManyRequests(context, wait, "Too many failed logins for this account. Try again later.");
+        }
+
+        var found = await users.FindByEmailAsync(email, cancellationToken);
+        var check = PasswordCheck.Failed;
+        if (found is null)
+        {
+            hasher.VerifyAgainstDummy(request.Password);
+        }
+        else
+        {
+            check = hasher.Verify(request.Password, found.Value.PasswordHash);
+        }
         if (check == PasswordCheck.Failed)
         {
-            events.LoginFailed(context, "wrong password", user.Id);
+            var delay = await throttle.RecordFailureAsync(email, cancellationToken);
+            events.LoginFailed(context, found is null ? "unknown account" : "wrong password", found?.Value.Id);
+            if (delay is not null)
+            {
+                events.LockedOut(context, found?.Value.Id, delay.Value);
+            }
             return InvalidCredentials();
+        }
+        var user = found!.Value;
+        if (throttled.HasFailures)
+        {
+            await throttle.ResetAsync(email, cancellationToken);
         }
 
         string? upgradedHash = check == PasswordCheck.SucceededRehashNeeded ? hasher.Hash(request.Password) : null;
@@ -155,7 +179,7 @@ public static class AuthEndpoints
 
     /// <summary>Changes the password after checking the current one; every other session ends, this one stays.</summary>
     public static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> ChangePassword(
-        HttpContext context, AuthenticatedUser user, UserStore users, PasswordHasher hasher, AuthEvents events, CancellationToken cancellationToken)
+        HttpContext context, AuthenticatedUser user, UserStore users, PasswordHasher hasher, LoginThrottle throttle, AuthEvents events, CancellationToken cancellationToken)
     {
         var body = await RequestBody.ReadAsync(context.Request, AppJson.Default.PasswordChangeRequest,
             form => new PasswordChangeRequest(form.GetValueOrDefault("current_password"), form.GetValueOrDefault("new_password")), cancellationToken);
@@ -177,11 +201,27 @@ public static class AuthEndpoints
         {
             return Problems.InvalidToken(context);
         }
+        // Guessing the current password through this function is throttled exactly like login.
+        var throttled = await throttle.CheckAsync(stored.Value.Email, cancellationToken);
+        if (throttled.RetryAfter is { } wait)
+        {
+            events.LoginThrottled(context, wait);
+            return Problems.TooManyRequests(context, wait, "Too many failed password checks for this account. Try again later.");
+        }
         if (System.Text.Encoding.UTF8.GetByteCount(request.CurrentPassword) > Bcrypt.MaxKeyBytes ||
             hasher.Verify(request.CurrentPassword, stored.Value.PasswordHash) == PasswordCheck.Failed)
         {
+            var delay = await throttle.RecordFailureAsync(stored.Value.Email, cancellationToken);
             events.PasswordChangeRefused(context, user.UserId);
+            if (delay is not null)
+            {
+                events.LockedOut(context, user.UserId, delay.Value);
+            }
             return Problems.Unauthorized("The current password is wrong.");
+        }
+        if (throttled.HasFailures)
+        {
+            await throttle.ResetAsync(stored.Value.Email, cancellationToken);
         }
         await users.StartNewEpochAsync(user.UserId, user.SessionId, hasher.Hash(request.NewPassword!), cancellationToken);
         events.PasswordChanged(context, user.UserId);

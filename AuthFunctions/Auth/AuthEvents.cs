@@ -12,6 +12,10 @@ public sealed partial class AuthEvents(ILogger<AuthEvents> logger)
 
     public void LoginFailed(HttpContext context, string reason, string? userId) => LogLoginFailed(reason, userId, context.Connection.RemoteIpAddress);
 
+    public void LockedOut(HttpContext context, string? userId, TimeSpan delay) => LogLockedOut(userId, (int)Math.Ceiling(delay.TotalSeconds), context.Connection.RemoteIpAddress);
+
+    public void LoginThrottled(HttpContext context, TimeSpan wait) => LogThrottled((int)Math.Ceiling(wait.TotalSeconds), context.Connection.RemoteIpAddress);
+
     public void LoggedOut(HttpContext context, string userId, string scope) => LogLoggedOut(userId, scope, context.Connection.RemoteIpAddress);
 
     public void Refreshed(HttpContext context, RefreshStatus outcome, string? userId) => LogRefreshed(outcome, userId, context.Connection.RemoteIpAddress);
@@ -41,4 +45,10 @@ public sealed partial class AuthEvents(ILogger<AuthEvents> logger)
 
     [LoggerMessage(EventId = 1007, Level = LogLevel.Warning, Message = "Password change refused (wrong current password) for user {UserId} from {ClientAddress}.")]
     private partial void LogPasswordChangeRefused(string userId, System.Net.IPAddress? clientAddress);
+
+    [LoggerMessage(EventId = 1008, Level = LogLevel.Warning, Message = "Account of user {UserId} locked for {DelaySeconds} s after repeated failures; last attempt from {ClientAddress}.")]
+    private partial void LogLockedOut(string? userId, int delaySeconds, System.Net.IPAddress? clientAddress);
+
+    [LoggerMessage(EventId = 1009, Level = LogLevel.Warning, Message = "Refused a login attempt during a lockout ({RetryAfterSeconds} s left) from {ClientAddress}.")]
+    private partial void LogThrottled(int retryAfterSeconds, System.Net.IPAddress? clientAddress);
 }

@@ -29,6 +29,10 @@ public static class AuthFunctionsApp
         services.AddSingleton<IValidateOptions<AuthOptions>, AuthOptionsValidator>();
         services.AddSingleton<IPostConfigureOptions<AuthOptions>, AuthOptionsSetup>();
         services.AddSingleton(TimeProvider.System);
+        services.AddOptions<ThrottleOptions>().Bind(configuration.GetSection(ThrottleOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ThrottleOptions>, ThrottleOptionsValidator>();
+        services.AddSingleton<LoginThrottle>();
+        services.AddClientRateLimiting(configuration);
         services.AddSingleton<PasswordHasher>();
         services.AddSingleton<TokenService>();
         services.AddSingleton<SessionService>();
@@ -49,11 +53,14 @@ public static class AuthFunctionsApp
     public static WebApplication UseAuthFunctions(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
+        // First: the client address (from the host's X-Forwarded-For) feeds rate limits and logs.
+        app.UseForwardedHeaders();
         app.Use(SecurityHeaders);
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseRouting();
         // After routing (it reads the endpoint's metadata), before the endpoints run.
+        app.UseRateLimiter();
         app.UseMiddleware<AccessTokenMiddleware>();
 
         app.MapReadinessProbe();

@@ -34,6 +34,14 @@ public static class Problems
     public static ProblemHttpResult UnsupportedMediaType() =>
         TypedResults.Problem("Send application/json or application/x-www-form-urlencoded.", statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported media type");
 
+    /// <summary>429 with <c>Retry-After</c> in whole seconds (RFC 6585 §4).</summary>
+    public static ProblemHttpResult TooManyRequests(HttpContext context, TimeSpan retryAfter, string detail)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        context.Response.Headers.RetryAfter = ClientRateLimiting.RetryAfterSeconds(retryAfter);
+        return TypedResults.Problem(detail, statusCode: StatusCodes.Status429TooManyRequests, title: "Too many requests");
+    }
+
     public static ProblemHttpResult StorageUnavailable() =>
         TypedResults.Problem("The user store is unavailable. Try again shortly.", statusCode: StatusCodes.Status503ServiceUnavailable, title: "Service unavailable");
 }
