@@ -22,6 +22,7 @@ public sealed class TokenService
 {
     public const string AccessTokenType = "at+jwt";
     private const int MaxTokenBytes = 8 * 1024;
+    private static readonly string[] ForbiddenHeaderParameters = ["kid", "jku", "jwk", "x5u", "x5c", "x5t", "x5t#S256", "crit", "cty", "zip", "enc"];
 
     private readonly AuthOptions _options;
     private readonly TimeProvider _clock;
@@ -96,6 +97,15 @@ public sealed class TokenService
         if (!result.IsValid || result.SecurityToken is not JsonWebToken jwt)
         {
             return null;
+        }
+        // We issue headers with alg and typ only. Key-locating or processing parameters (kid, jku,
+        // x5u, jwk, x5c, crit…) are never honoured and their presence marks a forgery (RFC 8725 §3.10).
+        foreach (var name in ForbiddenHeaderParameters)
+        {
+            if (jwt.TryGetHeaderValue<object>(name, out _))
+            {
+                return null;
+            }
         }
         var now = _clock.GetUtcNow().UtcDateTime;
         if (jwt.ValidTo == DateTime.MinValue || now > jwt.ValidTo + _skew ||
