@@ -23,7 +23,7 @@ public sealed record AuthenticatedUser(string UserId, string Email, string Sessi
 /// One place for every protected function: bearer token → signature and claims → the user's and
 /// session's state from storage (one single-partition query, so revocation holds on every instance).
 /// </summary>
-public sealed partial class AccessTokenMiddleware(RequestDelegate next, TokenService tokens, UserStore users, ILogger<AccessTokenMiddleware> logger)
+public sealed partial class AccessTokenMiddleware(RequestDelegate next, TokenService tokens, UserStore users, RevocationCache cache, ILogger<AccessTokenMiddleware> logger)
 {
     public async Task InvokeAsync(HttpContext context)
     {
@@ -39,14 +39,19 @@ public sealed partial class AccessTokenMiddleware(RequestDelegate next, TokenSer
             await RefuseAsync(context);
             return;
         }
-        var state = await users.GetSessionStateAsync(claims.UserId, claims.SessionId, context.RequestAborted);
-        if (!state.IsLive)
+        if (!cache.TryGet(claims.UserId, claims.SessionId, out var profile))
         {
-            LogRevokedToken(claims.UserId);
-            await RefuseAsync(context);
-            return;
+            var state = await users.GetSessionStateAsync(claims.UserId, claims.SessionId, context.RequestAborted);
+            if (!state.IsLive)
+            {
+                LogRevokedToken(claims.UserId);
+                await RefuseAsync(context);
+                return;
+            }
+            profile = state.Profile!;
+            cache.RememberLive(claims.UserId, claims.SessionId, profile);
         }
-        context.Features.Set(new AuthenticatedUser(claims.UserId, state.Profile!.Email ?? claims.Email, claims.SessionId, state.Profile));
+        context.Features.Set(new AuthenticatedUser(claims.UserId, profile.Email ?? claims.Email, claims.SessionId, profile));
         await next(context);
     }
 

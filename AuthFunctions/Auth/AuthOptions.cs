@@ -27,6 +27,9 @@ public sealed class AuthOptions
     /// </summary>
     public int RefreshGraceSeconds { get; set; } = 5;
 
+    /// <summary><c>Auth__RevocationCacheSeconds</c>: 0 (default) reads session state from storage on every request; see <see cref="RevocationCache"/>.</summary>
+    public int RevocationCacheSeconds { get; set; }
+
     /// <summary>Allowed clock difference when checking <c>exp</c>/<c>nbf</c>.</summary>
     public int ClockSkewSeconds { get; set; } = 30;
 
@@ -79,6 +82,10 @@ internal sealed class AuthOptionsValidator(IHostEnvironment environment) : IVali
         if (options.RefreshGraceSeconds is < 0 or > 60)
         {
             failures.Add("Auth__RefreshGraceSeconds must be between 0 and 60.");
+        }
+        if (options.RevocationCacheSeconds is < 0 or > 300)
+        {
+            failures.Add("Auth__RevocationCacheSeconds must be between 0 and 300.");
         }
         if (options.ClockSkewSeconds is < 0 or > 300)
         {

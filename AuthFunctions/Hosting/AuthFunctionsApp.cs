@@ -35,6 +35,7 @@ public static class AuthFunctionsApp
         services.AddClientRateLimiting(configuration);
         services.AddSingleton<PasswordHasher>();
         services.AddSingleton<TokenService>();
+        services.AddSingleton<RevocationCache>();
         services.AddSingleton<SessionService>();
         services.AddSingleton<UserStore>();
         services.AddSingleton<AuthEvents>();

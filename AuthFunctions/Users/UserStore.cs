@@ -1,3 +1,4 @@
+using AuthFunctions.Auth;
 using AuthFunctions.Storage;
 using Azure;
 
@@ -30,9 +31,11 @@ public sealed partial class UserStore
     private readonly LazyTable _emails;
     private readonly TimeProvider _clock;
     private readonly ILogger<UserStore> _logger;
+    private readonly RevocationCache _revocations;
 
-    public UserStore(TableClientFactory tables, TimeProvider clock, ILogger<UserStore> logger)
+    public UserStore(TableClientFactory tables, TimeProvider clock, RevocationCache revocations, ILogger<UserStore> logger)
     {
+        _revocations = revocations;
         ArgumentNullException.ThrowIfNull(tables);
         _users = new LazyTable(tables.Create("users"));
         _emails = new LazyTable(tables.Create("emails"));
@@ -163,6 +166,8 @@ public sealed partial class UserStore
     {
         var users = await _users.GetAsync(cancellationToken);
         var result = await users.DeleteEntityAsync(userId, SessionEntity.RowKeyFor(sessionId), cancellationToken: cancellationToken);
+        // After the write: anything cached while it was in flight is dropped too.
+        _revocations.Forget(userId);
         return result.Succeeded;
     }
 
@@ -233,6 +238,7 @@ public sealed partial class UserStore
             {
                 continue;
             }
+            _revocations.Forget(userId);
             if (keepSessionId is not null)
             {
                 var kept = new SessionEpochPatch(userId, SessionEntity.RowKeyFor(keepSessionId), epoch);
