@@ -1,9 +1,26 @@
 using AuthFunctions.Benchmarks;
 
-// Usage: AuthFunctions.Benchmarks [bcrypt] [--quick]
+// Usage: AuthFunctions.Benchmarks [bcrypt] [soak] [service] [--quick]
+// Everything runs on loopback, bounded in time; the processes it starts are ended by PID.
 bool quick = args.Contains("--quick");
 var suites = args.Where(a => !a.StartsWith("--", StringComparison.Ordinal)).ToHashSet();
-if (suites.Count == 0 || suites.Contains("bcrypt"))
+bool all = suites.Count == 0;
+int exitCode = 0;
+if (all || suites.Contains("bcrypt"))
 {
     await BcryptBenchmark.RunAsync(quick);
 }
+if (all || suites.Contains("soak") || suites.Contains("service"))
+{
+    using var stack = await Stack.StartAsync();
+    if (all || suites.Contains("soak"))
+    {
+        bool clean = await Soak.RunAsync(stack, TimeSpan.FromSeconds(quick ? 10 : 60), workers: 8);
+        exitCode = clean ? 0 : 1;
+    }
+    if (all || suites.Contains("service"))
+    {
+        await ServiceBenchmark.RunAsync(stack, quick);
+    }
+}
+return exitCode;

@@ -1,0 +1,178 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Text.RegularExpressions;
+using AuthFunctions.Passwords;
+
+namespace AuthFunctions.Benchmarks;
+
+/// <summary>
+/// The three numbers serverless auth is judged on, each beside its limit, measured in one run:
+/// protected (storage check on every request, and with the optional cache) against a bare
+/// endpoint of the same app; login against cores ÷ bcrypt time; cold start; memory.
+/// </summary>
+internal static partial class ServiceBenchmark
+{
+    private const string Password = "benchmark password";
+
+    public static async Task RunAsync(Stack stack, bool quick)
+    {
+        if (!File.Exists("/usr/bin/wrk"))
+        {
+            Console.WriteLine("bench=service skipped=wrk-not-installed hint=\"scripts/setup --bench\"");
+            return;
+        }
+        int seconds = quick ? 4 : 15;
+        using var app = stack.StartApp();
+        using var client = Stack.Client(app);
+        await Stack.WaitReadyAsync(client);
+        string email = $"bench-{Guid.NewGuid():N}@example.com";
+        var (access, _) = await Stack.RegisterAndLoginAsync(client, email, Password);
+
+        var bare = await RunWrkAsync(app, "/", null, null, seconds, connections: 16);
+        var protectedRun = await RunWrkAsync(app, "/api/protected", access, null, seconds, connections: 16);
+        Print("bare", bare);
+        Print("protected_storage", protectedRun);
+
+        using var cachedApp = stack.StartApp(new Dictionary<string, string> { ["Auth__RevocationCacheSeconds"] = "5" });
+        using (var cachedClient = Stack.Client(cachedApp))
+        {
+            await Stack.WaitReadyAsync(cachedClient);
+        }
+        var cachedBare = await RunWrkAsync(cachedApp, "/", null, null, seconds, connections: 16);
+        var cached = await RunWrkAsync(cachedApp, "/api/protected", access, null, seconds, connections: 16);
+        Print("protected_cached", cached);
+        Console.WriteLine(Invariant($"ratio protected_storage_to_bare={protectedRun.RequestsPerSecond / bare.RequestsPerSecond:0.00} protected_cached_to_bare={cached.RequestsPerSecond / cachedBare.RequestsPerSecond:0.00} target_cached_to_bare>=0.70 target_cpu_ms_per_request<=0.25"));
+
+        double hashMs = MedianHashMilliseconds(12, quick ? 3 : 5);
+        double loginLimit = Environment.ProcessorCount / (hashMs / 1000.0);
+        string loginScript = WriteLoginScript(email);
+        var login = await RunWrkAsync(app, "/api/login", null, loginScript, seconds, connections: Environment.ProcessorCount * 2);
+        Print("login", login);
+        Console.WriteLine(Invariant($"bench=login_limit bcrypt_cost=12 hash_ms={hashMs:0.0} cores={Environment.ProcessorCount} limit_rps={loginLimit:0.00} ratio_login_to_limit={login.RequestsPerSecond / loginLimit:0.00} target>=0.90"));
+
+        // protected while logins saturate the CPU: hashing must not starve other requests.
+        var background = RunWrkAsync(app, "/api/login", null, loginScript, seconds + 2, connections: Environment.ProcessorCount * 2);
+        await Task.Delay(1000);
+        var underLoad = await RunWrkAsync(app, "/api/protected", access, null, seconds, connections: 2);
+        await background;
+        Print("protected_during_logins", underLoad);
+        Console.WriteLine(Invariant($"bench=protected_during_logins_p99 p99_ms={underLoad.P99Ms:0.0} target_p99_ms<50"));
+
+        Console.WriteLine(Invariant($"bench=memory peak_rss_mb={app.RssMegabytes("VmHWM"):0.0} cached_peak_rss_mb={cachedApp.RssMegabytes("VmHWM"):0.0} target_mb<=100"));
+        await ColdStartAsync(stack, access, quick ? 3 : 5);
+        File.Delete(loginScript);
+    }
+
+    private static async Task ColdStartAsync(Stack stack, string access, int runs)
+    {
+        var samples = new List<double>();
+        for (int i = 0; i < runs; i++)
+        {
+            var watch = Stopwatch.StartNew();
+            using var app = stack.StartApp();
+            using var client = Stack.Client(app);
+            while (watch.Elapsed < TimeSpan.FromSeconds(30))
+            {
+                try
+                {
+                    using var request = new HttpRequestMessage(HttpMethod.Get, "/api/protected");
+                    request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", access);
+                    if ((await client.SendAsync(request)).IsSuccessStatusCode)
+                    {
+                        break;
+                    }
+                }
+                catch (HttpRequestException)
+                {
+                    await Task.Delay(2);
+                }
+            }
+            samples.Add(watch.Elapsed.TotalMilliseconds);
+        }
+        samples.Sort();
+        Console.WriteLine(Invariant($"bench=cold_start runs={runs} median_ms={samples[samples.Count / 2]:0} min_ms={samples[0]:0} max_ms={samples[^1]:0} target_ms<=300"));
+    }
+
+    private static double MedianHashMilliseconds(int cost, int runs)
+    {
+        Bcrypt.HashPassword("warm-up", cost);
+        var samples = new List<double>();
+        for (int i = 0; i < runs; i++)
+        {
+            var watch = Stopwatch.StartNew();
+            Bcrypt.HashPassword(Password, cost);
+            samples.Add(watch.Elapsed.TotalMilliseconds);
+        }
+        samples.Sort();
+        return samples[samples.Count / 2];
+    }
+
+    private static string WriteLoginScript(string email)
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"authfunctions-login-{Guid.NewGuid():N}.lua");
+        File.WriteAllText(path,
+            "wrk.method = \"POST\"\n" +
+            $"wrk.body = '{{\"email\":\"{email}\",\"password\":\"{Password}\"}}'\n" +
+            "wrk.headers[\"Content-Type\"] = \"application/json\"\n");
+        return path;
+    }
+
+    internal sealed record WrkResult(double RequestsPerSecond, long Requests, long Non2xx, double P50Ms, double P99Ms, double CpuMsPerRequest);
+
+    private static async Task<WrkResult> RunWrkAsync(ChildProcess app, string path, string? bearer, string? script, int seconds, int connections)
+    {
+        var start = new ProcessStartInfo("/usr/bin/wrk") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in new[] { "-t", "2", "-c", connections.ToString(CultureInfo.InvariantCulture), "-d", $"{seconds}s", "--latency", "--timeout", "10s" })
+        {
+            start.ArgumentList.Add(argument);
+        }
+        if (bearer is not null)
+        {
+            start.ArgumentList.Add("-H");
+            start.ArgumentList.Add("Authorization: Bearer " + bearer);
+        }
+        if (script is not null)
+        {
+            start.ArgumentList.Add("-s");
+            start.ArgumentList.Add(script);
+        }
+        start.ArgumentList.Add($"http://127.0.0.1:{app.Port}{path}");
+        var cpuBefore = app.CpuTime();
+        using var wrk = Process.Start(start)!;
+        string output = await wrk.StandardOutput.ReadToEndAsync();
+        await wrk.WaitForExitAsync();
+        var cpu = app.CpuTime() - cpuBefore;
+
+        long requests = long.Parse(RequestsLine().Match(output).Groups[1].Value, CultureInfo.InvariantCulture);
+        var non2xx = Non2xxLine().Match(output);
+        return new WrkResult(
+            double.Parse(RateLine().Match(output).Groups[1].Value, CultureInfo.InvariantCulture),
+            requests,
+            non2xx.Success ? long.Parse(non2xx.Groups[1].Value, CultureInfo.InvariantCulture) : 0,
+            Percentile(output, "50"),
+            Percentile(output, "99"),
+            requests == 0 ? double.NaN : cpu.TotalMilliseconds / requests);
+    }
+
+    private static double Percentile(string output, string percent)
+    {
+        var match = Regex.Match(output, $@"^\s+{percent}%\s+([\d.]+)(us|ms|s)\s*$", RegexOptions.Multiline);
+        double value = double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
+        return match.Groups[2].Value switch { "us" => value / 1000, "s" => value * 1000, _ => value };
+    }
+
+    private static void Print(string name, WrkResult result) =>
+        Console.WriteLine(Invariant($"bench={name} rps={result.RequestsPerSecond:0} requests={result.Requests} non_2xx={result.Non2xx} p50_ms={result.P50Ms:0.00} p99_ms={result.P99Ms:0.00} server_cpu_ms_per_request={result.CpuMsPerRequest:0.000}"));
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+
+    [GeneratedRegex(@"(\d+) requests in")]
+    private static partial Regex RequestsLine();
+
+    [GeneratedRegex(@"Requests/sec:\s+([\d.]+)")]
+    private static partial Regex RateLine();
+
+    [GeneratedRegex(@"Non-2xx or 3xx responses: (\d+)")]
+    private static partial Regex Non2xxLine();
+}
