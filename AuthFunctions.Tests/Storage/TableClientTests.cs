@@ -30,6 +30,30 @@ public sealed class TableClientTests
     }
 
     [Fact]
+    public async Task MissingTableIsCreatedByTheFirstOperationWhenAsked()
+    {
+        var azurite = await AzuriteServer.Shared;
+        var table = new TableClient(azurite.Connection, "t" + Guid.NewGuid().ToString("N")[..20], new TableClientOptions { CreateTableIfMissing = true });
+
+        Assert.Null(await table.GetEntityIfExistsAsync("p", "r", NoteJson.Default.Note));
+        var added = await table.AddEntityAsync(new Note("p", "r", "first", 1), NoteJson.Default.Note);
+
+        Assert.Equal(TableWriteStatus.Success, added.Status);
+        Assert.Single(await table.QueryPartitionAsync("p", NoteJson.Default.Note).ToListAsync());
+    }
+
+    [Fact]
+    public async Task MissingTableIsAnErrorWhenNotAskedToCreate()
+    {
+        var azurite = await AzuriteServer.Shared;
+        var table = new TableClient(azurite.Connection, "t" + Guid.NewGuid().ToString("N")[..20]);
+
+        var failure = await Assert.ThrowsAsync<TableStorageException>(() => table.AddEntityAsync(new Note("p", "r", "x", 1), NoteJson.Default.Note));
+
+        Assert.Equal("TableNotFound", failure.ErrorCode);
+    }
+
+    [Fact]
     public async Task InsertThenReadReturnsEntityAndETag()
     {
         var table = await NewTableAsync();

@@ -50,7 +50,7 @@ public static class AuthEndpoints
             return Problems.Validation(errors);
         }
 
-        var outcome = await users.RegisterAsync(email, hasher.Hash(request.Password!), fullName, cancellationToken);
+        var outcome = await users.RegisterAsync(email, await hasher.HashAsync(request.Password!), fullName, cancellationToken);
         if (outcome.Status == RegisterStatus.EmailTaken)
         {
             return Problems.Conflict("An account with this email already exists.");
@@ -88,7 +88,7 @@ public static class AuthEndpoints
         if (!CredentialRules.TryNormalizeEmail(rawEmail, out var email, out _))
         {
             // No account can have this address; answer exactly as for an unknown one.
-            hasher.VerifyAgainstDummy(request.Password);
+            await hasher.VerifyAgainstDummyAsync(request.Password);
             events.LoginFailed(context, "unknown account", null);
             return InvalidCredentials();
         }
@@ -103,11 +103,11 @@ public static class AuthEndpoints
         var check = PasswordCheck.Failed;
         if (found is null)
         {
-            hasher.VerifyAgainstDummy(request.Password);
+            await hasher.VerifyAgainstDummyAsync(request.Password);
         }
         else
         {
-            check = hasher.Verify(request.Password, found.Value.PasswordHash);
+            check = await hasher.VerifyAsync(request.Password, found.Value.PasswordHash);
         }
         if (check == PasswordCheck.Failed)
         {
@@ -125,7 +125,7 @@ public static class AuthEndpoints
             await throttle.ResetAsync(email, cancellationToken);
         }
 
-        string? upgradedHash = check == PasswordCheck.SucceededRehashNeeded ? hasher.Hash(request.Password) : null;
+        string? upgradedHash = check == PasswordCheck.SucceededRehashNeeded ? await hasher.HashAsync(request.Password) : null;
         await users.RecordLoginAsync(user.Id, upgradedHash, cancellationToken);
         var issued = await sessions.StartAsync(user, context.Request.Headers.UserAgent.ToString(), cancellationToken);
         events.LoginSucceeded(context, user.Id);
@@ -209,7 +209,7 @@ public static class AuthEndpoints
             return Problems.TooManyRequests(context, wait, "Too many failed password checks for this account. Try again later.");
         }
         if (System.Text.Encoding.UTF8.GetByteCount(request.CurrentPassword) > Bcrypt.MaxKeyBytes ||
-            hasher.Verify(request.CurrentPassword, stored.Value.PasswordHash) == PasswordCheck.Failed)
+            await hasher.VerifyAsync(request.CurrentPassword, stored.Value.PasswordHash) == PasswordCheck.Failed)
         {
             var delay = await throttle.RecordFailureAsync(stored.Value.Email, cancellationToken);
             events.PasswordChangeRefused(context, user.UserId);
@@ -223,7 +223,7 @@ public static class AuthEndpoints
         {
             await throttle.ResetAsync(stored.Value.Email, cancellationToken);
         }
-        await users.StartNewEpochAsync(user.UserId, user.SessionId, hasher.Hash(request.NewPassword!), cancellationToken);
+        await users.StartNewEpochAsync(user.UserId, user.SessionId, await hasher.HashAsync(request.NewPassword!), cancellationToken);
         events.PasswordChanged(context, user.UserId);
         return TypedResults.NoContent();
     }

@@ -83,12 +83,11 @@ public sealed class LoginThrottle(TableClientFactory tables, TimeProvider clock,
 {
     private const int MaxOptimisticRetries = 8;
     private static readonly TimeSpan Window = TimeSpan.FromHours(1);
-    private readonly LazyTable _table = new(tables.Create("emails"));
+    private readonly TableClient _table = tables.Create("emails");
 
     public async Task<ThrottleState> CheckAsync(string email, CancellationToken cancellationToken)
     {
-        var table = await _table.GetAsync(cancellationToken);
-        var row = await table.GetEntityIfExistsAsync(TableKey.Encode(email), ThrottleEntity.ThrottleRowKey, ThrottleJson.Default.ThrottleEntity, cancellationToken);
+        var row = await _table.GetEntityIfExistsAsync(TableKey.Encode(email), ThrottleEntity.ThrottleRowKey, ThrottleJson.Default.ThrottleEntity, cancellationToken);
         if (row is null)
         {
             return new ThrottleState(null, false);
@@ -101,13 +100,12 @@ public sealed class LoginThrottle(TableClientFactory tables, TimeProvider clock,
     /// <summary>Counts a failure; returns the delay now imposed, if any.</summary>
     public async Task<TimeSpan?> RecordFailureAsync(string email, CancellationToken cancellationToken)
     {
-        var table = await _table.GetAsync(cancellationToken);
         string key = TableKey.Encode(email);
         var settings = options.Value;
         for (int attempt = 0; attempt < MaxOptimisticRetries; attempt++)
         {
             var now = clock.GetUtcNow();
-            var existing = await table.GetEntityIfExistsAsync(key, ThrottleEntity.ThrottleRowKey, ThrottleJson.Default.ThrottleEntity, cancellationToken);
+            var existing = await _table.GetEntityIfExistsAsync(key, ThrottleEntity.ThrottleRowKey, ThrottleJson.Default.ThrottleEntity, cancellationToken);
             var current = existing?.Value ?? new ThrottleEntity { PartitionKey = key, WindowStart = now };
             bool newWindow = now - current.WindowStart >= Window;
             int failures = current.ConsecutiveFailures + 1;
@@ -128,8 +126,8 @@ public sealed class LoginThrottle(TableClientFactory tables, TimeProvider clock,
 
             var updated = current with { ConsecutiveFailures = failures, WindowFailures = windowFailures, WindowStart = windowStart, LockedUntil = lockedUntil };
             var result = existing is null
-                ? await table.AddEntityAsync(updated, ThrottleJson.Default.ThrottleEntity, cancellationToken)
-                : await table.UpdateEntityAsync(updated, existing.ETag, TableUpdateMode.Replace, ThrottleJson.Default.ThrottleEntity, cancellationToken);
+                ? await _table.AddEntityAsync(updated, ThrottleJson.Default.ThrottleEntity, cancellationToken)
+                : await _table.UpdateEntityAsync(updated, existing.ETag, TableUpdateMode.Replace, ThrottleJson.Default.ThrottleEntity, cancellationToken);
             if (result.Succeeded)
             {
                 return lockedUntil - now;
@@ -140,7 +138,6 @@ public sealed class LoginThrottle(TableClientFactory tables, TimeProvider clock,
 
     public async Task ResetAsync(string email, CancellationToken cancellationToken)
     {
-        var table = await _table.GetAsync(cancellationToken);
-        await table.DeleteEntityAsync(TableKey.Encode(email), ThrottleEntity.ThrottleRowKey, ETag.All, cancellationToken);
+        await _table.DeleteEntityAsync(TableKey.Encode(email), ThrottleEntity.ThrottleRowKey, ETag.All, cancellationToken);
     }
 }

@@ -34,11 +34,10 @@ public static class HealthEndpoints
 /// <summary>Pings the users table (creating it on first use, as the store would).</summary>
 public sealed class HealthProbe(TableClientFactory tables)
 {
-    private readonly LazyTable _users = new(tables.Create("users"));
+    private readonly TableClient _users = tables.Create("users");
 
     public async Task PingAsync(CancellationToken cancellationToken)
     {
-        var table = await _users.GetAsync(cancellationToken);
-        await table.PingAsync(cancellationToken);
+        await _users.PingAsync(cancellationToken);
     }
 }

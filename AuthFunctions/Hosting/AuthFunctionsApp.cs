@@ -33,6 +33,7 @@ public static class AuthFunctionsApp
         services.AddSingleton<IValidateOptions<ThrottleOptions>, ThrottleOptionsValidator>();
         services.AddSingleton<LoginThrottle>();
         services.AddClientRateLimiting(configuration);
+        services.AddSingleton<HashingThreads>();
         services.AddSingleton<PasswordHasher>();
         services.AddSingleton<TokenService>();
         services.AddSingleton<RevocationCache>();

@@ -18,18 +18,25 @@ public sealed partial class PasswordHasher
     private readonly int _cost;
     private readonly ILogger<PasswordHasher> _logger;
     private readonly Lazy<string> _dummyHash;
+    private readonly HashingThreads _threads;
 
-    public PasswordHasher(IOptions<AuthOptions> options, ILogger<PasswordHasher> logger)
+    public PasswordHasher(IOptions<AuthOptions> options, HashingThreads threads, ILogger<PasswordHasher> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         _cost = options.Value.BcryptCost;
+        _threads = threads;
         _logger = logger;
         _dummyHash = new Lazy<string>(() => Bcrypt.HashPassword("dummy password for unknown accounts", _cost));
     }
 
-    public string Hash(string password) => Bcrypt.HashPassword(password, _cost);
+    public Task<string> HashAsync(string password) => _threads.RunAsync(() => Bcrypt.HashPassword(password, _cost));
 
-    public PasswordCheck Verify(string password, string storedHash)
+    public Task<PasswordCheck> VerifyAsync(string password, string storedHash) => _threads.RunAsync(() => Verify(password, storedHash));
+
+    /// <summary>Spends the time of one verification for an account that does not exist (ASVS 6.3.8: no account enumeration by timing).</summary>
+    public Task VerifyAgainstDummyAsync(string password) => _threads.RunAsync(() => Bcrypt.Verify(password, _dummyHash.Value));
+
+    private PasswordCheck Verify(string password, string storedHash)
     {
         if (!Bcrypt.TryParse(storedHash, out var info, out var reason))
         {
@@ -42,9 +49,6 @@ public sealed partial class PasswordHasher
         }
         return info.Cost < _cost ? PasswordCheck.SucceededRehashNeeded : PasswordCheck.Succeeded;
     }
-
-    /// <summary>Spends the time of one verification for an account that does not exist (ASVS 6.3.8: no account enumeration by timing).</summary>
-    public void VerifyAgainstDummy(string password) => Bcrypt.Verify(password, _dummyHash.Value);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "A stored password hash is malformed ({Reason}); the login is refused.")]
     private partial void LogMalformedHash(string reason);

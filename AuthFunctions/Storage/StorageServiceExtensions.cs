@@ -35,5 +35,6 @@ public sealed class TableClientFactory(TableConnection connection, IOptions<Stor
         new(connection, options.Value.TablePrefix + logicalName, new TableClientOptions
         {
             OperationTimeout = TimeSpan.FromSeconds(options.Value.OperationTimeoutSeconds),
+            CreateTableIfMissing = true,
         });
 }

@@ -24,6 +24,7 @@ public sealed class TableClient
     private readonly HttpPipeline _pipeline;
     private readonly Uri _endpoint;
     private readonly TimeSpan _operationTimeout;
+    private readonly bool _createIfMissing;
 
     public TableClient(TableConnection connection, string tableName, TableClientOptions? options = null)
         : this(connection, tableName, options ?? new TableClientOptions(), TimeProvider.System)
@@ -38,6 +39,7 @@ public sealed class TableClient
         Name = tableName;
         _endpoint = connection.Endpoint;
         _operationTimeout = options.OperationTimeout;
+        _createIfMissing = options.CreateTableIfMissing;
         HttpPipelinePolicy authentication = connection.Credential is { } credential
             ? new BearerTokenAuthenticationPolicy(credential, "https://storage.azure.com/.default")
             : new SharedKeyLitePolicy(connection.AccountName, connection.AccountKey!, signingClock);
@@ -53,7 +55,7 @@ public sealed class TableClient
         var body = Encoding.UTF8.GetBytes($"{{\"TableName\":{JsonSerializer.Serialize(Name, StorageJsonContext.Default.String)}}}");
         message.Request.Content = RequestContent.Create(body);
         message.Request.Headers.SetValue("Content-Type", "application/json");
-        var response = await SendAsync(message, cancellationToken);
+        var response = await SendOnceAsync(message, cancellationToken);
         if (response.Status is 201 or 204 || (response.Status == 409 && ErrorCode(response) == "TableAlreadyExists"))
         {
             return;
@@ -65,10 +67,14 @@ public sealed class TableClient
     public async Task<TableWriteResult> AddEntityAsync<T>(T entity, JsonTypeInfo<T> typeInfo, CancellationToken cancellationToken = default)
         where T : ITableEntity
     {
-        using var message = NewMessage(RequestMethod.Post, Name, JsonNoMetadata);
-        message.Request.Headers.SetValue("Prefer", "return-no-content");
-        SetJsonBody(message, entity, typeInfo);
-        var response = await SendAsync(message, cancellationToken);
+        var (message, response) = await SendAsync(() =>
+        {
+            var message = NewMessage(RequestMethod.Post, Name, JsonNoMetadata);
+            message.Request.Headers.SetValue("Prefer", "return-no-content");
+            SetJsonBody(message, entity, typeInfo);
+            return message;
+        }, cancellationToken);
+        using var _ = message;
         return response.Status switch
         {
             201 or 204 => new TableWriteResult(TableWriteStatus.Success, ETagOf(response)),
@@ -80,8 +86,8 @@ public sealed class TableClient
     /// <summary>Point read; <c>null</c> when the entity does not exist.</summary>
     public async Task<TableEntity<T>?> GetEntityIfExistsAsync<T>(string partitionKey, string rowKey, JsonTypeInfo<T> typeInfo, CancellationToken cancellationToken = default)
     {
-        using var message = NewMessage(RequestMethod.Get, EntityPath(partitionKey, rowKey), JsonNoMetadata);
-        var response = await SendAsync(message, cancellationToken);
+        var (message, response) = await SendAsync(() => NewMessage(RequestMethod.Get, EntityPath(partitionKey, rowKey), JsonNoMetadata), cancellationToken);
+        using var _ = message;
         if (response.Status == 404)
         {
             return null;
@@ -103,10 +109,14 @@ public sealed class TableClient
         where T : ITableEntity
     {
         ArgumentNullException.ThrowIfNull(entity);
-        using var message = NewMessage(mode == TableUpdateMode.Replace ? RequestMethod.Put : new RequestMethod("MERGE"), EntityPath(entity.PartitionKey, entity.RowKey), JsonNoMetadata);
-        message.Request.Headers.SetValue("If-Match", ifMatch.ToString("H"));
-        SetJsonBody(message, entity, typeInfo);
-        var response = await SendAsync(message, cancellationToken);
+        var (message, response) = await SendAsync(() =>
+        {
+            var message = NewMessage(mode == TableUpdateMode.Replace ? RequestMethod.Put : new RequestMethod("MERGE"), EntityPath(entity.PartitionKey, entity.RowKey), JsonNoMetadata);
+            message.Request.Headers.SetValue("If-Match", ifMatch.ToString("H"));
+            SetJsonBody(message, entity, typeInfo);
+            return message;
+        }, cancellationToken);
+        using var _ = message;
         return WriteOutcome(response, "update entity");
     }
 
@@ -115,17 +125,25 @@ public sealed class TableClient
         where T : ITableEntity
     {
         ArgumentNullException.ThrowIfNull(entity);
-        using var message = NewMessage(RequestMethod.Put, EntityPath(entity.PartitionKey, entity.RowKey), JsonNoMetadata);
-        SetJsonBody(message, entity, typeInfo);
-        var response = await SendAsync(message, cancellationToken);
+        var (message, response) = await SendAsync(() =>
+        {
+            var message = NewMessage(RequestMethod.Put, EntityPath(entity.PartitionKey, entity.RowKey), JsonNoMetadata);
+            SetJsonBody(message, entity, typeInfo);
+            return message;
+        }, cancellationToken);
+        using var _ = message;
         return WriteOutcome(response, "upsert entity");
     }
 
     public async Task<TableWriteResult> DeleteEntityAsync(string partitionKey, string rowKey, ETag ifMatch = default, CancellationToken cancellationToken = default)
     {
-        using var message = NewMessage(RequestMethod.Delete, EntityPath(partitionKey, rowKey), JsonNoMetadata);
-        message.Request.Headers.SetValue("If-Match", ifMatch == default ? "*" : ifMatch.ToString("H"));
-        var response = await SendAsync(message, cancellationToken);
+        var (message, response) = await SendAsync(() =>
+        {
+            var message = NewMessage(RequestMethod.Delete, EntityPath(partitionKey, rowKey), JsonNoMetadata);
+            message.Request.Headers.SetValue("If-Match", ifMatch == default ? "*" : ifMatch.ToString("H"));
+            return message;
+        }, cancellationToken);
+        using var _ = message;
         return WriteOutcome(response, "delete entity");
     }
 
@@ -148,18 +166,24 @@ public sealed class TableClient
         do
         {
             List<TableEntity<T>> page;
-            using (var message = NewMessage(RequestMethod.Get, Name + "()", JsonMinimalMetadata))
+            string? partitionToken = nextPartition;
+            string? rowToken = nextRow;
+            var (message, response) = await SendAsync(() =>
             {
+                var message = NewMessage(RequestMethod.Get, Name + "()", JsonMinimalMetadata);
                 message.Request.Uri.AppendQuery("$filter", filter, escapeValue: true);
-                if (nextPartition is not null)
+                if (partitionToken is not null)
                 {
-                    message.Request.Uri.AppendQuery("NextPartitionKey", nextPartition, escapeValue: true);
-                    if (nextRow is not null)
+                    message.Request.Uri.AppendQuery("NextPartitionKey", partitionToken, escapeValue: true);
+                    if (rowToken is not null)
                     {
-                        message.Request.Uri.AppendQuery("NextRowKey", nextRow, escapeValue: true);
+                        message.Request.Uri.AppendQuery("NextRowKey", rowToken, escapeValue: true);
                     }
                 }
-                var response = await SendAsync(message, cancellationToken);
+                return message;
+            }, cancellationToken);
+            using (message)
+            {
                 if (response.Status != 200)
                 {
                     throw Failure(response, "query entities");
@@ -179,10 +203,14 @@ public sealed class TableClient
     /// <summary>Cheapest call that proves the table answers (used by the health function).</summary>
     public async Task PingAsync(CancellationToken cancellationToken = default)
     {
-        using var message = NewMessage(RequestMethod.Get, Name + "()", JsonNoMetadata);
-        message.Request.Uri.AppendQuery("$top", "1");
-        message.Request.Uri.AppendQuery("$filter", "PartitionKey eq ''", escapeValue: true);
-        var response = await SendAsync(message, cancellationToken);
+        var (message, response) = await SendAsync(() =>
+        {
+            var message = NewMessage(RequestMethod.Get, Name + "()", JsonNoMetadata);
+            message.Request.Uri.AppendQuery("$top", "1");
+            message.Request.Uri.AppendQuery("$filter", "PartitionKey eq ''", escapeValue: true);
+            return message;
+        }, cancellationToken);
+        using var _ = message;
         if (response.Status != 200)
         {
             throw Failure(response, "query entities");
@@ -220,7 +248,34 @@ public sealed class TableClient
         message.Request.Headers.SetValue("Content-Type", "application/json");
     }
 
-    private async Task<Response> SendAsync(HttpMessage message, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sends a request made by <paramref name="create"/>; with <see cref="TableClientOptions.CreateTableIfMissing"/>,
+    /// a <c>TableNotFound</c> answer creates the table and sends a fresh request once more. So a new
+    /// deployment needs no set-up step, and no request pays for a "create if not exists" up front.
+    /// </summary>
+    private async Task<(HttpMessage Message, Response Response)> SendAsync(Func<HttpMessage> create, CancellationToken cancellationToken)
+    {
+        var message = create();
+        try
+        {
+            var response = await SendOnceAsync(message, cancellationToken);
+            if (!_createIfMissing || response.Status != 404 || ErrorCode(response) != "TableNotFound")
+            {
+                return (message, response);
+            }
+            message.Dispose();
+            await CreateIfNotExistsAsync(cancellationToken);
+            message = create();
+            return (message, await SendOnceAsync(message, cancellationToken));
+        }
+        catch
+        {
+            message.Dispose();
+            throw;
+        }
+    }
+
+    private async Task<Response> SendOnceAsync(HttpMessage message, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(_operationTimeout);

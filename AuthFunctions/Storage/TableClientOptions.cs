@@ -18,6 +18,9 @@ public sealed class TableClientOptions : ClientOptions
         Diagnostics.IsTelemetryEnabled = false;
     }
 
+    /// <summary>Create the table when an operation finds it missing, then retry that operation once.</summary>
+    public bool CreateTableIfMissing { get; set; }
+
     /// <summary>Upper bound on one operation including all retries.</summary>
     public TimeSpan OperationTimeout { get; set; } = TimeSpan.FromSeconds(8);
 }

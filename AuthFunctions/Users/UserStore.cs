@@ -27,8 +27,8 @@ public sealed partial class UserStore
     private static readonly TimeSpan OrphanAge = TimeSpan.FromSeconds(30);
     private const int MaxOptimisticRetries = 8;
 
-    private readonly LazyTable _users;
-    private readonly LazyTable _emails;
+    private readonly TableClient _users;
+    private readonly TableClient _emails;
     private readonly TimeProvider _clock;
     private readonly ILogger<UserStore> _logger;
     private readonly RevocationCache _revocations;
@@ -37,16 +37,14 @@ public sealed partial class UserStore
     {
         _revocations = revocations;
         ArgumentNullException.ThrowIfNull(tables);
-        _users = new LazyTable(tables.Create("users"));
-        _emails = new LazyTable(tables.Create("emails"));
+        _users = tables.Create("users");
+        _emails = tables.Create("emails");
         _clock = clock;
         _logger = logger;
     }
 
     public async Task<RegisterOutcome> RegisterAsync(string email, string passwordHash, string? fullName, CancellationToken cancellationToken)
     {
-        var emails = await _emails.GetAsync(cancellationToken);
-        var users = await _users.GetAsync(cancellationToken);
         var now = _clock.GetUtcNow();
         var user = new UserEntity
         {
@@ -60,40 +58,40 @@ public sealed partial class UserStore
 
         // The insert of the index row is the atomic claim on the email: of any number of concurrent
         // registrations exactly one gets Success.
-        var claim = await emails.AddEntityAsync(index, UserStorageJson.Default.EmailIndexEntity, cancellationToken);
-        if (claim.Status == TableWriteStatus.Conflict && !await TryReclaimOrphanAsync(emails, users, index, cancellationToken))
+        var claim = await _emails.AddEntityAsync(index, UserStorageJson.Default.EmailIndexEntity, cancellationToken);
+        if (claim.Status == TableWriteStatus.Conflict && !await TryReclaimOrphanAsync(index, cancellationToken))
         {
             return new RegisterOutcome(RegisterStatus.EmailTaken, null);
         }
 
         try
         {
-            await users.AddEntityAsync(user, UserStorageJson.Default.UserEntity, cancellationToken);
+            await _users.AddEntityAsync(user, UserStorageJson.Default.UserEntity, cancellationToken);
         }
         catch (Exception)
         {
             // Leave no half-written registration behind; a crash before this point is healed by TryReclaimOrphanAsync.
-            await emails.DeleteEntityAsync(index.PartitionKey, index.RowKey, cancellationToken: CancellationToken.None).ConfigureAwait(false);
+            await _emails.DeleteEntityAsync(index.PartitionKey, index.RowKey, cancellationToken: CancellationToken.None).ConfigureAwait(false);
             throw;
         }
         return new RegisterOutcome(RegisterStatus.Created, user);
     }
 
-    private async Task<bool> TryReclaimOrphanAsync(TableClient emails, TableClient users, EmailIndexEntity claim, CancellationToken cancellationToken)
+    private async Task<bool> TryReclaimOrphanAsync(EmailIndexEntity claim, CancellationToken cancellationToken)
     {
-        var existing = await emails.GetEntityIfExistsAsync(claim.PartitionKey, claim.RowKey, UserStorageJson.Default.EmailIndexEntity, cancellationToken);
+        var existing = await _emails.GetEntityIfExistsAsync(claim.PartitionKey, claim.RowKey, UserStorageJson.Default.EmailIndexEntity, cancellationToken);
         if (existing is null)
         {
             // Deleted since our insert failed: try the claim once more.
-            var retry = await emails.AddEntityAsync(claim, UserStorageJson.Default.EmailIndexEntity, cancellationToken);
+            var retry = await _emails.AddEntityAsync(claim, UserStorageJson.Default.EmailIndexEntity, cancellationToken);
             return retry.Succeeded;
         }
         if (_clock.GetUtcNow() - existing.Value.CreatedAt < OrphanAge ||
-            await users.GetEntityIfExistsAsync(existing.Value.UserId, UserEntity.ProfileRowKey, UserStorageJson.Default.UserEntity, cancellationToken) is not null)
+            await _users.GetEntityIfExistsAsync(existing.Value.UserId, UserEntity.ProfileRowKey, UserStorageJson.Default.UserEntity, cancellationToken) is not null)
         {
             return false;
         }
-        var takeover = await emails.UpdateEntityAsync(claim, existing.ETag, TableUpdateMode.Replace, UserStorageJson.Default.EmailIndexEntity, cancellationToken);
+        var takeover = await _emails.UpdateEntityAsync(claim, existing.ETag, TableUpdateMode.Replace, UserStorageJson.Default.EmailIndexEntity, cancellationToken);
         if (takeover.Succeeded)
         {
             LogOrphanReclaimed(existing.Value.UserId);
@@ -103,8 +101,7 @@ public sealed partial class UserStore
 
     public async Task<TableEntity<UserEntity>?> FindByEmailAsync(string email, CancellationToken cancellationToken)
     {
-        var emails = await _emails.GetAsync(cancellationToken);
-        var index = await emails.GetEntityIfExistsAsync(TableKey.Encode(email), "", UserStorageJson.Default.EmailIndexEntity, cancellationToken);
+        var index = await _emails.GetEntityIfExistsAsync(TableKey.Encode(email), "", UserStorageJson.Default.EmailIndexEntity, cancellationToken);
         if (index is null)
         {
             return null;
@@ -115,22 +112,19 @@ public sealed partial class UserStore
 
     public async Task<TableEntity<UserEntity>?> GetAsync(string userId, CancellationToken cancellationToken)
     {
-        var users = await _users.GetAsync(cancellationToken);
-        return await users.GetEntityIfExistsAsync(userId, UserEntity.ProfileRowKey, UserStorageJson.Default.UserEntity, cancellationToken);
+        return await _users.GetEntityIfExistsAsync(userId, UserEntity.ProfileRowKey, UserStorageJson.Default.UserEntity, cancellationToken);
     }
 
     /// <summary>Records a successful login (and a stronger hash when the stored one was below the configured cost).</summary>
     public async Task RecordLoginAsync(string userId, string? upgradedPasswordHash, CancellationToken cancellationToken)
     {
-        var users = await _users.GetAsync(cancellationToken);
         var patch = new UserProfilePatch(userId) { LastLoginAt = _clock.GetUtcNow(), PasswordHash = upgradedPasswordHash };
-        await users.UpdateEntityAsync(patch, ETag.All, TableUpdateMode.Merge, UserStorageJson.Default.UserProfilePatch, cancellationToken);
+        await _users.UpdateEntityAsync(patch, ETag.All, TableUpdateMode.Merge, UserStorageJson.Default.UserProfilePatch, cancellationToken);
     }
 
     public async Task<SessionEntity> CreateSessionAsync(UserEntity user, string sessionId, string refreshTokenHash, DateTimeOffset refreshExpiresAt, string? userAgent, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(user);
-        var users = await _users.GetAsync(cancellationToken);
         var now = _clock.GetUtcNow();
         var session = new SessionEntity
         {
@@ -143,29 +137,26 @@ public sealed partial class UserStore
             RefreshTokenHash = refreshTokenHash,
             UserAgent = userAgent,
         };
-        await users.AddEntityAsync(session, UserStorageJson.Default.SessionEntity, cancellationToken);
+        await _users.AddEntityAsync(session, UserStorageJson.Default.SessionEntity, cancellationToken);
         return session;
     }
 
     public async Task<TableEntity<SessionEntity>?> GetSessionAsync(string userId, string sessionId, CancellationToken cancellationToken)
     {
-        var users = await _users.GetAsync(cancellationToken);
-        return await users.GetEntityIfExistsAsync(userId, SessionEntity.RowKeyFor(sessionId), UserStorageJson.Default.SessionEntity, cancellationToken);
+        return await _users.GetEntityIfExistsAsync(userId, SessionEntity.RowKeyFor(sessionId), UserStorageJson.Default.SessionEntity, cancellationToken);
     }
 
     /// <summary>Replaces a session if nobody changed it since it was read (concurrent refreshes: exactly one wins).</summary>
     public async Task<bool> TryReplaceSessionAsync(SessionEntity session, ETag ifMatch, CancellationToken cancellationToken)
     {
-        var users = await _users.GetAsync(cancellationToken);
-        var result = await users.UpdateEntityAsync(session, ifMatch, TableUpdateMode.Replace, UserStorageJson.Default.SessionEntity, cancellationToken);
+        var result = await _users.UpdateEntityAsync(session, ifMatch, TableUpdateMode.Replace, UserStorageJson.Default.SessionEntity, cancellationToken);
         return result.Succeeded;
     }
 
     /// <summary>Ends one session: its refresh token stops working and the middleware refuses its access tokens.</summary>
     public async Task<bool> EndSessionAsync(string userId, string sessionId, CancellationToken cancellationToken)
     {
-        var users = await _users.GetAsync(cancellationToken);
-        var result = await users.DeleteEntityAsync(userId, SessionEntity.RowKeyFor(sessionId), cancellationToken: cancellationToken);
+        var result = await _users.DeleteEntityAsync(userId, SessionEntity.RowKeyFor(sessionId), cancellationToken: cancellationToken);
         // After the write: anything cached while it was in flight is dropped too.
         _revocations.Forget(userId);
         return result.Succeeded;
@@ -174,11 +165,10 @@ public sealed partial class UserStore
     /// <summary>The user's sessions that are live now (current epoch, not revoked, refresh token not expired).</summary>
     public async Task<IReadOnlyList<SessionEntity>> ListLiveSessionsAsync(string userId, int epoch, CancellationToken cancellationToken)
     {
-        var users = await _users.GetAsync(cancellationToken);
         var now = _clock.GetUtcNow();
         var sessions = new List<SessionEntity>();
         string filter = $"RowKey gt '{SessionEntity.RowKeyPrefix}' and RowKey lt '{SessionEntity.RowKeyPrefix}~'";
-        await foreach (var row in users.QueryPartitionAsync(userId, UserStorageJson.Default.SessionEntity, filter, cancellationToken))
+        await foreach (var row in _users.QueryPartitionAsync(userId, UserStorageJson.Default.SessionEntity, filter, cancellationToken))
         {
             if (row.Value.Epoch == epoch && row.Value.RefreshExpiresAt > now)
             {
@@ -191,12 +181,11 @@ public sealed partial class UserStore
     /// <summary>The user's profile and one session, in one round trip.</summary>
     public async Task<SessionState> GetSessionStateAsync(string userId, string sessionId, CancellationToken cancellationToken)
     {
-        var users = await _users.GetAsync(cancellationToken);
         string sessionRow = SessionEntity.RowKeyFor(sessionId);
         string filter = $"RowKey eq '{UserEntity.ProfileRowKey}' or RowKey eq {TableClient.Quote(sessionRow)}";
         UserPartitionRow? profile = null;
         UserPartitionRow? session = null;
-        await foreach (var row in users.QueryPartitionAsync(userId, UserStorageJson.Default.UserPartitionRow, filter, cancellationToken))
+        await foreach (var row in _users.QueryPartitionAsync(userId, UserStorageJson.Default.UserPartitionRow, filter, cancellationToken))
         {
             if (row.Value.RowKey == UserEntity.ProfileRowKey)
             {
@@ -223,17 +212,16 @@ public sealed partial class UserStore
     /// </summary>
     public async Task<bool> StartNewEpochAsync(string userId, string? keepSessionId, string? newPasswordHash, CancellationToken cancellationToken)
     {
-        var users = await _users.GetAsync(cancellationToken);
         for (int attempt = 0; attempt < MaxOptimisticRetries; attempt++)
         {
-            var current = await users.GetEntityIfExistsAsync(userId, UserEntity.ProfileRowKey, UserStorageJson.Default.UserEntity, cancellationToken);
+            var current = await _users.GetEntityIfExistsAsync(userId, UserEntity.ProfileRowKey, UserStorageJson.Default.UserEntity, cancellationToken);
             if (current is null)
             {
                 return false;
             }
             int epoch = current.Value.SessionEpoch + 1;
             var patch = new UserProfilePatch(userId) { SessionEpoch = epoch, LoggedOutAt = _clock.GetUtcNow(), PasswordHash = newPasswordHash };
-            var result = await users.UpdateEntityAsync(patch, current.ETag, TableUpdateMode.Merge, UserStorageJson.Default.UserProfilePatch, cancellationToken);
+            var result = await _users.UpdateEntityAsync(patch, current.ETag, TableUpdateMode.Merge, UserStorageJson.Default.UserProfilePatch, cancellationToken);
             if (!result.Succeeded)
             {
                 continue;
@@ -242,7 +230,7 @@ public sealed partial class UserStore
             if (keepSessionId is not null)
             {
                 var kept = new SessionEpochPatch(userId, SessionEntity.RowKeyFor(keepSessionId), epoch);
-                await users.UpdateEntityAsync(kept, ETag.All, TableUpdateMode.Merge, UserStorageJson.Default.SessionEpochPatch, cancellationToken);
+                await _users.UpdateEntityAsync(kept, ETag.All, TableUpdateMode.Merge, UserStorageJson.Default.SessionEpochPatch, cancellationToken);
             }
             return true;
         }
