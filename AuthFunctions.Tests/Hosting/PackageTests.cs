@@ -1,0 +1,122 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using AuthFunctions.Tests.Infrastructure;
+
+namespace AuthFunctions.Tests.Hosting;
+
+/// <summary>
+/// Builds the deployable package with scripts/package and starts its executable exactly as the
+/// Functions host would: working directory = package root, FUNCTIONS_CUSTOMHANDLER_PORT set, GET /
+/// polled until it answers. Then every function route is called through it against Azurite.
+/// </summary>
+public sealed class PackageTests
+{
+    [Fact]
+    public async Task PackagedExecutableServesEveryFunction()
+    {
+        string root = RepositoryRoot.Path;
+        string package = Path.Combine(root, "artifacts", "package");
+        await RunAsync("bash", [Path.Combine(root, "scripts", "package")], root, TimeSpan.FromMinutes(5));
+        Assert.True(File.Exists(Path.Combine(root, "artifacts", "authfunctions.zip")));
+        using var hostJson = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(package, "host.json")));
+        string executable = Path.Combine(package, hostJson.RootElement.GetProperty("customHandler").GetProperty("description").GetProperty("defaultExecutablePath").GetString()!);
+        Assert.True(File.Exists(executable), $"host.json points at {executable}, which the package lacks");
+
+        var functions = Directory.GetDirectories(package).Where(d => File.Exists(Path.Combine(d, "function.json")))
+            .ToDictionary(d => Path.GetFileName(d), d => JsonDocument.Parse(File.ReadAllText(Path.Combine(d, "function.json"))).RootElement.GetProperty("bindings")[0]);
+        Assert.Equal(Directory.GetDirectories(root).Count(d => File.Exists(Path.Combine(d, "function.json"))), functions.Count);
+
+        var azurite = await AzuriteServer.Shared;
+        int port = FreePort.Next();
+        var start = new ProcessStartInfo(executable) { WorkingDirectory = package, UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        start.Environment["FUNCTIONS_CUSTOMHANDLER_PORT"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        start.Environment["Storage__ConnectionString"] = azurite.ConnectionString;
+        start.Environment["Storage__TablePrefix"] = "pkg" + Guid.NewGuid().ToString("N")[..10];
+        start.Environment["Auth__SigningKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+        start.Environment["Auth__BcryptCost"] = "10";
+        using var process = Process.Start(start)!;
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        try
+        {
+            using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+            await WaitForReadinessAsync(client);
+            var called = new HashSet<string>();
+            async Task<HttpResponseMessage> Call(string function, HttpMethod method, string path, string? token = null, object? body = null)
+            {
+                var binding = functions[function];
+                Assert.Contains(method.Method.ToLowerInvariant(), binding.GetProperty("methods").EnumerateArray().Select(m => m.GetString()));
+                called.Add(function);
+                using var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body) };
+                if (token is not null)
+                {
+                    request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+                }
+                return await client.SendAsync(request);
+            }
+
+            string email = TestApp.UniqueEmail("package");
+            Assert.Equal(HttpStatusCode.OK, (await Call("health", HttpMethod.Get, "/api/health")).StatusCode);
+            Assert.Equal(HttpStatusCode.Created, (await Call("register", HttpMethod.Post, "/api/register", body: new { email, password = TestApp.Password })).StatusCode);
+            var login = await ProblemAssert.JsonAsync(await Call("login", HttpMethod.Post, "/api/login", body: new { email, password = TestApp.Password }), HttpStatusCode.OK);
+            string access = login.GetProperty("access_token").GetString()!;
+            var other = await ProblemAssert.JsonAsync(await Call("login", HttpMethod.Post, "/api/login", body: new { email, password = TestApp.Password }), HttpStatusCode.OK);
+            Assert.Equal(HttpStatusCode.OK, (await Call("protected", HttpMethod.Get, "/api/protected", access)).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await Call("me", HttpMethod.Get, "/api/me", access)).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await Call("sessions", HttpMethod.Get, "/api/sessions", access)).StatusCode);
+            string otherSid = TokenForge.Payload(other.GetProperty("access_token").GetString()!)["sid"]!.GetValue<string>();
+            Assert.Equal(HttpStatusCode.NoContent, (await Call("session", HttpMethod.Delete, $"/api/sessions/{otherSid}", access)).StatusCode);
+            var refreshed = await ProblemAssert.JsonAsync(await Call("refresh", HttpMethod.Post, "/api/refresh", body: new { refresh_token = login.GetProperty("refresh_token").GetString() }), HttpStatusCode.OK);
+            access = refreshed.GetProperty("access_token").GetString()!;
+            Assert.Equal(HttpStatusCode.NoContent, (await Call("password", HttpMethod.Post, "/api/password", access, new { current_password = TestApp.Password, new_password = "packaged new password" })).StatusCode);
+            Assert.Equal(HttpStatusCode.NoContent, (await Call("logout", HttpMethod.Post, "/api/logout", access)).StatusCode);
+            await ProblemAssert.IsInvalidTokenAsync(await client.SendAsync(new HttpRequestMessage(HttpMethod.Get, "/api/protected") { Headers = { Authorization = new AuthenticationHeaderValue("Bearer", access) } }));
+
+            Assert.Equal(functions.Keys.Order(), called.Order());
+        }
+        finally
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+        }
+    }
+
+    private static async Task WaitForReadinessAsync(HttpClient client)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            try
+            {
+                await client.GetAsync("/");
+                return;
+            }
+            catch (HttpRequestException)
+            {
+                await Task.Delay(20);
+            }
+        }
+        Assert.Fail("the packaged handler did not answer GET / within 30 s (the host's budget)");
+    }
+
+    private static async Task RunAsync(string file, string[] arguments, string directory, TimeSpan timeout)
+    {
+        var start = new ProcessStartInfo(file) { WorkingDirectory = directory, UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var errors = process.StandardError.ReadToEndAsync();
+        using var cancel = new CancellationTokenSource(timeout);
+        await process.WaitForExitAsync(cancel.Token);
+        Assert.True(process.ExitCode == 0, $"{file} {string.Join(' ', arguments)} failed: {await output}\n{await errors}");
+    }
+}
