@@ -58,8 +58,11 @@ internal sealed class Stack : IDisposable
         {
             environment[name] = value;
         }
-        string dll = Path.Combine(Root, "AuthFunctions", "bin", "Release", "net10.0", "AuthFunctions.dll");
-        var app = ChildProcess.Start("dotnet", [dll], environment, port);
+        // The deployable package's executable when it has been built (bench/run builds it): what Azure runs.
+        string packaged = Path.Combine(Root, "artifacts", "package", "app", "AuthFunctions");
+        var app = File.Exists(packaged)
+            ? ChildProcess.Start(packaged, [], environment, port)
+            : ChildProcess.Start("dotnet", [Path.Combine(Root, "AuthFunctions", "bin", "Release", "net10.0", "AuthFunctions.dll")], environment, port);
         _apps.Add(app);
         return app;
     }
