@@ -33,6 +33,7 @@ public static class AuthFunctionsApp
         services.AddSingleton<IValidateOptions<ThrottleOptions>, ThrottleOptionsValidator>();
         services.AddSingleton<LoginThrottle>();
         services.AddClientRateLimiting(configuration);
+        services.AddStaticSiteCors(configuration);
         services.AddSingleton<HashingThreads>();
         services.AddSingleton<PasswordHasher>();
         services.AddSingleton<TokenService>();
@@ -61,6 +62,9 @@ public static class AuthFunctionsApp
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseRouting();
+        // After routing so preflights match the functions' endpoints; its headers are added as the
+        // response starts, so error answers (401, 429, 503) carry them too.
+        app.UseCors(CorsSetup.PolicyName);
         // After routing (it reads the endpoint's metadata), before the endpoints run.
         app.UseRateLimiter();
         app.UseMiddleware<AccessTokenMiddleware>();

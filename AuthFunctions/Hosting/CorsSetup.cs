@@ -1,0 +1,58 @@
+using Microsoft.Extensions.Options;
+
+namespace AuthFunctions.Hosting;
+
+/// <summary>Settings section <c>Cors</c>: which static sites may call the API from a browser.</summary>
+public sealed class CorsOptions
+{
+    public const string Section = "Cors";
+
+    /// <summary>
+    /// <c>Cors__AllowedOrigins</c>: comma-separated origins (<c>https://app.example.com</c>). Empty
+    /// (the default) adds no CORS headers, which is right on Azure, where the Functions host answers
+    /// CORS from <c>siteConfig.cors</c> before the app sees the request.
+    /// </summary>
+    public string AllowedOrigins { get; set; } = "";
+
+    internal string[] Origins => AllowedOrigins.Split([',', ' ', ';'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+}
+
+internal sealed class CorsOptionsValidator : IValidateOptions<CorsOptions>
+{
+    public ValidateOptionsResult Validate(string? name, CorsOptions options)
+    {
+        foreach (var origin in options.Origins)
+        {
+            // An origin is scheme://host[:port] and nothing else; "*" is refused outright.
+            if (!Uri.TryCreate(origin, UriKind.Absolute, out var uri) || uri.Scheme is not ("https" or "http") ||
+                uri.GetLeftPart(UriPartial.Authority) != origin.TrimEnd('/') || origin.Contains('*', StringComparison.Ordinal))
+            {
+                return ValidateOptionsResult.Fail($"Cors__AllowedOrigins: '{origin}' is not an origin like https://app.example.com (no paths, no wildcards).");
+            }
+        }
+        return ValidateOptionsResult.Success;
+    }
+}
+
+public static class CorsSetup
+{
+    public const string PolicyName = "static-sites";
+
+    public static IServiceCollection AddStaticSiteCors(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<CorsOptions>().Bind(configuration.GetSection(CorsOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<CorsOptions>, CorsOptionsValidator>();
+        services.AddCors();
+        services.AddOptions<Microsoft.AspNetCore.Cors.Infrastructure.CorsOptions>()
+            .Configure<IOptions<CorsOptions>>((cors, settings) => cors.AddPolicy(PolicyName, policy => policy
+                .WithOrigins([.. settings.Value.Origins.Select(o => o.TrimEnd('/'))])
+                .WithMethods("GET", "POST", "DELETE")
+                .WithHeaders("Authorization", "Content-Type")
+                // Bearer tokens, not cookies: browsers send no credentials, so none are allowed (ASVS 3.4.x).
+                .DisallowCredentials()
+                // Scripts may read the challenge and the back-off of error answers.
+                .WithExposedHeaders("WWW-Authenticate", "Retry-After")
+                .SetPreflightMaxAge(TimeSpan.FromMinutes(10))));
+        return services;
+    }
+}
