@@ -1,0 +1,132 @@
+using System.Net;
+using AuthFunctions.Tests.Infrastructure;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.FileProviders;
+using Microsoft.Playwright;
+
+namespace AuthFunctions.Tests.Browser;
+
+/// <summary>
+/// The sample static site in Debian's Chromium (driven by Playwright), served from one origin and
+/// calling the API on another: the whole flow a frontend developer copies.
+/// </summary>
+public sealed class StaticSiteTests : IAsyncLifetime
+{
+    private const string ChromiumPath = "/usr/bin/chromium";
+    private WebApplication? _site;
+    private Uri _siteOrigin = null!;
+    private IPlaywright? _playwright;
+    private IBrowser? _browser;
+
+    public async Task InitializeAsync()
+    {
+        Assert.True(File.Exists(ChromiumPath), "Chromium is missing: scripts/setup --test-tools installs it (apt-get install chromium).");
+        var builder = WebApplication.CreateSlimBuilder(["--urls", "http://127.0.0.1:0"]);
+        builder.Logging.ClearProviders();
+        _site = builder.Build();
+        var files = new PhysicalFileProvider(Path.Combine(RepositoryRoot.Path, "samples", "static-site"));
+        _site.UseDefaultFiles(new DefaultFilesOptions { FileProvider = files });
+        _site.UseStaticFiles(new StaticFileOptions { FileProvider = files });
+        await _site.StartAsync();
+        _siteOrigin = new Uri(_site.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+
+        _playwright = await Playwright.CreateAsync();
+        _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = ChromiumPath,
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
+        });
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_browser is not null)
+        {
+            await _browser.DisposeAsync();
+        }
+        _playwright?.Dispose();
+        if (_site is not null)
+        {
+            await _site.DisposeAsync();
+        }
+    }
+
+    private string SiteOrigin => _siteOrigin.GetLeftPart(UriPartial.Authority);
+
+    private async Task<IPage> OpenAsync(TestApp api)
+    {
+        var page = await _browser!.NewPageAsync();
+        await page.GotoAsync($"{SiteOrigin}/?api={Uri.EscapeDataString(new Uri(api.BaseAddress, "/api").ToString())}");
+        return page;
+    }
+
+    [Fact]
+    public async Task FullFlowAcrossOriginsWithSilentRefresh()
+    {
+        await using var api = await TestApp.StartAsync(new Dictionary<string, string?> { ["Cors:AllowedOrigins"] = SiteOrigin });
+        Assert.NotEqual(SiteOrigin, api.BaseAddress.GetLeftPart(UriPartial.Authority));
+        var page = await OpenAsync(api);
+        string email = TestApp.UniqueEmail("browser");
+
+        await page.FillAsync("#register-form [name=email]", email);
+        await page.FillAsync("#register-form [name=password]", TestApp.Password);
+        await page.FillAsync("#register-form [name=full_name]", "Browser User");
+        await page.ClickAsync("#register-form button");
+        await Assertions.Expect(page.Locator("#status")).ToContainTextAsync($"Registered {email}");
+
+        await page.FillAsync("#login-form [name=email]", email);
+        await page.FillAsync("#login-form [name=password]", TestApp.Password);
+        await page.ClickAsync("#login-form button");
+        await Assertions.Expect(page.Locator("#welcome")).ToHaveTextAsync($"Welcome, {email}!");
+
+        await page.ClickAsync("#me-button");
+        await Assertions.Expect(page.Locator("#profile")).ToContainTextAsync("\"full_name\": \"Browser User\"");
+        Directory.CreateDirectory(Path.Combine(RepositoryRoot.Path, "artifacts", "screenshots"));
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(RepositoryRoot.Path, "artifacts", "screenshots", "logged-in.png"), FullPage = true });
+
+        // The access token expires; the page refreshes silently and the call still succeeds.
+        api.Clock.Advance(TimeSpan.FromMinutes(16));
+        await page.ClickAsync("#protected-button");
+        await Assertions.Expect(page.Locator("#status")).ToHaveTextAsync($"Welcome, {email}!");
+        Assert.Equal("1", await page.Locator("#status").GetAttributeAsync("data-refreshed"));
+        Assert.Null(await page.EvaluateAsync<string?>("() => localStorage.length ? 'used' : null"));
+
+        await page.ClickAsync("#logout-button");
+        await Assertions.Expect(page.Locator("#status")).ToHaveTextAsync("Logged out everywhere.");
+        await Assertions.Expect(page.Locator("#signed-out")).ToBeVisibleAsync();
+        Assert.Contains(api.Logs.Entries, e => e.EventId.Id == 1004);
+    }
+
+    [Fact]
+    public async Task ProblemDetailsAreShownToTheUser()
+    {
+        await using var api = await TestApp.StartAsync(new Dictionary<string, string?> { ["Cors:AllowedOrigins"] = SiteOrigin });
+        var page = await OpenAsync(api);
+
+        await page.FillAsync("#login-form [name=email]", TestApp.UniqueEmail("nobody"));
+        await page.FillAsync("#login-form [name=password]", "wrong password");
+        await page.ClickAsync("#login-form button");
+
+        await Assertions.Expect(page.Locator("#error")).ToContainTextAsync("The email or password is incorrect.");
+    }
+
+    [Fact]
+    public async Task ADisallowedOriginIsBlockedByTheBrowser()
+    {
+        await using var api = await TestApp.StartAsync(new Dictionary<string, string?> { ["Cors:AllowedOrigins"] = "https://some-other-site.example" });
+        var page = await OpenAsync(api);
+        int before = await api.CountEntitiesAsync();
+
+        await page.FillAsync("#register-form [name=email]", TestApp.UniqueEmail("blocked"));
+        await page.FillAsync("#register-form [name=password]", TestApp.Password);
+        await page.ClickAsync("#register-form button");
+
+        await Assertions.Expect(page.Locator("#error")).ToContainTextAsync("Could not reach the API");
+        // The JSON POST needs a preflight, which fails, so the request itself is never sent.
+        Assert.Equal(before, await api.CountEntitiesAsync());
+        var direct = await api.Client.GetAsync("/api/health");
+        Assert.Equal(HttpStatusCode.OK, direct.StatusCode);
+    }
+}
