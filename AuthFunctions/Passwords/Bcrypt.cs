@@ -140,6 +140,9 @@ public static class Bcrypt
     private static ReadOnlySpan<byte> MemoryMarshalBytes(ReadOnlySpan<char> chars) =>
         System.Runtime.InteropServices.MemoryMarshal.AsBytes(chars);
 
+    // Fully optimized on first call: this loop runs once per login, too rarely for tiering to pick
+    // it up, and ReadyToRun code for it is measurably slower.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void ComputeHash(ReadOnlySpan<byte> password, ReadOnlySpan<byte> salt, int cost, Span<byte> output)
     {
         // The key stream is the password plus its NUL terminator, repeated; each expansion reads the
@@ -236,6 +239,7 @@ public static class Bcrypt
     }
 
     // The hot loop: 2^(cost+1) calls, each 521 encryptions.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void ExpandState(uint* state, uint* key)
     {
         for (int i = 0; i < PWords; i++)
