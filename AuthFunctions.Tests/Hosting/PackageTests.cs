@@ -29,80 +29,40 @@ public sealed class PackageTests
             .ToDictionary(d => Path.GetFileName(d), d => JsonDocument.Parse(File.ReadAllText(Path.Combine(d, "function.json"))).RootElement.GetProperty("bindings")[0]);
         Assert.Equal(Directory.GetDirectories(root).Count(d => File.Exists(Path.Combine(d, "function.json"))), functions.Count);
 
-        var azurite = await AzuriteServer.Shared;
-        int port = FreePort.Next();
-        var start = new ProcessStartInfo(executable) { WorkingDirectory = package, UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        start.Environment["FUNCTIONS_CUSTOMHANDLER_PORT"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-        start.Environment["Storage__ConnectionString"] = azurite.ConnectionString;
-        start.Environment["Storage__TablePrefix"] = "pkg" + Guid.NewGuid().ToString("N")[..10];
-        start.Environment["Auth__SigningKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
-        start.Environment["Auth__BcryptCost"] = "10";
-        using var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        try
+        await using var handler = await HandlerProcess.StartAsync(executable, [], package);
+        var client = handler.Client;
+        var called = new HashSet<string>();
+        async Task<HttpResponseMessage> Call(string function, HttpMethod method, string path, string? token = null, object? body = null)
         {
-            using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
-            await WaitForReadinessAsync(client);
-            var called = new HashSet<string>();
-            async Task<HttpResponseMessage> Call(string function, HttpMethod method, string path, string? token = null, object? body = null)
+            var binding = functions[function];
+            Assert.Contains(method.Method.ToLowerInvariant(), binding.GetProperty("methods").EnumerateArray().Select(m => m.GetString()));
+            called.Add(function);
+            using var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body) };
+            if (token is not null)
             {
-                var binding = functions[function];
-                Assert.Contains(method.Method.ToLowerInvariant(), binding.GetProperty("methods").EnumerateArray().Select(m => m.GetString()));
-                called.Add(function);
-                using var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body) };
-                if (token is not null)
-                {
-                    request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-                }
-                return await client.SendAsync(request);
+                request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
             }
-
-            string email = TestApp.UniqueEmail("package");
-            Assert.Equal(HttpStatusCode.OK, (await Call("health", HttpMethod.Get, "/api/health")).StatusCode);
-            Assert.Equal(HttpStatusCode.Created, (await Call("register", HttpMethod.Post, "/api/register", body: new { email, password = TestApp.Password })).StatusCode);
-            var login = await ProblemAssert.JsonAsync(await Call("login", HttpMethod.Post, "/api/login", body: new { email, password = TestApp.Password }), HttpStatusCode.OK);
-            string access = login.GetProperty("access_token").GetString()!;
-            var other = await ProblemAssert.JsonAsync(await Call("login", HttpMethod.Post, "/api/login", body: new { email, password = TestApp.Password }), HttpStatusCode.OK);
-            Assert.Equal(HttpStatusCode.OK, (await Call("protected", HttpMethod.Get, "/api/protected", access)).StatusCode);
-            Assert.Equal(HttpStatusCode.OK, (await Call("me", HttpMethod.Get, "/api/me", access)).StatusCode);
-            Assert.Equal(HttpStatusCode.OK, (await Call("sessions", HttpMethod.Get, "/api/sessions", access)).StatusCode);
-            string otherSid = TokenForge.Payload(other.GetProperty("access_token").GetString()!)["sid"]!.GetValue<string>();
-            Assert.Equal(HttpStatusCode.NoContent, (await Call("session", HttpMethod.Delete, $"/api/sessions/{otherSid}", access)).StatusCode);
-            var refreshed = await ProblemAssert.JsonAsync(await Call("refresh", HttpMethod.Post, "/api/refresh", body: new { refresh_token = login.GetProperty("refresh_token").GetString() }), HttpStatusCode.OK);
-            access = refreshed.GetProperty("access_token").GetString()!;
-            Assert.Equal(HttpStatusCode.NoContent, (await Call("password", HttpMethod.Post, "/api/password", access, new { current_password = TestApp.Password, new_password = "packaged new password" })).StatusCode);
-            Assert.Equal(HttpStatusCode.NoContent, (await Call("logout", HttpMethod.Post, "/api/logout", access)).StatusCode);
-            await ProblemAssert.IsInvalidTokenAsync(await client.SendAsync(new HttpRequestMessage(HttpMethod.Get, "/api/protected") { Headers = { Authorization = new AuthenticationHeaderValue("Bearer", access) } }));
-
-            Assert.Equal(functions.Keys.Order(), called.Order());
+            return await client.SendAsync(request);
         }
-        finally
-        {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync();
-        }
-    }
 
-    private static async Task WaitForReadinessAsync(HttpClient client)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (deadline.Elapsed < TimeSpan.FromSeconds(30))
-        {
-            try
-            {
-                await client.GetAsync("/");
-                return;
-            }
-            catch (HttpRequestException)
-            {
-                await Task.Delay(20);
-            }
-        }
-        Assert.Fail("the packaged handler did not answer GET / within 30 s (the host's budget)");
+        string email = TestApp.UniqueEmail("package");
+        Assert.Equal(HttpStatusCode.OK, (await Call("health", HttpMethod.Get, "/api/health")).StatusCode);
+        Assert.Equal(HttpStatusCode.Created, (await Call("register", HttpMethod.Post, "/api/register", body: new { email, password = TestApp.Password })).StatusCode);
+        var login = await ProblemAssert.JsonAsync(await Call("login", HttpMethod.Post, "/api/login", body: new { email, password = TestApp.Password }), HttpStatusCode.OK);
+        string access = login.GetProperty("access_token").GetString()!;
+        var other = await ProblemAssert.JsonAsync(await Call("login", HttpMethod.Post, "/api/login", body: new { email, password = TestApp.Password }), HttpStatusCode.OK);
+        Assert.Equal(HttpStatusCode.OK, (await Call("protected", HttpMethod.Get, "/api/protected", access)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await Call("me", HttpMethod.Get, "/api/me", access)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await Call("sessions", HttpMethod.Get, "/api/sessions", access)).StatusCode);
+        string otherSid = TokenForge.Payload(other.GetProperty("access_token").GetString()!)["sid"]!.GetValue<string>();
+        Assert.Equal(HttpStatusCode.NoContent, (await Call("session", HttpMethod.Delete, $"/api/sessions/{otherSid}", access)).StatusCode);
+        var refreshed = await ProblemAssert.JsonAsync(await Call("refresh", HttpMethod.Post, "/api/refresh", body: new { refresh_token = login.GetProperty("refresh_token").GetString() }), HttpStatusCode.OK);
+        access = refreshed.GetProperty("access_token").GetString()!;
+        Assert.Equal(HttpStatusCode.NoContent, (await Call("password", HttpMethod.Post, "/api/password", access, new { current_password = TestApp.Password, new_password = "packaged new password" })).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await Call("logout", HttpMethod.Post, "/api/logout", access)).StatusCode);
+        await ProblemAssert.IsInvalidTokenAsync(await client.SendAsync(new HttpRequestMessage(HttpMethod.Get, "/api/protected") { Headers = { Authorization = new AuthenticationHeaderValue("Bearer", access) } }));
+
+        Assert.Equal(functions.Keys.Order(), called.Order());
     }
 
     private static async Task RunAsync(string file, string[] arguments, string directory, TimeSpan timeout)
