@@ -1,5 +1,4 @@
 using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.IdentityModel.Tokens;
 
@@ -38,6 +37,4 @@ public static class TokenForge
         JsonNode.Parse(Base64UrlEncoder.Decode(token.Split('.')[index]))!.AsObject();
 
     public static long Now(TimeProvider clock) => clock.GetUtcNow().ToUnixTimeSeconds();
-
-    public static string Describe(JsonObject node) => node.ToJsonString(new JsonSerializerOptions { WriteIndented = false });
 }

@@ -48,7 +48,7 @@ internal sealed class AuthOptionsValidator(IHostEnvironment environment) : IVali
         bool relaxed = environment.IsDevelopment() || environment.IsEnvironment("Testing");
         if (string.IsNullOrWhiteSpace(options.SigningKey))
         {
-            if (!environment.IsDevelopment() && options.SigningKeyBytes.Length == 0)
+            if (!environment.IsDevelopment())
             {
                 failures.Add("Auth__SigningKey is required: a base64 key of at least 32 random bytes (e.g. `openssl rand -base64 32`).");
             }
