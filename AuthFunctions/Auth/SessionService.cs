@@ -62,7 +62,6 @@ public sealed partial class SessionService(UserStore users, TokenService tokens,
                 var rotated = session with
                 {
                     RefreshTokenHash = TokenService.HashRefreshToken(next),
-                    PreviousRefreshTokenHash = presentedHash,
                     SpentRefreshTokenHashes = AppendSpent(session.SpentRefreshTokenHashes, presentedHash),
                     RotatedAt = now,
                     LastUsedAt = now,
@@ -77,7 +76,8 @@ public sealed partial class SessionService(UserStore users, TokenService tokens,
 
             // Two tabs refreshing at once: the loser presents the token just spent and gets the same new
             // refresh token, derived from it, as long as the rotation was moments ago.
-            if (session.PreviousRefreshTokenHash is { } previous && FixedTimeEquals(presentedHash, previous) &&
+            var spent = (session.SpentRefreshTokenHashes ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (spent.Length > 0 && FixedTimeEquals(presentedHash, spent[^1]) &&
                 session.RotatedAt is { } rotatedAt && now - rotatedAt <= TimeSpan.FromSeconds(options.Value.RefreshGraceSeconds))
             {
                 string next = NextRefreshToken(userId, sessionId, refreshToken!);
@@ -87,7 +87,7 @@ public sealed partial class SessionService(UserStore users, TokenService tokens,
                 }
             }
 
-            if (session.SpentRefreshTokenHashes?.Split(' ').Any(spent => FixedTimeEquals(presentedHash, spent)) == true)
+            if (spent.Any(hash => FixedTimeEquals(presentedHash, hash)))
             {
                 await users.EndSessionAsync(userId, sessionId, cancellationToken);
                 LogReuse(userId, sessionId);

@@ -28,13 +28,15 @@ public static class StorageServiceExtensions
     }
 }
 
-/// <summary>Creates the app's table clients with shared settings.</summary>
+/// <summary>The app's table clients with shared settings: one client (and pipeline) per table, however many services use it.</summary>
 public sealed class TableClientFactory(TableConnection connection, IOptions<StorageOptions> options)
 {
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, TableClient> _clients = new(StringComparer.Ordinal);
+
     public TableClient Create(string logicalName) =>
-        new(connection, options.Value.TablePrefix + logicalName, new TableClientOptions
+        _clients.GetOrAdd(logicalName, name => new TableClient(connection, options.Value.TablePrefix + name, new TableClientOptions
         {
             OperationTimeout = TimeSpan.FromSeconds(options.Value.OperationTimeoutSeconds),
             CreateTableIfMissing = true,
-        });
+        }));
 }

@@ -66,10 +66,11 @@ public sealed record SessionEntity : ITableEntity
     /// <summary>SHA-256 of the current refresh token, base64url. The token itself is never stored (ASVS 7.2.x).</summary>
     public required string RefreshTokenHash { get; init; }
 
-    /// <summary>The refresh token this one replaced: presenting it again within the grace window gets the current pair.</summary>
-    public string? PreviousRefreshTokenHash { get; init; }
-
-    /// <summary>Hashes of the most recent spent refresh tokens, space-separated: presenting one is reuse (ASVS 10.4.5 / RFC 9700 §4.14.2).</summary>
+    /// <summary>
+    /// Hashes of the most recent spent refresh tokens, space-separated, oldest first: presenting one is
+    /// reuse (ASVS 10.4.5 / RFC 9700 §4.14.2), except the last (the token the current one replaced)
+    /// within the grace window.
+    /// </summary>
     public string? SpentRefreshTokenHashes { get; init; }
 
     public DateTimeOffset? RotatedAt { get; init; }
@@ -100,8 +101,6 @@ public sealed record UserPartitionRow : ITableEntity
     public int SessionEpoch { get; init; }
 
     public int Epoch { get; init; }
-
-    public DateTimeOffset? RefreshExpiresAt { get; init; }
 }
 
 /// <summary>A merge that touches only the columns it names (null properties are not sent).</summary>
