@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -15,6 +16,9 @@ namespace AuthFunctions.Tests.Infrastructure;
 public sealed class TestApp : IAsyncDisposable
 {
     public const string Password = "correct horse battery";
+
+    /// <summary>The lowest cost bcrypt allows keeps tests fast; the product refuses it outside tests.</summary>
+    public const int BcryptCost = 4;
 
     private readonly WebApplication _app;
 
@@ -58,7 +62,7 @@ public sealed class TestApp : IAsyncDisposable
             ["Storage:TablePrefix"] = prefix,
             ["Storage:OperationTimeoutSeconds"] = "4",
             ["Auth:SigningKey"] = Convert.ToBase64String(key),
-            ["Auth:BcryptCost"] = "4",
+            ["Auth:BcryptCost"] = BcryptCost.ToString(CultureInfo.InvariantCulture),
             // Every test client is 127.0.0.1; the rate limit tests set their own small limit.
             ["RateLimit:PermitsPerMinute"] = "100000",
             ["Logging:LogLevel:Default"] = "Information",

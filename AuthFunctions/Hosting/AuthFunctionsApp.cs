@@ -34,6 +34,7 @@ public static class AuthFunctionsApp
         services.AddSingleton<LoginThrottle>();
         services.AddClientRateLimiting(configuration);
         services.AddStaticSiteCors(configuration);
+        services.AddMetrics();
         services.AddSingleton<HashingThreads>();
         services.AddSingleton<PasswordHasher>();
         services.AddSingleton<TokenService>();

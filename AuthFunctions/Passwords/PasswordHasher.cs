@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using AuthFunctions.Auth;
 using Microsoft.Extensions.Options;
 
@@ -15,14 +16,21 @@ public enum PasswordCheck
 /// <summary>bcrypt at the configured cost, with a dummy hash so that an unknown account costs as much time as a wrong password.</summary>
 public sealed partial class PasswordHasher
 {
+    public const string MeterName = "AuthFunctions.Passwords";
+    public const string VerificationsInstrument = "authfunctions.password.verifications";
+
     private readonly int _cost;
+    private readonly Counter<long> _verifications;
     private readonly ILogger<PasswordHasher> _logger;
     private readonly Lazy<string> _dummyHash;
     private readonly HashingThreads _threads;
 
-    public PasswordHasher(IOptions<AuthOptions> options, HashingThreads threads, ILogger<PasswordHasher> logger)
+    public PasswordHasher(IOptions<AuthOptions> options, HashingThreads threads, IMeterFactory meters, ILogger<PasswordHasher> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(meters);
+        _verifications = meters.Create(MeterName).CreateCounter<long>(
+            VerificationsInstrument, unit: "{verification}", description: "bcrypt verifications, tagged with the cost of the hash checked");
         _cost = options.Value.BcryptCost;
         _threads = threads;
         _logger = logger;
@@ -34,7 +42,13 @@ public sealed partial class PasswordHasher
     public Task<PasswordCheck> VerifyAsync(string password, string storedHash) => _threads.RunAsync(() => Verify(password, storedHash));
 
     /// <summary>Spends the time of one verification for an account that does not exist (ASVS 6.3.8: no account enumeration by timing).</summary>
-    public Task VerifyAgainstDummyAsync(string password) => _threads.RunAsync(() => Bcrypt.Verify(password, _dummyHash.Value));
+    public Task VerifyAgainstDummyAsync(string password) => _threads.RunAsync(() =>
+    {
+        // Recorded exactly like a real verification: the count of work per login must not depend on whether the account exists.
+        bool matched = Bcrypt.Verify(password, _dummyHash.Value);
+        _verifications.Add(1, new KeyValuePair<string, object?>("cost", _cost));
+        return matched;
+    });
 
     private PasswordCheck Verify(string password, string storedHash)
     {
@@ -43,7 +57,9 @@ public sealed partial class PasswordHasher
             LogMalformedHash(reason!);
             return PasswordCheck.Failed;
         }
-        if (!Bcrypt.Verify(password, storedHash))
+        bool matched = Bcrypt.Verify(password, storedHash);
+        _verifications.Add(1, new KeyValuePair<string, object?>("cost", info.Cost));
+        if (!matched)
         {
             return PasswordCheck.Failed;
         }
