@@ -24,6 +24,7 @@ public sealed class PackageTests
         using var hostJson = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(package, "host.json")));
         string executable = Path.Combine(package, hostJson.RootElement.GetProperty("customHandler").GetProperty("description").GetProperty("defaultExecutablePath").GetString()!);
         Assert.True(File.Exists(executable), $"host.json points at {executable}, which the package lacks");
+        AssertRuntimeSettings(Path.ChangeExtension(executable, ".runtimeconfig.json"));
 
         var functions = Directory.GetDirectories(package).Where(d => File.Exists(Path.Combine(d, "function.json")))
             .ToDictionary(d => Path.GetFileName(d), d => JsonDocument.Parse(File.ReadAllText(Path.Combine(d, "function.json"))).RootElement.GetProperty("bindings")[0]);
@@ -63,6 +64,18 @@ public sealed class PackageTests
         await ProblemAssert.IsInvalidTokenAsync(await client.SendAsync(new HttpRequestMessage(HttpMethod.Get, "/api/protected") { Headers = { Authorization = new AuthenticationHeaderValue("Bearer", access) } }));
 
         Assert.Equal(functions.Keys.Order(), called.Order());
+    }
+
+    /// <summary>The runtime settings the benchmark figures were measured with ship in the package (a misspelt MSBuild property once lost one silently).</summary>
+    private static void AssertRuntimeSettings(string runtimeConfigPath)
+    {
+        using var runtimeConfig = JsonDocument.Parse(File.ReadAllText(runtimeConfigPath));
+        var settings = runtimeConfig.RootElement.GetProperty("runtimeOptions").GetProperty("configProperties");
+        Assert.False(settings.GetProperty("System.GC.Server").GetBoolean());
+        Assert.False(settings.GetProperty("System.GC.Concurrent").GetBoolean());
+        Assert.False(settings.GetProperty("System.Runtime.TieredCompilation").GetBoolean());
+        Assert.False(settings.GetProperty("System.Runtime.TieredPGO").GetBoolean());
+        Assert.Equal(0, settings.GetProperty("System.Threading.ThreadPool.UnfairSemaphoreSpinLimit").GetInt32());
     }
 
     private static async Task RunAsync(string file, string[] arguments, string directory, TimeSpan timeout)
