@@ -43,6 +43,8 @@ public static class AuthFunctionsApp
         services.AddSingleton<UserStore>();
         services.AddSingleton<AuthEvents>();
         services.AddSingleton<HealthProbe>();
+        services.AddSingleton<StartupWarmUp>();
+        services.AddHostedService(provider => provider.GetRequiredService<StartupWarmUp>());
         services.ConfigureHttpJsonOptions(json =>
         {
             // Responses use the OAuth 2 style of the contract (access_token, full_name), not the web default camelCase.
