@@ -40,4 +40,26 @@ public sealed class CustomHandlerProcessTests
         builder.ConfigureCustomHandlerHosting();
         Assert.Equal("http://127.0.0.1:5123", builder.WebHost.GetSetting("urls"));
     }
+
+    [Fact]
+    public async Task InvalidSettingsEndTheProcessWithTheReasonAndExitCodeOne()
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { WorkingDirectory = AppContext.BaseDirectory, UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "AuthFunctions.dll"));
+        start.Environment["FUNCTIONS_CUSTOMHANDLER_PORT"] = FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        start.Environment["Storage__ConnectionString"] = "UseDevelopmentStorage=true";
+        start.Environment["Auth__SigningKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+        start.Environment["RateLimit__PermitsPerMinute"] = "0";
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var errors = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+
+        await process.WaitForExitAsync(timeout.Token);
+
+        Assert.Equal(1, process.ExitCode);
+        Assert.Contains("AuthFunctions cannot start: RateLimit__PermitsPerMinute must be between", await errors, StringComparison.Ordinal);
+        Assert.DoesNotContain("Unhandled exception", (await output) + (await errors), StringComparison.Ordinal);
+    }
 }
