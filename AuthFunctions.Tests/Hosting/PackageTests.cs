@@ -73,7 +73,6 @@ public sealed class PackageTests
         var settings = runtimeConfig.RootElement.GetProperty("runtimeOptions").GetProperty("configProperties");
         Assert.False(settings.GetProperty("System.GC.Server").GetBoolean());
         Assert.False(settings.GetProperty("System.GC.Concurrent").GetBoolean());
-        Assert.False(settings.GetProperty("System.Runtime.TieredCompilation").GetBoolean());
         Assert.False(settings.GetProperty("System.Runtime.TieredPGO").GetBoolean());
         Assert.Equal(0, settings.GetProperty("System.Threading.ThreadPool.UnfairSemaphoreSpinLimit").GetInt32());
     }
