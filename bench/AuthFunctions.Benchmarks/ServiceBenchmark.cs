@@ -33,6 +33,15 @@ internal static partial class ServiceBenchmark
         var protectedRun = await RunWrkAsync(app, "/api/protected", access, null, seconds, connections: 16);
         Print("bare", bare);
         Print("protected_storage", protectedRun);
+        // The floor for protected: the bare endpoint served at protected's request rate (a server at a
+        // low rate pays a thread wake-up per request that a saturated one does not), plus the storage read alone.
+        string pacing = WritePacingScript(connections: 16, requestsPerSecond: protectedRun.RequestsPerSecond);
+        var barePaced = await RunWrkAsync(app, "/", null, pacing, seconds, connections: 16);
+        File.Delete(pacing);
+        Print("bare_at_protected_rate", barePaced);
+        double readFloor = await StorageReadFloor.MeasureAsync(stack, access, TimeSpan.FromSeconds(seconds), concurrency: 16);
+        double protectedFloor = barePaced.CpuMsPerRequest + readFloor;
+        Console.WriteLine(Invariant($"bench=protected_floor storage_read_cpu_ms={readFloor:0.000} bare_at_rate_cpu_ms={barePaced.CpuMsPerRequest:0.000} floor_cpu_ms_per_request={protectedFloor:0.000} ratio_protected_to_floor={protectedRun.CpuMsPerRequest / protectedFloor:0.00}"));
 
         using var cachedApp = stack.StartApp(new Dictionary<string, string> { ["Auth__RevocationCacheSeconds"] = "5" });
         using (var cachedClient = Stack.Client(cachedApp))
@@ -106,6 +115,15 @@ internal static partial class ServiceBenchmark
         }
         samples.Sort();
         return samples[samples.Count / 2];
+    }
+
+    /// <summary>A wrk script that has each connection wait between requests so that all together make about the given rate.</summary>
+    private static string WritePacingScript(int connections, double requestsPerSecond)
+    {
+        int delayMs = Math.Max(1, (int)Math.Round(connections * 1000.0 / requestsPerSecond));
+        string path = Path.Combine(Path.GetTempPath(), $"authfunctions-pacing-{Guid.NewGuid():N}.lua");
+        File.WriteAllText(path, Invariant($"function delay()\n  return {delayMs}\nend\n"));
+        return path;
     }
 
     private static string WriteLoginScript(string email)
