@@ -44,13 +44,8 @@ public sealed class CustomHandlerProcessTests
     [Fact]
     public async Task InvalidSettingsEndTheProcessWithTheReasonAndExitCodeOne()
     {
-        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { WorkingDirectory = AppContext.BaseDirectory, UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "AuthFunctions.dll"));
-        start.Environment["FUNCTIONS_CUSTOMHANDLER_PORT"] = FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture);
-        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-        start.Environment["Storage__ConnectionString"] = "UseDevelopmentStorage=true";
-        start.Environment["Auth__SigningKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
-        start.Environment["RateLimit__PermitsPerMinute"] = "0";
+        var start = HandlerProcess.HostLikeStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "AuthFunctions.dll")], AppContext.BaseDirectory,
+            FreePort.Next(), "UseDevelopmentStorage=true", new Dictionary<string, string> { ["RateLimit__PermitsPerMinute"] = "0" });
         using var process = System.Diagnostics.Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();
         var errors = process.StandardError.ReadToEndAsync();

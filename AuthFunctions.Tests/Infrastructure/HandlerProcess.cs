@@ -23,10 +23,9 @@ public sealed class HandlerProcess : IAsyncDisposable
     /// <summary>The first answer to GET /, as the host's readiness probe saw it.</summary>
     public HttpResponseMessage Readiness { get; private set; } = null!;
 
-    public static async Task<HandlerProcess> StartAsync(string file, string[] arguments, string workingDirectory, IDictionary<string, string>? extraEnvironment = null)
+    /// <summary>How the Functions host would start the handler: port in FUNCTIONS_CUSTOMHANDLER_PORT, Production, valid settings, output redirected.</summary>
+    public static ProcessStartInfo HostLikeStartInfo(string file, string[] arguments, string workingDirectory, int port, string storageConnectionString, IDictionary<string, string>? extraEnvironment = null)
     {
-        var azurite = await AzuriteServer.Shared;
-        int port = FreePort.Next();
         var start = new ProcessStartInfo(file) { WorkingDirectory = workingDirectory, UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var argument in arguments)
         {
@@ -34,7 +33,7 @@ public sealed class HandlerProcess : IAsyncDisposable
         }
         start.Environment["FUNCTIONS_CUSTOMHANDLER_PORT"] = port.ToString(CultureInfo.InvariantCulture);
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-        start.Environment["Storage__ConnectionString"] = azurite.ConnectionString;
+        start.Environment["Storage__ConnectionString"] = storageConnectionString;
         start.Environment["Storage__TablePrefix"] = "p" + Guid.NewGuid().ToString("N")[..12];
         start.Environment["Auth__SigningKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
         start.Environment["Auth__BcryptCost"] = "10";
@@ -42,7 +41,14 @@ public sealed class HandlerProcess : IAsyncDisposable
         {
             start.Environment[name] = value;
         }
-        var process = Process.Start(start)!;
+        return start;
+    }
+
+    public static async Task<HandlerProcess> StartAsync(string file, string[] arguments, string workingDirectory, IDictionary<string, string>? extraEnvironment = null)
+    {
+        var azurite = await AzuriteServer.Shared;
+        int port = FreePort.Next();
+        var process = Process.Start(HostLikeStartInfo(file, arguments, workingDirectory, port, azurite.ConnectionString, extraEnvironment))!;
         process.OutputDataReceived += (_, _) => { };
         process.ErrorDataReceived += (_, _) => { };
         process.BeginOutputReadLine();
