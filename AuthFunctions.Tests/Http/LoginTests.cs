@@ -100,11 +100,7 @@ public sealed class LoginTests : AppTestBase
         string userId = created.GetProperty("id").GetString()!;
         var users = App.Table("users");
         var weak = new UserProfilePatch(userId) { PasswordHash = Bcrypt.HashPassword(TestApp.Password, 4) };
-        await using var stronger = await TestApp.StartAsync(new Dictionary<string, string?>
-        {
-            ["Storage:TablePrefix"] = App.TablePrefix,
-            ["Auth:BcryptCost"] = "5",
-        });
+        await using var stronger = await App.StartAnotherInstanceAsync(new Dictionary<string, string?> { ["Auth:BcryptCost"] = "5" });
         await users.UpdateEntityAsync(weak, ETag.All, AuthFunctions.Storage.TableUpdateMode.Merge, UserStorageJson.Default.UserProfilePatch);
 
         await stronger.LoginAsync(email);

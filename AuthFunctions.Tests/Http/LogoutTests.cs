@@ -50,11 +50,7 @@ public sealed class LogoutTests : AppTestBase
     {
         // A second app instance over the same tables: the revocation lives in storage, not in memory.
         var (_, tokens) = await App.NewUserAsync();
-        await using var other = await TestApp.StartAsync(new Dictionary<string, string?>
-        {
-            ["Storage:TablePrefix"] = App.TablePrefix,
-            ["Auth:SigningKey"] = Convert.ToBase64String(App.SigningKey),
-        });
+        await using var other = await App.StartAnotherInstanceAsync();
         Assert.Equal(HttpStatusCode.OK, (await other.GetAsync("/api/protected", tokens.Access)).StatusCode);
 
         await App.PostAsync("/api/logout", tokens.Access);

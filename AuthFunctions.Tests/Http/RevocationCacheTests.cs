@@ -28,11 +28,7 @@ public sealed class RevocationCacheTests : AppTestBase
     public async Task RevocationOnAnotherInstanceIsSeenOnceTheCacheLifetimePasses()
     {
         var (_, tokens) = await App.NewUserAsync();
-        await using var other = await TestApp.StartAsync(new Dictionary<string, string?>
-        {
-            ["Storage:TablePrefix"] = App.TablePrefix,
-            ["Auth:SigningKey"] = Convert.ToBase64String(App.SigningKey),
-        });
+        await using var other = await App.StartAnotherInstanceAsync();
         Assert.Equal(HttpStatusCode.OK, (await App.GetAsync("/api/protected", tokens.Access)).StatusCode);
 
         await other.PostAsync("/api/logout", tokens.Access);

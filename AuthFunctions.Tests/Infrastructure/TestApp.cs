@@ -85,6 +85,26 @@ public sealed class TestApp : IAsyncDisposable
         return new TestApp(app, azurite, prefix, clock, logs, key);
     }
 
+    /// <summary>
+    /// A second instance of the same deployment, as a scaled-out Functions app has: the same tables,
+    /// signing key and storage, its clock set to this one's time; <paramref name="settings"/> on top.
+    /// </summary>
+    public async Task<TestApp> StartAnotherInstanceAsync(IDictionary<string, string?>? settings = null)
+    {
+        var shared = new Dictionary<string, string?>
+        {
+            ["Storage:TablePrefix"] = TablePrefix,
+            ["Auth:SigningKey"] = Convert.ToBase64String(SigningKey),
+        };
+        foreach (var (name, value) in settings ?? new Dictionary<string, string?>())
+        {
+            shared[name] = value;
+        }
+        var other = await StartAsync(shared, Azurite);
+        other.Clock.Advance(Clock.GetUtcNow() - other.Clock.GetUtcNow());
+        return other;
+    }
+
     public TableClient Table(string name) => new(Azurite.Connection, TablePrefix + name);
 
     /// <summary>Rows in the app's tables (0 for a table not created yet): the "storage unchanged" check.</summary>
