@@ -22,9 +22,8 @@ public sealed class BruteForceTests : AppTestBase
     {
         string email = TestApp.UniqueEmail();
         await App.RegisterAsync(email);
-        await FailAsync(email, 5);
+        await FailAsync(email, 5); // the 5th check starts a 1 s delay: at most FreeAttempts checks before delays
 
-        await ProblemAssert.IsProblemAsync(await LoginAsync(App, email, "wrong again!"), HttpStatusCode.Unauthorized); // 6th: counted, 1 s delay starts
         var locked = await LoginAsync(App, email, TestApp.Password);
 
         await ProblemAssert.IsProblemAsync(locked, HttpStatusCode.TooManyRequests);
@@ -36,20 +35,20 @@ public sealed class BruteForceTests : AppTestBase
     {
         string email = TestApp.UniqueEmail();
         await App.RegisterAsync(email);
-        await FailAsync(email, 6);
+        await FailAsync(email, 5);
         App.Clock.Advance(TimeSpan.FromSeconds(1));
-        await ProblemAssert.IsProblemAsync(await LoginAsync(App, email, "wrong 7"), HttpStatusCode.Unauthorized);
+        await ProblemAssert.IsProblemAsync(await LoginAsync(App, email, "wrong 6"), HttpStatusCode.Unauthorized);
         var second = await LoginAsync(App, email, TestApp.Password);
         Assert.Equal("2", second.Headers.GetValues("Retry-After").Single());
         App.Clock.Advance(TimeSpan.FromSeconds(2));
-        await ProblemAssert.IsProblemAsync(await LoginAsync(App, email, "wrong 8"), HttpStatusCode.Unauthorized);
+        await ProblemAssert.IsProblemAsync(await LoginAsync(App, email, "wrong 7"), HttpStatusCode.Unauthorized);
         Assert.Equal("4", (await LoginAsync(App, email, TestApp.Password)).Headers.GetValues("Retry-After").Single());
 
         App.Clock.Advance(TimeSpan.FromSeconds(4));
         await App.LoginAsync(email);
 
-        // Success resets: five more failures are free again.
-        await FailAsync(email, 5);
+        // Success resets: four more failures are free again, and the right password still works.
+        await FailAsync(email, 4);
         await App.LoginAsync(email);
     }
 
@@ -98,7 +97,7 @@ public sealed class BruteForceTests : AppTestBase
     public async Task UnknownEmailsAreThrottledTheSameWaySoA429RevealsNothing()
     {
         string unknown = TestApp.UniqueEmail("nobody");
-        await FailAsync(unknown, 6);
+        await FailAsync(unknown, 5);
         await ProblemAssert.IsProblemAsync(await LoginAsync(App, unknown, "anything at all"), HttpStatusCode.TooManyRequests);
     }
 
@@ -107,7 +106,7 @@ public sealed class BruteForceTests : AppTestBase
     {
         string email = TestApp.UniqueEmail();
         await App.RegisterAsync(email);
-        await FailAsync(email, 6);
+        await FailAsync(email, 5);
         await using var other = await App.StartAnotherInstanceAsync();
 
         await ProblemAssert.IsProblemAsync(await LoginAsync(other, email, TestApp.Password), HttpStatusCode.TooManyRequests);
@@ -119,16 +118,41 @@ public sealed class BruteForceTests : AppTestBase
         string email = TestApp.UniqueEmail();
         await App.RegisterAsync(email);
 
-        await Task.WhenAll(Enumerable.Range(0, 6).Select(i => LoginAsync(App, email, "wrong " + i)));
+        await Task.WhenAll(Enumerable.Range(0, 5).Select(i => LoginAsync(App, email, "wrong " + i)));
 
         await ProblemAssert.IsProblemAsync(await LoginAsync(App, email, TestApp.Password), HttpStatusCode.TooManyRequests);
     }
 
+    /// <summary>
+    /// The attack that beat the old check-then-record throttle: a burst of concurrent guesses across two
+    /// instances, the right password last. Every check is reserved before hashing, so at most
+    /// FreeAttempts passwords are checked (counted by the bcrypt metric) and the burst gets no 200.
+    /// </summary>
     [Fact]
-    public async Task PasswordChangeGuessesAreThrottledLikeLogin()
+    public async Task ABurstOfConcurrentGuessesAcrossTwoInstancesGetsAtMostFreeAttemptsChecks()
+    {
+        string email = TestApp.UniqueEmail();
+        await App.RegisterAsync(email);
+        await using var other = await App.StartAnotherInstanceAsync();
+        using var onFirst = new PasswordVerificationRecorder(App.Services);
+        using var onSecond = new PasswordVerificationRecorder(other.Services);
+
+        var burst = await Task.WhenAll(Enumerable.Range(0, 40).Select(i =>
+            LoginAsync(i % 2 == 0 ? App : other, email, i == 39 ? TestApp.Password : "wrong guess " + i)));
+
+        int checks = onFirst.TakeCosts().Length + onSecond.TakeCosts().Length;
+        Assert.InRange(checks, 1, 5);
+        // Each checked guess got its answer (401, or 200 if the right one was among them); every other request 429.
+        Assert.Equal(checks, burst.Count(r => r.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.OK));
+        Assert.Equal(40 - checks, burst.Count(r => r.StatusCode == HttpStatusCode.TooManyRequests));
+        Assert.All(burst.Where(r => r.StatusCode == HttpStatusCode.TooManyRequests), r => Assert.True(r.Headers.Contains("Retry-After")));
+    }
+
+    [Fact]
+    public async Task PasswordChangeGuessesAreThrottledLikeLoginInTheSessionsOwnPool()
     {
         var (email, tokens) = await App.NewUserAsync();
-        for (int i = 0; i < 6; i++)
+        for (int i = 0; i < 5; i++)
         {
             await ProblemAssert.IsProblemAsync(await App.PostAsync("/api/password", tokens.Access, new { current_password = "guess " + i, new_password = "new passphrase!" }), HttpStatusCode.Unauthorized);
         }
@@ -136,7 +160,8 @@ public sealed class BruteForceTests : AppTestBase
         var locked = await App.PostAsync("/api/password", tokens.Access, new { current_password = TestApp.Password, new_password = "new passphrase!" });
 
         await ProblemAssert.IsProblemAsync(locked, HttpStatusCode.TooManyRequests);
-        await ProblemAssert.IsProblemAsync(await LoginAsync(App, email, TestApp.Password), HttpStatusCode.TooManyRequests);
+        // Guesses made with one session's token do not lock the owner's logins (or other sessions) out.
+        await App.LoginAsync(email);
     }
 }
 

@@ -6,6 +6,7 @@ using AuthFunctions.Passwords;
 using AuthFunctions.Tests.Infrastructure;
 using AuthFunctions.Users;
 using Azure;
+using Azure.Data.Tables;
 
 namespace AuthFunctions.Tests.Http;
 
@@ -99,14 +100,14 @@ public sealed class LoginTests : AppTestBase
         var created = await ProblemAssert.JsonAsync(await App.RegisterAsync(email), HttpStatusCode.Created);
         string userId = created.GetProperty("id").GetString()!;
         var users = App.Table("users");
-        var weak = new UserProfilePatch(userId) { PasswordHash = Bcrypt.HashPassword(TestApp.Password, 4) };
+        var weak = new TableEntity(userId, "profile") { ["PasswordHash"] = Bcrypt.HashPassword(TestApp.Password, 4) };
         await using var stronger = await App.StartAnotherInstanceAsync(new Dictionary<string, string?> { ["Auth:BcryptCost"] = "5" });
-        await users.UpdateEntityAsync(weak, ETag.All, AuthFunctions.Storage.TableUpdateMode.Merge, UserStorageJson.Default.UserProfilePatch);
+        await users.UpdateEntityAsync(weak, ETag.All, TableUpdateMode.Merge);
 
         await stronger.LoginAsync(email);
 
-        var stored = await users.GetEntityIfExistsAsync(userId, UserEntity.ProfileRowKey, UserStorageJson.Default.UserEntity);
-        Assert.StartsWith("$2b$05$", stored!.Value.PasswordHash, StringComparison.Ordinal);
+        var stored = await users.GetEntityAsync<TableEntity>(userId, "profile");
+        Assert.StartsWith("$2b$05$", stored.Value.GetString("PasswordHash"), StringComparison.Ordinal);
         await stronger.LoginAsync(email);
     }
 
@@ -120,8 +121,8 @@ public sealed class LoginTests : AppTestBase
         string email = TestApp.UniqueEmail("flask");
         var created = await ProblemAssert.JsonAsync(await App.RegisterAsync(email), HttpStatusCode.Created);
         await App.Table("users").UpdateEntityAsync(
-            new UserProfilePatch(created.GetProperty("id").GetString()!) { PasswordHash = vector[1] },
-            ETag.All, AuthFunctions.Storage.TableUpdateMode.Merge, UserStorageJson.Default.UserProfilePatch);
+            new TableEntity(created.GetProperty("id").GetString()!, "profile") { ["PasswordHash"] = vector[1], ["PasswordNormalized"] = false },
+            ETag.All, TableUpdateMode.Merge);
 
         await App.LoginAsync(email, password);
     }

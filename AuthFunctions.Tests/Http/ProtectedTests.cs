@@ -134,7 +134,7 @@ public sealed class ProtectedTests : AppTestBase
         var (_, tokens) = await App.NewUserAsync();
         string userId = (string)TokenForge.Payload(tokens.Access)["sub"]!;
 
-        await App.Table("users").DeleteEntityAsync(userId, AuthFunctions.Users.UserEntity.ProfileRowKey);
+        await App.Table("users").DeleteEntityAsync(userId, "profile");
 
         await ProblemAssert.IsInvalidTokenAsync(await App.GetAsync("/api/protected", tokens.Access));
         await ProblemAssert.IsInvalidTokenAsync(await App.GetAsync("/api/me", tokens.Access));

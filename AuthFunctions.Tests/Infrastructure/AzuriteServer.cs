@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using AuthFunctions.Storage;
 
 namespace AuthFunctions.Tests.Infrastructure;
 
@@ -32,11 +31,14 @@ public sealed class AzuriteServer : IAsyncDisposable
 
     public int Port { get; }
 
-    public string ConnectionString =>
-        $"DefaultEndpointsProtocol=http;AccountName={TableConnection.DevelopmentAccountName};" +
-        $"AccountKey={TableConnection.DevelopmentAccountKey};TableEndpoint=http://127.0.0.1:{Port}/{TableConnection.DevelopmentAccountName};";
+    /// <summary>Azurite's well-known development account (public, documented by Microsoft).</summary>
+    public const string DevelopmentAccountName = "devstoreaccount1";
 
-    public TableConnection Connection => TableConnection.Parse(ConnectionString);
+    public const string DevelopmentAccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
+    public string ConnectionString =>
+        $"DefaultEndpointsProtocol=http;AccountName={DevelopmentAccountName};" +
+        $"AccountKey={DevelopmentAccountKey};TableEndpoint=http://127.0.0.1:{Port}/{DevelopmentAccountName};";
 
     public async Task StartAsync()
     {

@@ -10,7 +10,7 @@ public sealed class RequireAccessTokenMetadata
 }
 
 /// <summary>The caller of a protected function, established once by the middleware; handlers take it as a parameter.</summary>
-public sealed record AuthenticatedUser(string UserId, string Email, string SessionId, UserPartitionRow Profile)
+public sealed record AuthenticatedUser(string UserId, string Email, string SessionId, UserProfile Profile)
 {
     public static ValueTask<AuthenticatedUser?> BindAsync(HttpContext context)
     {
@@ -20,10 +20,10 @@ public sealed record AuthenticatedUser(string UserId, string Email, string Sessi
 }
 
 /// <summary>
-/// One place for every protected function: bearer token → signature and claims → the user's and
-/// session's state from storage (one single-partition query, so revocation holds on every instance).
+/// One place for every protected function: bearer token → signature and claims → whether its session
+/// is live now (<see cref="SessionService.AuthenticateAsync"/>, so revocation holds on every instance).
 /// </summary>
-public sealed partial class AccessTokenMiddleware(RequestDelegate next, TokenService tokens, UserStore users, RevocationCache cache, ILogger<AccessTokenMiddleware> logger)
+public sealed class AccessTokenMiddleware(RequestDelegate next, TokenService tokens, SessionService sessions)
 {
     public async Task InvokeAsync(HttpContext context)
     {
@@ -39,19 +39,13 @@ public sealed partial class AccessTokenMiddleware(RequestDelegate next, TokenSer
             await RefuseAsync(context);
             return;
         }
-        if (!cache.TryGet(claims.UserId, claims.SessionId, out var profile))
+        var user = await sessions.AuthenticateAsync(claims, context.RequestAborted);
+        if (user is null)
         {
-            var state = await users.GetSessionStateAsync(claims.UserId, claims.SessionId, context.RequestAborted);
-            if (!state.IsLive)
-            {
-                LogRevokedToken(claims.UserId);
-                await RefuseAsync(context);
-                return;
-            }
-            profile = state.Profile!;
-            cache.RememberLive(claims.UserId, claims.SessionId, profile);
+            await RefuseAsync(context);
+            return;
         }
-        context.Features.Set(new AuthenticatedUser(claims.UserId, profile.Email ?? claims.Email, claims.SessionId, profile));
+        context.Features.Set(user);
         await next(context);
     }
 
@@ -74,7 +68,4 @@ public sealed partial class AccessTokenMiddleware(RequestDelegate next, TokenSer
 
     private static async Task RefuseAsync(HttpContext context) =>
         await Problems.InvalidToken(context).ExecuteAsync(context);
-
-    [LoggerMessage(Level = LogLevel.Information, EventName = "RevokedTokenRefused", Message = "Refused an access token of user {UserId}: user deleted or session ended.")]
-    private partial void LogRevokedToken(string userId);
 }

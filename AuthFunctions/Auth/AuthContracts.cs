@@ -1,12 +1,24 @@
+using System.Text.Json.Serialization;
+
 namespace AuthFunctions.Auth;
 
 public sealed record RegisterRequest(string? Email, string? Password, string? FullName);
 
-/// <summary>JSON <c>{"email","password"}</c>, or a form with <c>username</c> or <c>email</c> (OAuth 2 password-grant style, as the seeds' OAuth2PasswordRequestForm).</summary>
-public sealed record LoginRequest(string? Email, string? Password, string? Username = null);
+/// <summary>
+/// JSON <c>{"email","password","device_token"?}</c>, or a form with <c>username</c> or <c>email</c>
+/// (OAuth 2 password-grant style, as the seeds' OAuth2PasswordRequestForm).
+/// </summary>
+public sealed record LoginRequest(string? Email, string? Password, string? Username = null, string? DeviceToken = null);
 
 public sealed record RefreshRequest(string? RefreshToken);
 
 public sealed record PasswordChangeRequest(string? CurrentPassword, string? NewPassword);
 
-public sealed record TokenResponse(string AccessToken, string TokenType, int ExpiresIn, string RefreshToken, int RefreshExpiresIn);
+/// <summary>A token pair (refresh); login adds the device token the client keeps for its later logins.</summary>
+public sealed record TokenResponse(string AccessToken, string TokenType, int ExpiresIn, string RefreshToken, int RefreshExpiresIn)
+{
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? DeviceToken { get; init; }
+}
+
+public sealed record UserResponse(string Id, string Email, string? FullName, DateTimeOffset CreatedAt);

@@ -1,6 +1,4 @@
 using AuthFunctions.Hosting;
-using AuthFunctions.Passwords;
-using AuthFunctions.Users;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 
@@ -22,7 +20,7 @@ public static class AuthEndpoints
     }
 
     public static async Task<Results<Created<UserResponse>, ValidationProblem, ProblemHttpResult>> Register(
-        HttpContext context, UserStore users, PasswordHasher hasher, AuthEvents events, CancellationToken cancellationToken)
+        HttpContext context, AccountService accounts, AuthEvents events, CancellationToken cancellationToken)
     {
         var body = await RequestBody.ReadAsync(context.Request, AppJson.Default.RegisterRequest,
             form => new RegisterRequest(form.GetValueOrDefault("email"), form.GetValueOrDefault("password"), form.GetValueOrDefault("full_name")), cancellationToken);
@@ -30,106 +28,41 @@ public static class AuthEndpoints
         {
             return body.Problem;
         }
-        var request = body.Value!;
-        var errors = new Dictionary<string, string[]>();
-        if (!CredentialRules.TryNormalizeEmail(request.Email, out var email, out var emailError))
+        if (AuthRequestRules.Validate(body.Value!, out var registration) is { } invalid)
         {
-            errors["email"] = [emailError!];
+            return invalid;
         }
-        if (CredentialRules.PasswordProblem(request.Password) is { } passwordError)
-        {
-            errors["password"] = [passwordError];
-        }
-        string? fullName = string.IsNullOrWhiteSpace(request.FullName) ? null : request.FullName.Trim();
-        if (CredentialRules.FullNameProblem(fullName) is { } nameError)
-        {
-            errors["full_name"] = [nameError];
-        }
-        if (errors.Count > 0)
-        {
-            return Problems.Validation(errors);
-        }
-
-        var outcome = await users.RegisterAsync(email, await hasher.HashAsync(request.Password!), fullName, cancellationToken);
-        if (outcome.Status == RegisterStatus.EmailTaken)
+        var outcome = await accounts.RegisterAsync(registration.Email, registration.Password, registration.FullName, cancellationToken);
+        if (outcome.User is not { } user)
         {
             return Problems.Conflict("An account with this email already exists.");
         }
-        var user = outcome.User!;
         events.Registered(context, user.Id);
         return TypedResults.Created("/api/me", new UserResponse(user.Id, user.Email, user.FullName, user.CreatedAt));
     }
 
-    /// <summary>Unknown email and wrong password get one answer and cost one bcrypt verification each (ASVS 6.3.8).</summary>
     public static async Task<Results<Ok<TokenResponse>, ValidationProblem, ProblemHttpResult>> Login(
-        HttpContext context, UserStore users, PasswordHasher hasher, SessionService sessions, LoginThrottle throttle, AuthEvents events, CancellationToken cancellationToken)
+        HttpContext context, AccountService accounts, AuthEvents events, CancellationToken cancellationToken)
     {
         var body = await RequestBody.ReadAsync(context.Request, AppJson.Default.LoginRequest,
-            form => new LoginRequest(form.GetValueOrDefault("email") ?? form.GetValueOrDefault("username"), form.GetValueOrDefault("password")), cancellationToken);
+            form => new LoginRequest(form.GetValueOrDefault("email") ?? form.GetValueOrDefault("username"), form.GetValueOrDefault("password"), DeviceToken: form.GetValueOrDefault("device_token")), cancellationToken);
         if (body.Problem is not null)
         {
             return body.Problem;
         }
+        if (AuthRequestRules.Validate(body.Value!, out var email) is { } invalid)
+        {
+            return invalid;
+        }
         var request = body.Value!;
-        string? rawEmail = request.Email ?? request.Username;
-        if (string.IsNullOrWhiteSpace(rawEmail))
+        var outcome = await accounts.LoginAsync(email, request.Password!, request.DeviceToken, context.Request.Headers.UserAgent.ToString(), cancellationToken);
+        events.LoginAttempted(context, outcome);
+        return outcome.Status switch
         {
-            return Problems.Validation("email", "Email is required.");
-        }
-        if (string.IsNullOrEmpty(request.Password))
-        {
-            return Problems.Validation("password", "Password is required.");
-        }
-        if (System.Text.Encoding.UTF8.GetByteCount(request.Password) > Bcrypt.MaxKeyBytes || rawEmail.Length > CredentialRules.MaxEmailLength * 2)
-        {
-            return Problems.Validation("password", $"Password must be at most {Bcrypt.MaxKeyBytes} bytes in UTF-8.");
-        }
-
-        if (!CredentialRules.TryNormalizeEmail(rawEmail, out var email, out _))
-        {
-            // No account can have this address; answer exactly as for an unknown one.
-            await hasher.VerifyAgainstDummyAsync(request.Password);
-            events.LoginFailed(context, "unknown account", null);
-            return InvalidCredentials();
-        }
-        var throttled = await throttle.CheckAsync(email, cancellationToken);
-        if (throttled.RetryAfter is { } wait)
-        {
-            events.LoginThrottled(context, wait);
-            return Problems.TooManyRequests(context, wait, "Too many failed logins for this account. Try again later.");
-        }
-
-        var found = await users.FindByEmailAsync(email, cancellationToken);
-        var check = PasswordCheck.Failed;
-        if (found is null)
-        {
-            await hasher.VerifyAgainstDummyAsync(request.Password);
-        }
-        else
-        {
-            check = await hasher.VerifyAsync(request.Password, found.Value.PasswordHash);
-        }
-        if (check == PasswordCheck.Failed)
-        {
-            var delay = await throttle.RecordFailureAsync(email, cancellationToken);
-            events.LoginFailed(context, found is null ? "unknown account" : "wrong password", found?.Value.Id);
-            if (delay is not null)
-            {
-                events.LockedOut(context, found?.Value.Id, delay.Value);
-            }
-            return InvalidCredentials();
-        }
-        var user = found!.Value;
-        if (throttled.HasFailures)
-        {
-            await throttle.ResetAsync(email, cancellationToken);
-        }
-
-        string? upgradedHash = check == PasswordCheck.SucceededRehashNeeded ? await hasher.HashAsync(request.Password) : null;
-        await users.RecordLoginAsync(user.Id, upgradedHash, cancellationToken);
-        var issued = await sessions.StartAsync(user, context.Request.Headers.UserAgent.ToString(), cancellationToken);
-        events.LoginSucceeded(context, user.Id);
-        return TypedResults.Ok(ToResponse(issued));
+            LoginStatus.LoggedIn => TypedResults.Ok(ToResponse(outcome.Tokens!) with { DeviceToken = outcome.DeviceToken }),
+            LoginStatus.Throttled => Problems.TooManyRequests(context, outcome.RetryAfter!.Value, "Too many failed logins for this account. Try again later."),
+            _ => Problems.Unauthorized("The email or password is incorrect."),
+        };
     }
 
     public static async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> Refresh(
@@ -157,29 +90,27 @@ public static class AuthEndpoints
     /// <c>?scope=session</c> ends only this one, <c>?scope=others</c> all but this one.
     /// </summary>
     public static async Task<Results<NoContent, ProblemHttpResult>> Logout(
-        HttpContext context, AuthenticatedUser user, UserStore users, AuthEvents events, [FromQuery] string? scope, CancellationToken cancellationToken)
+        HttpContext context, AuthenticatedUser user, SessionService sessions, AuthEvents events, [FromQuery] string? scope, CancellationToken cancellationToken)
     {
-        switch (scope ?? "all")
+        LogoutScope? parsed = (scope ?? "all") switch
         {
-            case "all":
-                await users.EndAllSessionsAsync(user.UserId, cancellationToken);
-                break;
-            case "session":
-                await users.EndSessionAsync(user.UserId, user.SessionId, cancellationToken);
-                break;
-            case "others":
-                await users.StartNewEpochAsync(user.UserId, user.SessionId, newPasswordHash: null, cancellationToken);
-                break;
-            default:
-                return Problems.BadRequest("scope must be 'all', 'session' or 'others'.");
+            "all" => LogoutScope.All,
+            "session" => LogoutScope.Session,
+            "others" => LogoutScope.Others,
+            _ => null,
+        };
+        if (parsed is not { } logoutScope)
+        {
+            return Problems.BadRequest("scope must be 'all', 'session' or 'others'.");
         }
+        await sessions.EndAsync(user, logoutScope, cancellationToken);
         events.LoggedOut(context, user.UserId, scope ?? "all");
         return TypedResults.NoContent();
     }
 
     /// <summary>Changes the password after checking the current one; every other session ends, this one stays.</summary>
     public static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> ChangePassword(
-        HttpContext context, AuthenticatedUser user, UserStore users, PasswordHasher hasher, LoginThrottle throttle, AuthEvents events, CancellationToken cancellationToken)
+        HttpContext context, AuthenticatedUser user, AccountService accounts, AuthEvents events, CancellationToken cancellationToken)
     {
         var body = await RequestBody.ReadAsync(context.Request, AppJson.Default.PasswordChangeRequest,
             form => new PasswordChangeRequest(form.GetValueOrDefault("current_password"), form.GetValueOrDefault("new_password")), cancellationToken);
@@ -187,48 +118,21 @@ public static class AuthEndpoints
         {
             return body.Problem;
         }
-        var request = body.Value!;
-        if (string.IsNullOrEmpty(request.CurrentPassword))
+        if (AuthRequestRules.Validate(body.Value!) is { } invalid)
         {
-            return Problems.Validation("current_password", "Current password is required.");
+            return invalid;
         }
-        if (CredentialRules.PasswordProblem(request.NewPassword, "new_password") is { } problem)
+        var outcome = await accounts.ChangePasswordAsync(user, body.Value!.CurrentPassword!, body.Value.NewPassword!, cancellationToken);
+        events.PasswordChangeAttempted(context, user.UserId, outcome);
+        return outcome.Status switch
         {
-            return Problems.Validation("new_password", problem);
-        }
-        var stored = await users.GetAsync(user.UserId, cancellationToken);
-        if (stored is null)
-        {
-            return Problems.InvalidToken(context);
-        }
-        // Guessing the current password through this function is throttled exactly like login.
-        var throttled = await throttle.CheckAsync(stored.Value.Email, cancellationToken);
-        if (throttled.RetryAfter is { } wait)
-        {
-            events.LoginThrottled(context, wait);
-            return Problems.TooManyRequests(context, wait, "Too many failed password checks for this account. Try again later.");
-        }
-        if (System.Text.Encoding.UTF8.GetByteCount(request.CurrentPassword) > Bcrypt.MaxKeyBytes ||
-            await hasher.VerifyAsync(request.CurrentPassword, stored.Value.PasswordHash) == PasswordCheck.Failed)
-        {
-            var delay = await throttle.RecordFailureAsync(stored.Value.Email, cancellationToken);
-            events.PasswordChangeRefused(context, user.UserId);
-            if (delay is not null)
-            {
-                events.LockedOut(context, user.UserId, delay.Value);
-            }
-            return Problems.Unauthorized("The current password is wrong.");
-        }
-        if (throttled.HasFailures)
-        {
-            await throttle.ResetAsync(stored.Value.Email, cancellationToken);
-        }
-        await users.StartNewEpochAsync(user.UserId, user.SessionId, await hasher.HashAsync(request.NewPassword!), cancellationToken);
-        events.PasswordChanged(context, user.UserId);
-        return TypedResults.NoContent();
+            PasswordChangeStatus.Changed => TypedResults.NoContent(),
+            PasswordChangeStatus.Throttled => Problems.TooManyRequests(context, outcome.RetryAfter!.Value, "Too many failed password checks for this session. Try again later."),
+            PasswordChangeStatus.Conflict => Problems.Conflict("The password was changed by another request at the same time. Log in again with the new password."),
+            PasswordChangeStatus.AccountGone => Problems.InvalidToken(context),
+            _ => Problems.Unauthorized("The current password is wrong."),
+        };
     }
-
-    private static ProblemHttpResult InvalidCredentials() => Problems.Unauthorized("The email or password is incorrect.");
 
     private static TokenResponse ToResponse(IssuedTokens issued) =>
         new(issued.AccessToken, "Bearer", issued.ExpiresInSeconds, issued.RefreshToken, issued.RefreshExpiresInSeconds);

@@ -8,6 +8,51 @@ public sealed partial class AuthEvents(ILogger<AuthEvents> logger)
 {
     public void Registered(HttpContext context, string userId) => LogRegistered(userId, context.Connection.RemoteIpAddress);
 
+    public void LoginAttempted(HttpContext context, LoginOutcome outcome)
+    {
+        ArgumentNullException.ThrowIfNull(outcome);
+        switch (outcome.Status)
+        {
+            case LoginStatus.LoggedIn:
+                LoginSucceeded(context, outcome.UserId!);
+                break;
+            case LoginStatus.Throttled:
+                LoginThrottled(context, outcome.RetryAfter ?? TimeSpan.Zero);
+                break;
+            default:
+                LoginFailed(context, outcome.UserId is null ? "unknown account" : "wrong password", outcome.UserId);
+                if (outcome.LockStarted is { } delay)
+                {
+                    LockedOut(context, outcome.UserId, delay);
+                }
+                break;
+        }
+    }
+
+    public void PasswordChangeAttempted(HttpContext context, string userId, PasswordChangeOutcome outcome)
+    {
+        ArgumentNullException.ThrowIfNull(outcome);
+        switch (outcome.Status)
+        {
+            case PasswordChangeStatus.Changed:
+                PasswordChanged(context, userId);
+                break;
+            case PasswordChangeStatus.Throttled:
+                LoginThrottled(context, outcome.RetryAfter ?? TimeSpan.Zero);
+                break;
+            case PasswordChangeStatus.WrongPassword:
+                PasswordChangeRefused(context, userId);
+                if (outcome.LockStarted is { } delay)
+                {
+                    LockedOut(context, userId, delay);
+                }
+                break;
+            case PasswordChangeStatus.Conflict:
+                LogPasswordChangeConflict(userId, context.Connection.RemoteIpAddress);
+                break;
+        }
+    }
+
     public void LoginSucceeded(HttpContext context, string userId) => LogLoginSucceeded(userId, context.Connection.RemoteIpAddress);
 
     public void LoginFailed(HttpContext context, string reason, string? userId) => LogLoginFailed(reason, userId, context.Connection.RemoteIpAddress);
@@ -23,7 +68,6 @@ public sealed partial class AuthEvents(ILogger<AuthEvents> logger)
     public void PasswordChanged(HttpContext context, string userId) => LogPasswordChanged(userId, context.Connection.RemoteIpAddress);
 
     public void PasswordChangeRefused(HttpContext context, string userId) => LogPasswordChangeRefused(userId, context.Connection.RemoteIpAddress);
-
 
     [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Registered user {UserId} from {ClientAddress}.")]
     private partial void LogRegistered(string userId, System.Net.IPAddress? clientAddress);
@@ -48,6 +92,9 @@ public sealed partial class AuthEvents(ILogger<AuthEvents> logger)
 
     [LoggerMessage(EventId = 1008, Level = LogLevel.Warning, Message = "Account of user {UserId} locked for {DelaySeconds} s after repeated failures; last attempt from {ClientAddress}.")]
     private partial void LogLockedOut(string? userId, int delaySeconds, System.Net.IPAddress? clientAddress);
+
+    [LoggerMessage(EventId = 1010, Level = LogLevel.Warning, Message = "Password change of user {UserId} from {ClientAddress} lost to a concurrent change; nothing was written.")]
+    private partial void LogPasswordChangeConflict(string userId, System.Net.IPAddress? clientAddress);
 
     [LoggerMessage(EventId = 1009, Level = LogLevel.Warning, Message = "Refused a login attempt during a lockout ({RetryAfterSeconds} s left) from {ClientAddress}.")]
     private partial void LogThrottled(int retryAfterSeconds, System.Net.IPAddress? clientAddress);

@@ -1,6 +1,5 @@
-using System.Text.Json.Serialization;
 using AuthFunctions.Storage;
-using Azure;
+using Azure.Data.Tables;
 using Microsoft.Extensions.Options;
 
 namespace AuthFunctions.Auth;
@@ -48,74 +47,102 @@ internal sealed class ThrottleOptionsValidator : IValidateOptions<ThrottleOption
     }
 }
 
-/// <summary>Failure counters of one email address, beside its index row in the <c>emails</c> table.</summary>
-public sealed record ThrottleEntity : ITableEntity
+/// <summary>The outcome of reserving a password check: a ticket to settle, or how long to wait.</summary>
+public readonly record struct ThrottleReservation(string? Ticket, TimeSpan? RetryAfter)
 {
-    public const string ThrottleRowKey = "throttle";
-
-    public required string PartitionKey { get; init; }
-
-    public string RowKey { get; init; } = ThrottleRowKey;
-
-    public int ConsecutiveFailures { get; init; }
-
-    public DateTimeOffset? LockedUntil { get; init; }
-
-    public DateTimeOffset WindowStart { get; init; }
-
-    public int WindowFailures { get; init; }
+    public bool Allowed => Ticket is not null;
 }
 
-[JsonSerializable(typeof(ThrottleEntity))]
-internal sealed partial class ThrottleJson : JsonSerializerContext;
-
-public readonly record struct ThrottleState(TimeSpan? RetryAfter, bool HasFailures);
-
 /// <summary>
-/// Per-account brute-force protection (ASVS 6.3.1, NIST SP 800-63B §5.2.2), in Table Storage so it
-/// holds across instances: after a few consecutive failures each further one costs a doubling
-/// delay (answered 429 with Retry-After, without checking the password), and an hour holds at most
-/// 100 failures. A success resets it, so the real user is never locked out for longer than the
-/// current delay. Counted per email address whether or not an account exists, so a 429 does not
-/// tell an attacker which emails are registered.
+/// Per-account brute-force protection (ASVS 6.3.1, NIST SP 800-63B §5.2.2), in Table Storage so it holds
+/// across instances. A password check is reserved before the hash is computed: the reservation is an
+/// ETag-conditioned write (or an insert) of a pending ticket, and a pool admits only as many pending checks
+/// as it has free attempts left. So concurrent guesses on any number of instances serialize on one row, and
+/// at most <c>Throttle__FreeAttempts</c> passwords are checked before the doubling delays start (answered
+/// 429 with Retry-After, without checking the password); an hour holds at most <c>Throttle__MaxFailuresPerHour</c>
+/// failures. A request that finds the pool's free attempts all in flight waits briefly for them to settle
+/// (so a burst of correct logins is served), then gets 429. A success resets the pool.
+/// Counters are kept per pool: the account's shared "untrusted" pool (every client without a device
+/// token; counted per email whether or not an account exists, so a 429 tells nothing), and one pool per
+/// trusted device or session (OWASP's device-cookie defence), so an attacker can exhaust only the
+/// untrusted pool while the owner's known browser still logs in.
 /// </summary>
-public sealed class LoginThrottle(TableClientFactory tables, TimeProvider clock, IOptions<ThrottleOptions> options)
+public sealed class LoginThrottle(StorageTables tables, TimeProvider clock, IOptions<ThrottleOptions> options)
 {
-    private const int MaxOptimisticRetries = 8;
+    public const string UntrustedPool = "throttle";
+    private const int MaxOptimisticRetries = 16;
     private static readonly TimeSpan Window = TimeSpan.FromHours(1);
-    private readonly TableClient _table = tables.Create("emails");
 
-    public async Task<ThrottleState> CheckAsync(string email, CancellationToken cancellationToken)
+    // A ticket not settled in this long belongs to a request that died; it stops holding its place.
+    private static readonly TimeSpan TicketLifetime = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan MaxQueueWait = TimeSpan.FromSeconds(3);
+    private static readonly TimeSpan QueuePoll = TimeSpan.FromMilliseconds(25);
+    private static readonly TimeSpan BusyRetryAfter = TimeSpan.FromSeconds(1);
+    private readonly StorageTable _table = tables.Get("emails");
+
+    public static string DevicePool(string deviceId) => "throttle-device-" + deviceId;
+
+    public static string SessionPool(string sessionId) => "throttle-session-" + sessionId;
+
+    /// <summary>Reserves one password check in <paramref name="pool"/> if the pool allows one now (waiting briefly while its free attempts are in flight).</summary>
+    public async Task<ThrottleReservation> TryReserveAsync(string email, string pool, CancellationToken cancellationToken)
     {
-        var row = await _table.GetEntityIfExistsAsync(TableKey.Encode(email), ThrottleEntity.ThrottleRowKey, ThrottleJson.Default.ThrottleEntity, cancellationToken);
-        if (row is null)
+        string key = TableKey.Encode(email);
+        var settings = options.Value;
+        string ticket = Guid.NewGuid().ToString("N");
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        for (int attempt = 0; attempt < MaxOptimisticRetries || waited.Elapsed < MaxQueueWait; attempt++)
         {
-            return new ThrottleState(null, false);
+            var now = clock.GetUtcNow();
+            var existing = await _table.GetAsync(key, pool, cancellationToken);
+            var state = PoolState.Read(existing?.Entity, now);
+            if (state.LockedUntil is { } until && until > now)
+            {
+                return new ThrottleReservation(null, until - now);
+            }
+            // Free attempts left, counting the checks already in flight; after the delay, one probe at a time.
+            int capacity = Math.Max(1, settings.FreeAttempts - state.Failures);
+            if (state.Tickets.Count >= capacity)
+            {
+                if (waited.Elapsed >= MaxQueueWait)
+                {
+                    return new ThrottleReservation(null, BusyRetryAfter);
+                }
+                await Task.Delay(QueuePoll, cancellationToken);
+                continue;
+            }
+            var row = state.ToRow(key, pool, state.Tickets.Append(new Ticket(ticket, now + TicketLifetime)));
+            var written = existing is null
+                ? await _table.InsertAsync(row, cancellationToken)
+                : await _table.UpdateAsync(row, existing.Value.ETag, TableUpdateMode.Replace, cancellationToken);
+            if (written == WriteOutcome.Done)
+            {
+                return new ThrottleReservation(ticket, null);
+            }
         }
-        var now = clock.GetUtcNow();
-        TimeSpan? wait = row.Value.LockedUntil is { } until && until > now ? until - now : null;
-        return new ThrottleState(wait, row.Value.ConsecutiveFailures > 0);
+        // Still losing the race after many rounds: so many concurrent attempts on one account are an attack. Fail closed.
+        return new ThrottleReservation(null, BusyRetryAfter);
     }
 
-    /// <summary>Counts a failure; returns the delay now imposed, if any.</summary>
-    public async Task<TimeSpan?> RecordFailureAsync(string email, CancellationToken cancellationToken)
+    /// <summary>The reserved check failed: count it (starting or lengthening a delay). Returns the delay it started, if any.</summary>
+    public async Task<TimeSpan?> RecordFailureAsync(string email, string pool, string ticket, CancellationToken cancellationToken)
     {
         string key = TableKey.Encode(email);
         var settings = options.Value;
         for (int attempt = 0; attempt < MaxOptimisticRetries; attempt++)
         {
             var now = clock.GetUtcNow();
-            var existing = await _table.GetEntityIfExistsAsync(key, ThrottleEntity.ThrottleRowKey, ThrottleJson.Default.ThrottleEntity, cancellationToken);
-            var current = existing?.Value ?? new ThrottleEntity { PartitionKey = key, WindowStart = now };
-            bool newWindow = now - current.WindowStart >= Window;
-            int failures = current.ConsecutiveFailures + 1;
-            int windowFailures = newWindow ? 1 : current.WindowFailures + 1;
-            var windowStart = newWindow ? now : current.WindowStart;
+            var existing = await _table.GetAsync(key, pool, cancellationToken);
+            var state = PoolState.Read(existing?.Entity, now);
+            bool newWindow = now - state.WindowStart >= Window;
+            var windowStart = newWindow ? now : state.WindowStart;
+            int windowFailures = (newWindow ? 0 : state.WindowFailures) + 1;
+            int failures = state.Failures + 1;
 
             DateTimeOffset? lockedUntil = null;
-            if (failures > settings.FreeAttempts)
+            if (failures >= settings.FreeAttempts)
             {
-                double seconds = Math.Min(settings.MaxDelaySeconds, settings.BaseDelaySeconds * Math.Pow(2, Math.Min(30, failures - settings.FreeAttempts - 1)));
+                double seconds = Math.Min(settings.MaxDelaySeconds, settings.BaseDelaySeconds * Math.Pow(2, Math.Min(30, failures - settings.FreeAttempts)));
                 lockedUntil = now + TimeSpan.FromSeconds(seconds);
             }
             if (windowFailures >= settings.MaxFailuresPerHour)
@@ -123,12 +150,12 @@ public sealed class LoginThrottle(TableClientFactory tables, TimeProvider clock,
                 var windowEnd = windowStart + Window;
                 lockedUntil = lockedUntil is { } l && l > windowEnd ? l : windowEnd;
             }
-
-            var updated = current with { ConsecutiveFailures = failures, WindowFailures = windowFailures, WindowStart = windowStart, LockedUntil = lockedUntil };
-            var result = existing is null
-                ? await _table.AddEntityAsync(updated, ThrottleJson.Default.ThrottleEntity, cancellationToken)
-                : await _table.UpdateEntityAsync(updated, existing.ETag, TableUpdateMode.Replace, ThrottleJson.Default.ThrottleEntity, cancellationToken);
-            if (result.Succeeded)
+            var updated = state with { Failures = failures, WindowFailures = windowFailures, WindowStart = windowStart, LockedUntil = lockedUntil };
+            var row = updated.ToRow(key, pool, state.Tickets.Where(t => t.Id != ticket));
+            var written = existing is null
+                ? await _table.InsertAsync(row, cancellationToken)
+                : await _table.UpdateAsync(row, existing.Value.ETag, TableUpdateMode.Replace, cancellationToken);
+            if (written == WriteOutcome.Done)
             {
                 return lockedUntil - now;
             }
@@ -136,8 +163,44 @@ public sealed class LoginThrottle(TableClientFactory tables, TimeProvider clock,
         throw new TableStorageException(412, "UpdateConditionNotSatisfied", "The failure counter kept changing.");
     }
 
-    public async Task ResetAsync(string email, CancellationToken cancellationToken)
+    /// <summary>A correct password: the pool starts over (whatever else was in flight meanwhile).</summary>
+    public async Task ResetAsync(string email, string pool, CancellationToken cancellationToken)
     {
-        await _table.DeleteEntityAsync(TableKey.Encode(email), ThrottleEntity.ThrottleRowKey, ETag.All, cancellationToken);
+        await _table.DeleteAsync(TableKey.Encode(email), pool, cancellationToken: cancellationToken);
+    }
+
+    private readonly record struct Ticket(string Id, DateTimeOffset ExpiresAt);
+
+    /// <summary>One pool's row: settled failures, the delay in force, the hour's window, and the tickets in flight.</summary>
+    private readonly record struct PoolState(int Failures, int WindowFailures, DateTimeOffset WindowStart, DateTimeOffset? LockedUntil, IReadOnlyList<Ticket> Tickets)
+    {
+        public static PoolState Read(TableEntity? row, DateTimeOffset now)
+        {
+            if (row is null)
+            {
+                return new PoolState(0, 0, now, null, []);
+            }
+            var tickets = new List<Ticket>();
+            foreach (var entry in (row.GetString("Pending") ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            {
+                var parts = entry.Split(':');
+                if (parts.Length == 2 && long.TryParse(parts[1], System.Globalization.CultureInfo.InvariantCulture, out long expires) &&
+                    DateTimeOffset.FromUnixTimeMilliseconds(expires) > now)
+                {
+                    tickets.Add(new Ticket(parts[0], DateTimeOffset.FromUnixTimeMilliseconds(expires)));
+                }
+            }
+            return new PoolState(row.GetInt32("ConsecutiveFailures") ?? 0, row.GetInt32("WindowFailures") ?? 0,
+                row.GetTime("WindowStart") ?? now, row.GetTime("LockedUntil"), tickets);
+        }
+
+        public TableEntity ToRow(string key, string pool, IEnumerable<Ticket> tickets) => new(key, pool)
+        {
+            ["ConsecutiveFailures"] = Failures,
+            ["WindowFailures"] = WindowFailures,
+            ["WindowStart"] = WindowStart,
+            ["LockedUntil"] = LockedUntil,
+            ["Pending"] = string.Join(' ', tickets.Select(t => $"{t.Id}:{t.ExpiresAt.ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture)}")),
+        };
     }
 }

@@ -19,7 +19,7 @@ public sealed class RevocationCache(IOptions<AuthOptions> options, TimeProvider 
 
     public bool Enabled => _lifetime > TimeSpan.Zero;
 
-    public bool TryGet(string userId, string sessionId, out UserPartitionRow profile)
+    public bool TryGet(string userId, string sessionId, out UserProfile profile)
     {
         profile = null!;
         if (!Enabled || !_live.TryGetValue((userId, sessionId), out var entry))
@@ -35,7 +35,7 @@ public sealed class RevocationCache(IOptions<AuthOptions> options, TimeProvider 
         return true;
     }
 
-    public void RememberLive(string userId, string sessionId, UserPartitionRow profile)
+    public void RememberLive(string userId, string sessionId, UserProfile profile)
     {
         if (!Enabled)
         {
@@ -59,5 +59,5 @@ public sealed class RevocationCache(IOptions<AuthOptions> options, TimeProvider 
 
     private long Generation(string userId) => _userGenerations.TryGetValue(userId, out var generation) ? generation : 0;
 
-    private sealed record Entry(UserPartitionRow Profile, DateTimeOffset ExpiresAt, long Generation);
+    private sealed record Entry(UserProfile Profile, DateTimeOffset ExpiresAt, long Generation);
 }

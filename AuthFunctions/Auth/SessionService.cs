@@ -16,20 +16,63 @@ public enum RefreshStatus
 
 public readonly record struct RefreshOutcome(RefreshStatus Status, IssuedTokens? Tokens, string? UserId);
 
-/// <summary>Starts sessions at login and rotates their refresh tokens.</summary>
-public sealed partial class SessionService(UserStore users, TokenService tokens, IOptions<AuthOptions> options, TimeProvider clock, ILogger<SessionService> logger)
+/// <summary>Which sessions a logout ends: all of the user's (the seeds' semantics), only this one, or all the others.</summary>
+public enum LogoutScope
+{
+    All,
+    Session,
+    Others,
+}
+
+/// <summary>
+/// Everything about sessions, in one place: start at login, refresh-token rotation, the per-request
+/// liveness check behind every protected function, listing, and ending one, the others or all (which
+/// also deletes the ended rows and their refresh-token hashes, and drops what this instance cached).
+/// </summary>
+public sealed partial class SessionService(
+    SessionStore sessions, UserStore users, TokenService tokens, RevocationCache cache, IOptions<AuthOptions> options, TimeProvider clock, ILogger<SessionService> logger)
 {
     private const int MaxSpentHashesKept = 16;
     private const int MaxOptimisticRetries = 4;
+    private const int MaxUserAgentLength = 256;
 
-    public async Task<IssuedTokens> StartAsync(UserEntity user, string? userAgent, CancellationToken cancellationToken)
+    public async Task<IssuedTokens> StartAsync(UserProfile user, string? userAgent, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(user);
         string sessionId = Guid.NewGuid().ToString("N");
         var (refreshToken, refreshHash) = TokenService.CreateRefreshToken(user.Id, sessionId);
-        var expires = clock.GetUtcNow() + tokens.RefreshTokenLifetime;
-        await users.CreateSessionAsync(user, sessionId, refreshHash, expires, Truncate(userAgent, 256), cancellationToken);
+        var now = clock.GetUtcNow();
+        var expires = now + tokens.RefreshTokenLifetime;
+        await sessions.CreateAsync(new Session
+        {
+            UserId = user.Id,
+            Id = sessionId,
+            Epoch = user.SessionEpoch,
+            CreatedAt = now,
+            LastUsedAt = now,
+            RefreshExpiresAt = expires,
+            RefreshTokenHash = refreshHash,
+            UserAgent = userAgent is { Length: > MaxUserAgentLength } ? userAgent[..MaxUserAgentLength] : userAgent,
+        }, cancellationToken);
         return Issue(user, sessionId, refreshToken, expires);
+    }
+
+    /// <summary>The caller of a protected function if the token's session is live now (one storage query, or this instance's cache).</summary>
+    public async Task<AuthenticatedUser?> AuthenticateAsync(AccessTokenClaims claims, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(claims);
+        if (!cache.TryGet(claims.UserId, claims.SessionId, out var profile))
+        {
+            var state = await sessions.GetStateAsync(claims.UserId, claims.SessionId, cancellationToken);
+            if (!state.IsLive)
+            {
+                LogRevokedToken(claims.UserId);
+                return null;
+            }
+            profile = state.Profile!;
+            cache.RememberLive(claims.UserId, claims.SessionId, profile);
+        }
+        return new AuthenticatedUser(claims.UserId, profile.Email, claims.SessionId, profile);
     }
 
     public async Task<RefreshOutcome> RefreshAsync(string? refreshToken, CancellationToken cancellationToken)
@@ -41,17 +84,16 @@ public sealed partial class SessionService(UserStore users, TokenService tokens,
         string presentedHash = TokenService.HashRefreshToken(refreshToken!);
         for (int attempt = 0; attempt < MaxOptimisticRetries; attempt++)
         {
-            var read = await users.GetSessionAsync(userId, sessionId, cancellationToken);
-            var user = read is null ? null : await users.GetAsync(userId, cancellationToken);
-            if (read is null || user is null || read.Value.Epoch != user.Value.SessionEpoch)
+            var session = await sessions.GetAsync(userId, sessionId, cancellationToken);
+            var user = session is null ? null : await users.GetAsync(userId, cancellationToken);
+            if (session is null || user is null || session.Epoch != user.Profile.SessionEpoch)
             {
                 return new(RefreshStatus.Invalid, null, userId);
             }
-            var session = read.Value;
             var now = clock.GetUtcNow();
             if (session.RefreshExpiresAt <= now)
             {
-                await users.EndSessionAsync(userId, sessionId, cancellationToken);
+                await EndOneAsync(userId, sessionId, cancellationToken);
                 return new(RefreshStatus.Invalid, null, userId);
             }
 
@@ -62,34 +104,34 @@ public sealed partial class SessionService(UserStore users, TokenService tokens,
                 var rotated = session with
                 {
                     RefreshTokenHash = TokenService.HashRefreshToken(next),
-                    SpentRefreshTokenHashes = AppendSpent(session.SpentRefreshTokenHashes, presentedHash),
+                    SpentRefreshTokenHashes = [.. session.SpentRefreshTokenHashes.Append(presentedHash).TakeLast(MaxSpentHashesKept)],
                     RotatedAt = now,
                     LastUsedAt = now,
                     RefreshExpiresAt = expires,
                 };
-                if (await users.TryReplaceSessionAsync(rotated, read.ETag, cancellationToken))
+                if (await sessions.TryReplaceAsync(rotated, cancellationToken))
                 {
-                    return new(RefreshStatus.Refreshed, Issue(user.Value, sessionId, next, expires), userId);
+                    return new(RefreshStatus.Refreshed, Issue(user.Profile, sessionId, next, expires), userId);
                 }
                 continue; // Another refresh of the same token won the race: read again and take the grace path.
             }
 
             // Two tabs refreshing at once: the loser presents the token just spent and gets the same new
             // refresh token, derived from it, as long as the rotation was moments ago.
-            var spent = (session.SpentRefreshTokenHashes ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            if (spent.Length > 0 && FixedTimeEquals(presentedHash, spent[^1]) &&
+            var spent = session.SpentRefreshTokenHashes;
+            if (spent.Count > 0 && FixedTimeEquals(presentedHash, spent[^1]) &&
                 session.RotatedAt is { } rotatedAt && now - rotatedAt <= TimeSpan.FromSeconds(options.Value.RefreshGraceSeconds))
             {
                 string next = NextRefreshToken(userId, sessionId, refreshToken!);
                 if (FixedTimeEquals(TokenService.HashRefreshToken(next), session.RefreshTokenHash))
                 {
-                    return new(RefreshStatus.Refreshed, Issue(user.Value, sessionId, next, session.RefreshExpiresAt), userId);
+                    return new(RefreshStatus.Refreshed, Issue(user.Profile, sessionId, next, session.RefreshExpiresAt), userId);
                 }
             }
 
             if (spent.Any(hash => FixedTimeEquals(presentedHash, hash)))
             {
-                await users.EndSessionAsync(userId, sessionId, cancellationToken);
+                await EndOneAsync(userId, sessionId, cancellationToken);
                 LogReuse(userId, sessionId);
                 return new(RefreshStatus.ReuseDetected, null, userId);
             }
@@ -100,7 +142,55 @@ public sealed partial class SessionService(UserStore users, TokenService tokens,
         return new(RefreshStatus.Invalid, null, userId);
     }
 
-    private IssuedTokens Issue(UserEntity user, string sessionId, string refreshToken, DateTimeOffset refreshExpires) =>
+    /// <summary>The user's sessions that are live now (current epoch, refresh token not expired), most recently used first.</summary>
+    public async Task<IReadOnlyList<Session>> ListLiveAsync(AuthenticatedUser user, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        var now = clock.GetUtcNow();
+        var all = await sessions.ListAsync(user.UserId, cancellationToken);
+        return [.. all.Where(s => s.Epoch == user.Profile.SessionEpoch && s.RefreshExpiresAt > now).OrderByDescending(s => s.LastUsedAt)];
+    }
+
+    /// <summary>Ends one session: its refresh token stops working and its access tokens are refused. False if there was none.</summary>
+    public async Task<bool> EndOneAsync(string userId, string sessionId, CancellationToken cancellationToken)
+    {
+        bool ended = await sessions.DeleteAsync(userId, sessionId, cancellationToken);
+        // After the write: anything cached while it was in flight is dropped too.
+        cache.Forget(userId);
+        return ended;
+    }
+
+    public async Task EndAsync(AuthenticatedUser user, LogoutScope scope, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        if (scope == LogoutScope.Session)
+        {
+            await EndOneAsync(user.UserId, user.SessionId, cancellationToken);
+            return;
+        }
+        // One ETag-guarded write of the epoch is the whole revocation, on every instance.
+        if (await users.StartNewEpochAsync(user.UserId, cancellationToken) is { } epoch)
+        {
+            await EndAllBeforeAsync(user.UserId, epoch, scope == LogoutScope.Others ? user.SessionId : null, cancellationToken);
+        }
+        cache.Forget(user.UserId);
+    }
+
+    /// <summary>
+    /// After the epoch moved on to <paramref name="epoch"/> (logout everywhere, password change): carries
+    /// <paramref name="keepSessionId"/> into it and deletes the rows of the sessions that ended.
+    /// </summary>
+    public async Task EndAllBeforeAsync(string userId, int epoch, string? keepSessionId, CancellationToken cancellationToken)
+    {
+        if (keepSessionId is not null)
+        {
+            await sessions.MoveToEpochAsync(userId, keepSessionId, epoch, cancellationToken);
+        }
+        cache.Forget(userId);
+        await sessions.DeleteEndedAsync(userId, epoch, cancellationToken);
+    }
+
+    private IssuedTokens Issue(UserProfile user, string sessionId, string refreshToken, DateTimeOffset refreshExpires) =>
         new(tokens.CreateAccessToken(user, sessionId), tokens.AccessTokenSeconds, refreshToken,
             (int)Math.Max(0, (refreshExpires - clock.GetUtcNow()).TotalSeconds));
 
@@ -111,17 +201,12 @@ public sealed partial class SessionService(UserStore users, TokenService tokens,
         return $"{userId}.{sessionId}.{System.Buffers.Text.Base64Url.EncodeToString(mac)}";
     }
 
-    private static string AppendSpent(string? spent, string hash)
-    {
-        var list = (spent ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries).Append(hash).TakeLast(MaxSpentHashesKept);
-        return string.Join(' ', list);
-    }
-
     private static bool FixedTimeEquals(string a, string b) =>
         CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(a), Encoding.ASCII.GetBytes(b));
 
-    private static string? Truncate(string? value, int length) => value is null || value.Length <= length ? value : value[..length];
-
     [LoggerMessage(Level = LogLevel.Warning, EventName = "RefreshTokenReuse", Message = "A spent refresh token was presented again for user {UserId}; session {SessionId} is ended.")]
     private partial void LogReuse(string userId, string sessionId);
+
+    [LoggerMessage(Level = LogLevel.Information, EventName = "RevokedTokenRefused", Message = "Refused an access token of user {UserId}: user deleted or session ended.")]
+    private partial void LogRevokedToken(string userId);
 }

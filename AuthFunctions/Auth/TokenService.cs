@@ -62,7 +62,7 @@ public sealed class TokenService
 
     public TimeSpan RefreshTokenLifetime => TimeSpan.FromDays(_options.RefreshTokenDays);
 
-    public string CreateAccessToken(UserEntity user, string sessionId)
+    public string CreateAccessToken(UserProfile user, string sessionId)
     {
         ArgumentNullException.ThrowIfNull(user);
         var now = _clock.GetUtcNow().UtcDateTime;

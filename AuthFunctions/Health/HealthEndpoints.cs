@@ -31,13 +31,17 @@ public static class HealthEndpoints
     }
 }
 
-/// <summary>Pings the users table (creating it on first use, as the store would).</summary>
-public sealed class HealthProbe(TableClientFactory tables)
+/// <summary>Reads at most one row of the users table: the cheapest call that proves the store answers (and creates the table on first use, as the store would).</summary>
+public sealed class HealthProbe(StorageTables tables)
 {
-    private readonly TableClient _users = tables.Create("users");
+    private static readonly string[] KeysOnly = ["PartitionKey"];
+    private readonly StorageTable _users = tables.Get("users");
 
     public async Task PingAsync(CancellationToken cancellationToken)
     {
-        await _users.PingAsync(cancellationToken);
+        await foreach (var _ in _users.QueryAsync(Azure.Data.Tables.TableClient.CreateQueryFilter($"PartitionKey eq {""}"), KeysOnly, maxPerPage: 1, cancellationToken))
+        {
+            break;
+        }
     }
 }

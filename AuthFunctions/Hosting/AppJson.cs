@@ -2,7 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using AuthFunctions.Auth;
 using AuthFunctions.Health;
-using AuthFunctions.Users;
+using AuthFunctions.Profile;
 
 namespace AuthFunctions.Hosting;
 

@@ -2,6 +2,7 @@ using AuthFunctions.Auth;
 using AuthFunctions.Health;
 using AuthFunctions.Passwords;
 using AuthFunctions.Storage;
+using AuthFunctions.Profile;
 using AuthFunctions.Users;
 using Microsoft.Extensions.Options;
 
@@ -32,6 +33,9 @@ public static class AuthFunctionsApp
         services.AddOptions<ThrottleOptions>().Bind(configuration.GetSection(ThrottleOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<ThrottleOptions>, ThrottleOptionsValidator>();
         services.AddSingleton<LoginThrottle>();
+        services.AddSingleton<CredentialCheck>();
+        services.AddSingleton<DeviceTokens>();
+        services.AddSingleton<AccountService>();
         services.AddClientRateLimiting(configuration);
         services.AddStaticSiteCors(configuration);
         services.AddMetrics();
@@ -41,6 +45,7 @@ public static class AuthFunctionsApp
         services.AddSingleton<RevocationCache>();
         services.AddSingleton<SessionService>();
         services.AddSingleton<UserStore>();
+        services.AddSingleton<SessionStore>();
         services.AddSingleton<AuthEvents>();
         services.AddSingleton<HealthProbe>();
         services.AddSingleton<StartupWarmUp>();
@@ -77,7 +82,7 @@ public static class AuthFunctionsApp
         var authenticated = api.MapGroup("").WithMetadata(RequireAccessTokenMetadata.Instance);
         api.MapAuthEndpoints(authenticated);
         api.MapHealthEndpoints();
-        authenticated.MapUserEndpoints();
+        authenticated.MapProfileEndpoints();
         return app;
     }
 

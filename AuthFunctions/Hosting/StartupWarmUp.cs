@@ -9,7 +9,7 @@ namespace AuthFunctions.Hosting;
 /// request of a cold instance does not. Readiness never waits for it, and its failures (storage still
 /// down, say) only mean the first request pays those costs itself.
 /// </summary>
-public sealed partial class StartupWarmUp(TokenService tokens, UserStore users, TimeProvider clock, ILogger<StartupWarmUp> logger)
+public sealed partial class StartupWarmUp(TokenService tokens, SessionStore sessions, TimeProvider clock, ILogger<StartupWarmUp> logger)
     : IHostedLifecycleService, IDisposable
 {
     private readonly CancellationTokenSource _stopping = new();
@@ -46,16 +46,10 @@ public sealed partial class StartupWarmUp(TokenService tokens, UserStore users, 
         {
             // An id no user can have (ours are random 128-bit values) and a token nobody receives.
             string nobody = new('0', 32);
-            var placeholder = new UserEntity
-            {
-                PartitionKey = nobody,
-                Email = "warm-up@invalid",
-                PasswordHash = "",
-                CreatedAt = clock.GetUtcNow(),
-            };
+            var placeholder = new UserProfile(nobody, "warm-up@invalid", null, clock.GetUtcNow(), null, 0);
             await tokens.ValidateAccessTokenAsync(tokens.CreateAccessToken(placeholder, nobody));
             // The same single-partition read the access-token check makes: it creates nothing.
-            await users.GetSessionStateAsync(nobody, nobody, cancellationToken);
+            await sessions.GetStateAsync(nobody, nobody, cancellationToken);
             LogWarmedUp();
         }
 #pragma warning disable CA1031 // Any failure only means the first request pays the costs; it must never stop the app.

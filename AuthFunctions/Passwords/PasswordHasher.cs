@@ -39,7 +39,7 @@ public sealed partial class PasswordHasher
 
     public Task<string> HashAsync(string password) => _threads.RunAsync(() => Bcrypt.HashPassword(password, _cost));
 
-    public Task<PasswordCheck> VerifyAsync(string password, string storedHash) => _threads.RunAsync(() => Verify(password, storedHash));
+    public Task<PasswordCheck> VerifyAsync(string password, string storedHash, bool storedNormalized) => _threads.RunAsync(() => Verify(password, storedHash));
 
     /// <summary>Spends the time of one verification for an account that does not exist (ASVS 6.3.8: no account enumeration by timing).</summary>
     public Task VerifyAgainstDummyAsync(string password) => _threads.RunAsync(() =>

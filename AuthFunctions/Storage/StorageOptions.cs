@@ -36,11 +36,12 @@ internal sealed class StorageOptionsValidator : IValidateOptions<StorageOptions>
         {
             try
             {
-                TableConnection.Parse(options.ConnectionString);
+                StorageServiceExtensions.CreateServiceClient(options);
             }
-            catch (FormatException ex)
+            catch (Exception ex) when (ex is FormatException or ArgumentException or InvalidOperationException or UriFormatException)
             {
-                failures.Add($"Storage__ConnectionString is invalid: {ex.Message}");
+                // Never the value itself: it holds the account key.
+                failures.Add("Storage__ConnectionString is invalid: expected e.g. UseDevelopmentStorage=true or DefaultEndpointsProtocol=https;AccountName=…;AccountKey=…;EndpointSuffix=core.windows.net.");
             }
         }
         else if (!Uri.TryCreate(options.TableEndpoint, UriKind.Absolute, out _))

@@ -1,3 +1,5 @@
+using Azure.Core;
+using Azure.Data.Tables;
 using Azure.Identity;
 using Microsoft.Extensions.Options;
 
@@ -9,34 +11,51 @@ public static class StorageServiceExtensions
     {
         services.AddOptions<StorageOptions>().Bind(configuration.GetSection(StorageOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<StorageOptions>, StorageOptionsValidator>();
-        services.AddSingleton(provider => CreateConnection(provider.GetRequiredService<IOptions<StorageOptions>>().Value));
-        services.AddSingleton<TableClientFactory>();
+        services.AddSingleton(provider => CreateServiceClient(provider.GetRequiredService<IOptions<StorageOptions>>().Value));
+        services.AddSingleton<StorageTables>();
         return services;
     }
 
-    private static TableConnection CreateConnection(StorageOptions options)
+    /// <summary>A connection string (Azurite: <c>UseDevelopmentStorage=true</c>), or keyless Entra ID with a managed identity.</summary>
+    public static TableServiceClient CreateServiceClient(StorageOptions options)
     {
+        var clientOptions = ClientOptionsFor(options);
         if (!string.IsNullOrWhiteSpace(options.ConnectionString))
         {
-            return TableConnection.Parse(options.ConnectionString);
+            return new TableServiceClient(options.ConnectionString, clientOptions);
         }
         var credential = new DefaultAzureCredential(new DefaultAzureCredentialOptions
         {
             ManagedIdentityClientId = string.IsNullOrWhiteSpace(options.ClientId) ? null : options.ClientId,
         });
-        return TableConnection.FromCredential(new Uri(options.TableEndpoint!), credential);
+        return new TableServiceClient(new Uri(options.TableEndpoint!), credential, clientOptions);
+    }
+
+    private static TableClientOptions ClientOptionsFor(StorageOptions options)
+    {
+        var clientOptions = new TableClientOptions();
+        // Fail fast: a login waiting on a dead store should become a 503 in seconds, not after the SDK's
+        // defaults (3 retries from 0.8 s, 100 s network time-outs). StorageTable bounds the whole operation.
+        clientOptions.Retry.Mode = RetryMode.Exponential;
+        clientOptions.Retry.MaxRetries = 3;
+        clientOptions.Retry.Delay = TimeSpan.FromMilliseconds(100);
+        clientOptions.Retry.MaxDelay = TimeSpan.FromSeconds(1);
+        clientOptions.Retry.NetworkTimeout = TimeSpan.FromSeconds(Math.Clamp(options.OperationTimeoutSeconds, 0.1, 3));
+        // Request URLs contain keys derived from user emails; keep them out of the SDK's event logs and traces.
+        clientOptions.Diagnostics.IsLoggingEnabled = false;
+        clientOptions.Diagnostics.IsDistributedTracingEnabled = false;
+        clientOptions.Diagnostics.IsTelemetryEnabled = false;
+        return clientOptions;
     }
 }
 
-/// <summary>The app's table clients with shared settings: one client (and pipeline) per table, however many services use it.</summary>
-public sealed class TableClientFactory(TableConnection connection, IOptions<StorageOptions> options)
+/// <summary>The app's tables: one SDK client per table, made once and shared by every store that uses it.</summary>
+public sealed class StorageTables(TableServiceClient service, IOptions<StorageOptions> options)
 {
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, TableClient> _clients = new(StringComparer.Ordinal);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, StorageTable> _tables = new(StringComparer.Ordinal);
 
-    public TableClient Create(string logicalName) =>
-        _clients.GetOrAdd(logicalName, name => new TableClient(connection, options.Value.TablePrefix + name, new TableClientOptions
-        {
-            OperationTimeout = TimeSpan.FromSeconds(options.Value.OperationTimeoutSeconds),
-            CreateTableIfMissing = true,
-        }));
+    public StorageTable Get(string logicalName) =>
+        _tables.GetOrAdd(logicalName, name => new StorageTable(
+            service.GetTableClient(options.Value.TablePrefix + name),
+            TimeSpan.FromSeconds(options.Value.OperationTimeoutSeconds)));
 }

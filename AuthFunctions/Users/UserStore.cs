@@ -1,238 +1,150 @@
-using AuthFunctions.Auth;
 using AuthFunctions.Storage;
 using Azure;
+using Azure.Data.Tables;
 
 namespace AuthFunctions.Users;
 
-public enum RegisterStatus
-{
-    Created,
-    EmailTaken,
-}
-
-public readonly record struct RegisterOutcome(RegisterStatus Status, UserEntity? User);
-
-/// <summary>What the revocation check needs, from one single-partition query.</summary>
-public readonly record struct SessionState(UserPartitionRow? Profile, UserPartitionRow? Session)
-{
-    /// <summary>The user exists, the session exists (ended sessions are deleted) and belongs to the user's current epoch.</summary>
-    public bool IsLive => Profile is not null && Session is not null && Session.Epoch == Profile.SessionEpoch;
-}
-
-/// <summary>Users, their email index and their sessions in Table Storage. Endpoints see outcomes, never Table status codes.</summary>
-public sealed partial class UserStore
+/// <summary>Users and their email index in Table Storage. Callers see domain records and outcomes, never rows or status codes.</summary>
+public sealed partial class UserStore(StorageTables tables, TimeProvider clock, ILogger<UserStore> logger)
 {
     // An index row whose user row never appeared (the writer died between the two inserts) is
     // reclaimed by the next registration of that email after this long.
     private static readonly TimeSpan OrphanAge = TimeSpan.FromSeconds(30);
     private const int MaxOptimisticRetries = 8;
+    private const string IndexRowKey = "";
 
-    private readonly TableClient _users;
-    private readonly TableClient _emails;
-    private readonly TimeProvider _clock;
-    private readonly ILogger<UserStore> _logger;
-    private readonly RevocationCache _revocations;
+    private readonly StorageTable _users = tables.Get("users");
+    private readonly StorageTable _emails = tables.Get("emails");
 
-    public UserStore(TableClientFactory tables, TimeProvider clock, RevocationCache revocations, ILogger<UserStore> logger)
+    public async Task<RegisterOutcome> RegisterAsync(string email, string passwordHash, bool passwordNormalized, string? fullName, CancellationToken cancellationToken)
     {
-        _revocations = revocations;
-        ArgumentNullException.ThrowIfNull(tables);
-        _users = tables.Create("users");
-        _emails = tables.Create("emails");
-        _clock = clock;
-        _logger = logger;
-    }
-
-    public async Task<RegisterOutcome> RegisterAsync(string email, string passwordHash, string? fullName, CancellationToken cancellationToken)
-    {
-        var now = _clock.GetUtcNow();
-        var user = new UserEntity
-        {
-            PartitionKey = Guid.NewGuid().ToString("N"),
-            Email = email,
-            FullName = fullName,
-            PasswordHash = passwordHash,
-            CreatedAt = now,
-        };
-        var index = new EmailIndexEntity(TableKey.Encode(email), "", user.Id, now);
+        var now = clock.GetUtcNow();
+        var profile = new UserProfile(Guid.NewGuid().ToString("N"), email, fullName, now, null, 0);
+        var index = new TableEntity(TableKey.Encode(email), IndexRowKey) { ["UserId"] = profile.Id, ["CreatedAt"] = now };
 
         // The insert of the index row is the atomic claim on the email: of any number of concurrent
-        // registrations exactly one gets Success.
-        var claim = await _emails.AddEntityAsync(index, UserStorageJson.Default.EmailIndexEntity, cancellationToken);
-        if (claim.Status == TableWriteStatus.Conflict && !await TryReclaimOrphanAsync(index, cancellationToken))
+        // registrations exactly one gets Done.
+        var claim = await _emails.InsertAsync(index, cancellationToken);
+        if (claim == WriteOutcome.AlreadyExists && !await TryReclaimOrphanAsync(index, cancellationToken))
         {
             return new RegisterOutcome(RegisterStatus.EmailTaken, null);
         }
 
         try
         {
-            await _users.AddEntityAsync(user, UserStorageJson.Default.UserEntity, cancellationToken);
+            await _users.InsertAsync(UserRows.NewProfile(profile, passwordHash, passwordNormalized), cancellationToken);
         }
         catch (Exception)
         {
             // Leave no half-written registration behind; a crash before this point is healed by TryReclaimOrphanAsync.
-            await _emails.DeleteEntityAsync(index.PartitionKey, index.RowKey, cancellationToken: CancellationToken.None).ConfigureAwait(false);
+            await _emails.DeleteAsync(index.PartitionKey, index.RowKey, cancellationToken: CancellationToken.None).ConfigureAwait(false);
             throw;
         }
-        return new RegisterOutcome(RegisterStatus.Created, user);
+        return new RegisterOutcome(RegisterStatus.Created, profile);
     }
 
-    private async Task<bool> TryReclaimOrphanAsync(EmailIndexEntity claim, CancellationToken cancellationToken)
+    private async Task<bool> TryReclaimOrphanAsync(TableEntity claim, CancellationToken cancellationToken)
     {
-        var existing = await _emails.GetEntityIfExistsAsync(claim.PartitionKey, claim.RowKey, UserStorageJson.Default.EmailIndexEntity, cancellationToken);
+        var existing = await _emails.GetAsync(claim.PartitionKey, claim.RowKey, cancellationToken);
         if (existing is null)
         {
             // Deleted since our insert failed: try the claim once more.
-            var retry = await _emails.AddEntityAsync(claim, UserStorageJson.Default.EmailIndexEntity, cancellationToken);
-            return retry.Succeeded;
+            return await _emails.InsertAsync(claim, cancellationToken) == WriteOutcome.Done;
         }
-        if (_clock.GetUtcNow() - existing.Value.CreatedAt < OrphanAge ||
-            await _users.GetEntityIfExistsAsync(existing.Value.UserId, UserEntity.ProfileRowKey, UserStorageJson.Default.UserEntity, cancellationToken) is not null)
+        string orphanId = existing.Value.Entity.GetString("UserId") ?? "";
+        if (clock.GetUtcNow() - (existing.Value.Entity.GetTime("CreatedAt") ?? default) < OrphanAge ||
+            await _users.GetAsync(orphanId, UserRows.ProfileRowKey, cancellationToken) is not null)
         {
             return false;
         }
-        var takeover = await _emails.UpdateEntityAsync(claim, existing.ETag, TableUpdateMode.Replace, UserStorageJson.Default.EmailIndexEntity, cancellationToken);
-        if (takeover.Succeeded)
+        bool takenOver = await _emails.UpdateAsync(claim, existing.Value.ETag, TableUpdateMode.Replace, cancellationToken) == WriteOutcome.Done;
+        if (takenOver)
         {
-            LogOrphanReclaimed(existing.Value.UserId);
+            LogOrphanReclaimed(orphanId);
         }
-        return takeover.Succeeded;
+        return takenOver;
     }
 
-    public async Task<TableEntity<UserEntity>?> FindByEmailAsync(string email, CancellationToken cancellationToken)
+    public async Task<UserAccount?> FindByEmailAsync(string email, CancellationToken cancellationToken)
     {
-        var index = await _emails.GetEntityIfExistsAsync(TableKey.Encode(email), "", UserStorageJson.Default.EmailIndexEntity, cancellationToken);
-        if (index is null)
+        var index = await _emails.GetAsync(TableKey.Encode(email), IndexRowKey, cancellationToken);
+        if (index?.Entity.GetString("UserId") is not { } userId)
         {
             return null;
         }
-        var user = await GetAsync(index.Value.UserId, cancellationToken);
-        return user is not null && user.Value.Email == email ? user : null;
+        var user = await GetAsync(userId, cancellationToken);
+        return user is not null && user.Email == email ? user : null;
     }
 
-    public async Task<TableEntity<UserEntity>?> GetAsync(string userId, CancellationToken cancellationToken)
+    public async Task<UserAccount?> GetAsync(string userId, CancellationToken cancellationToken)
     {
-        return await _users.GetEntityIfExistsAsync(userId, UserEntity.ProfileRowKey, UserStorageJson.Default.UserEntity, cancellationToken);
+        var row = await _users.GetAsync(userId, UserRows.ProfileRowKey, cancellationToken);
+        return row is null ? null : UserRows.ToAccount(row.Value.Entity);
     }
 
-    /// <summary>Records a successful login (and a stronger hash when the stored one was below the configured cost).</summary>
-    public async Task RecordLoginAsync(string userId, string? upgradedPasswordHash, CancellationToken cancellationToken)
-    {
-        var patch = new UserProfilePatch(userId) { LastLoginAt = _clock.GetUtcNow(), PasswordHash = upgradedPasswordHash };
-        await _users.UpdateEntityAsync(patch, ETag.All, TableUpdateMode.Merge, UserStorageJson.Default.UserProfilePatch, cancellationToken);
-    }
-
-    public async Task<SessionEntity> CreateSessionAsync(UserEntity user, string sessionId, string refreshTokenHash, DateTimeOffset refreshExpiresAt, string? userAgent, CancellationToken cancellationToken)
+    /// <summary>
+    /// Records a successful login. A stronger hash (<paramref name="upgradedHash"/>) is stored only if the
+    /// credential is still the one verified: a password changed meanwhile on another instance wins.
+    /// </summary>
+    public async Task RecordLoginAsync(UserAccount user, string? upgradedHash, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(user);
-        var now = _clock.GetUtcNow();
-        var session = new SessionEntity
+        var patch = new TableEntity(user.Id, UserRows.ProfileRowKey) { ["LastLoginAt"] = clock.GetUtcNow() };
+        if (upgradedHash is not null)
         {
-            PartitionKey = user.Id,
-            RowKey = SessionEntity.RowKeyFor(sessionId),
-            Epoch = user.SessionEpoch,
-            CreatedAt = now,
-            LastUsedAt = now,
-            RefreshExpiresAt = refreshExpiresAt,
-            RefreshTokenHash = refreshTokenHash,
-            UserAgent = userAgent,
+            patch["PasswordHash"] = upgradedHash;
+            patch["PasswordNormalized"] = true;
+            if (await _users.UpdateAsync(patch, user.Version, TableUpdateMode.Merge, cancellationToken) != WriteOutcome.Stale)
+            {
+                return;
+            }
+            patch.Remove("PasswordHash");
+            patch.Remove("PasswordNormalized");
+        }
+        await _users.UpdateAsync(patch, ETag.All, TableUpdateMode.Merge, cancellationToken);
+    }
+
+    /// <summary>
+    /// Stores a new password hash and moves the session epoch on (ending every session) in one write,
+    /// conditional on the version read before the current password was checked: of concurrent changes
+    /// exactly one succeeds. Returns the new epoch, or null when the account changed meanwhile.
+    /// </summary>
+    public async Task<int?> TryChangePasswordAsync(UserAccount user, string newPasswordHash, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        int epoch = user.Profile.SessionEpoch + 1;
+        var patch = new TableEntity(user.Id, UserRows.ProfileRowKey)
+        {
+            ["PasswordHash"] = newPasswordHash,
+            ["PasswordNormalized"] = true,
+            ["SessionEpoch"] = epoch,
+            ["LoggedOutAt"] = clock.GetUtcNow(),
         };
-        await _users.AddEntityAsync(session, UserStorageJson.Default.SessionEntity, cancellationToken);
-        return session;
-    }
-
-    public async Task<TableEntity<SessionEntity>?> GetSessionAsync(string userId, string sessionId, CancellationToken cancellationToken)
-    {
-        return await _users.GetEntityIfExistsAsync(userId, SessionEntity.RowKeyFor(sessionId), UserStorageJson.Default.SessionEntity, cancellationToken);
-    }
-
-    /// <summary>Replaces a session if nobody changed it since it was read (concurrent refreshes: exactly one wins).</summary>
-    public async Task<bool> TryReplaceSessionAsync(SessionEntity session, ETag ifMatch, CancellationToken cancellationToken)
-    {
-        var result = await _users.UpdateEntityAsync(session, ifMatch, TableUpdateMode.Replace, UserStorageJson.Default.SessionEntity, cancellationToken);
-        return result.Succeeded;
-    }
-
-    /// <summary>Ends one session: its refresh token stops working and the middleware refuses its access tokens.</summary>
-    public async Task<bool> EndSessionAsync(string userId, string sessionId, CancellationToken cancellationToken)
-    {
-        var result = await _users.DeleteEntityAsync(userId, SessionEntity.RowKeyFor(sessionId), cancellationToken: cancellationToken);
-        // After the write: anything cached while it was in flight is dropped too.
-        _revocations.Forget(userId);
-        return result.Succeeded;
-    }
-
-    /// <summary>The user's sessions that are live now (current epoch, not revoked, refresh token not expired).</summary>
-    public async Task<IReadOnlyList<SessionEntity>> ListLiveSessionsAsync(string userId, int epoch, CancellationToken cancellationToken)
-    {
-        var now = _clock.GetUtcNow();
-        var sessions = new List<SessionEntity>();
-        string filter = $"RowKey gt '{SessionEntity.RowKeyPrefix}' and RowKey lt '{SessionEntity.RowKeyPrefix}~'";
-        await foreach (var row in _users.QueryPartitionAsync(userId, UserStorageJson.Default.SessionEntity, filter, cancellationToken))
-        {
-            if (row.Value.Epoch == epoch && row.Value.RefreshExpiresAt > now)
-            {
-                sessions.Add(row.Value);
-            }
-        }
-        return sessions;
-    }
-
-    /// <summary>The user's profile and one session, in one round trip.</summary>
-    public async Task<SessionState> GetSessionStateAsync(string userId, string sessionId, CancellationToken cancellationToken)
-    {
-        string sessionRow = SessionEntity.RowKeyFor(sessionId);
-        string filter = $"RowKey eq '{UserEntity.ProfileRowKey}' or RowKey eq {TableClient.Quote(sessionRow)}";
-        UserPartitionRow? profile = null;
-        UserPartitionRow? session = null;
-        await foreach (var row in _users.QueryPartitionAsync(userId, UserStorageJson.Default.UserPartitionRow, filter, cancellationToken))
-        {
-            if (row.Value.RowKey == UserEntity.ProfileRowKey)
-            {
-                profile = row.Value;
-            }
-            else if (row.Value.RowKey == sessionRow)
-            {
-                session = row.Value;
-            }
-        }
-        return new SessionState(profile, session);
+        return await _users.UpdateAsync(patch, user.Version, TableUpdateMode.Merge, cancellationToken) == WriteOutcome.Done ? epoch : null;
     }
 
     /// <summary>
     /// Ends every session of the user at once: bumps the session epoch (one ETag-guarded write is the
-    /// whole revocation, on every instance) and records the logout time.
+    /// whole revocation, on every instance) and records the logout time. Returns the new epoch, or null if the user is gone.
     /// </summary>
-    public Task<bool> EndAllSessionsAsync(string userId, CancellationToken cancellationToken) =>
-        StartNewEpochAsync(userId, keepSessionId: null, newPasswordHash: null, cancellationToken);
-
-    /// <summary>
-    /// Ends every session but <paramref name="keepSessionId"/> at once (optionally storing a new
-    /// password hash in the same write): the epoch moves on, then the kept session is carried into it.
-    /// </summary>
-    public async Task<bool> StartNewEpochAsync(string userId, string? keepSessionId, string? newPasswordHash, CancellationToken cancellationToken)
+    public async Task<int?> StartNewEpochAsync(string userId, CancellationToken cancellationToken)
     {
         for (int attempt = 0; attempt < MaxOptimisticRetries; attempt++)
         {
-            var current = await _users.GetEntityIfExistsAsync(userId, UserEntity.ProfileRowKey, UserStorageJson.Default.UserEntity, cancellationToken);
+            var current = await GetAsync(userId, cancellationToken);
             if (current is null)
             {
-                return false;
+                return null;
             }
-            int epoch = current.Value.SessionEpoch + 1;
-            var patch = new UserProfilePatch(userId) { SessionEpoch = epoch, LoggedOutAt = _clock.GetUtcNow(), PasswordHash = newPasswordHash };
-            var result = await _users.UpdateEntityAsync(patch, current.ETag, TableUpdateMode.Merge, UserStorageJson.Default.UserProfilePatch, cancellationToken);
-            if (!result.Succeeded)
+            int epoch = current.Profile.SessionEpoch + 1;
+            var patch = new TableEntity(userId, UserRows.ProfileRowKey) { ["SessionEpoch"] = epoch, ["LoggedOutAt"] = clock.GetUtcNow() };
+            switch (await _users.UpdateAsync(patch, current.Version, TableUpdateMode.Merge, cancellationToken))
             {
-                continue;
+                case WriteOutcome.Done:
+                    return epoch;
+                case WriteOutcome.NotFound:
+                    return null;
             }
-            _revocations.Forget(userId);
-            if (keepSessionId is not null)
-            {
-                var kept = new SessionEpochPatch(userId, SessionEntity.RowKeyFor(keepSessionId), epoch);
-                await _users.UpdateEntityAsync(kept, ETag.All, TableUpdateMode.Merge, UserStorageJson.Default.SessionEpochPatch, cancellationToken);
-            }
-            return true;
         }
         throw new TableStorageException(412, "UpdateConditionNotSatisfied", "The user record kept changing; the sessions could not be ended.");
     }

@@ -2,10 +2,8 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using AuthFunctions.Auth;
 using AuthFunctions.Storage;
 using AuthFunctions.Users;
-using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
 namespace AuthFunctions.Benchmarks;
@@ -20,18 +18,18 @@ internal static class StorageReadFloor
     public static async Task<double> MeasureAsync(Stack stack, string accessToken, TimeSpan duration, int concurrency)
     {
         var (userId, sessionId) = SubjectAndSession(accessToken);
-        var tables = new TableClientFactory(TableConnection.Parse(stack.ConnectionString), Options.Create(new StorageOptions { TablePrefix = stack.TablePrefix }));
-        var users = new UserStore(tables, TimeProvider.System, new RevocationCache(Options.Create(new AuthOptions()), TimeProvider.System), NullLogger<UserStore>.Instance);
+        var settings = new StorageOptions { ConnectionString = stack.ConnectionString, TablePrefix = stack.TablePrefix };
+        var sessions = new SessionStore(new StorageTables(StorageServiceExtensions.CreateServiceClient(settings), Options.Create(settings)));
 
         // First a warm-up of the same length, so the figure is not this process's JIT.
-        await RunAsync(users, userId, sessionId, duration, concurrency);
+        await RunAsync(sessions, userId, sessionId, duration, concurrency);
         var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
-        long reads = await RunAsync(users, userId, sessionId, duration, concurrency);
+        long reads = await RunAsync(sessions, userId, sessionId, duration, concurrency);
         var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
         return cpu.TotalMilliseconds / reads;
     }
 
-    private static async Task<long> RunAsync(UserStore users, string userId, string sessionId, TimeSpan duration, int concurrency)
+    private static async Task<long> RunAsync(SessionStore sessions, string userId, string sessionId, TimeSpan duration, int concurrency)
     {
         long reads = 0;
         var until = Stopwatch.StartNew();
@@ -39,7 +37,7 @@ internal static class StorageReadFloor
         {
             while (until.Elapsed < duration)
             {
-                var state = await users.GetSessionStateAsync(userId, sessionId, CancellationToken.None);
+                var state = await sessions.GetStateAsync(userId, sessionId, CancellationToken.None);
                 if (state.Profile is null)
                 {
                     throw new InvalidOperationException("the benchmark user's profile row was not found");

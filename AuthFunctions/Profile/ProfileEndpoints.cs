@@ -1,13 +1,12 @@
 using AuthFunctions.Auth;
-using AuthFunctions.Hosting;
 using Microsoft.AspNetCore.Http.HttpResults;
 
-namespace AuthFunctions.Users;
+namespace AuthFunctions.Profile;
 
 /// <summary>protected (the seeds' welcome route), me (the seeds' /users/me) and the session list.</summary>
-public static class UserEndpoints
+public static class ProfileEndpoints
 {
-    public static RouteGroupBuilder MapUserEndpoints(this RouteGroupBuilder authenticated)
+    public static RouteGroupBuilder MapProfileEndpoints(this RouteGroupBuilder authenticated)
     {
         ArgumentNullException.ThrowIfNull(authenticated);
         authenticated.MapGet("/protected", Welcome);
@@ -27,22 +26,20 @@ public static class UserEndpoints
     {
         ArgumentNullException.ThrowIfNull(user);
         var profile = user.Profile;
-        return TypedResults.Ok(new MeResponse(user.UserId, user.Email, profile.FullName, profile.CreatedAt ?? default, profile.LastLoginAt));
+        return TypedResults.Ok(new MeResponse(user.UserId, user.Email, profile.FullName, profile.CreatedAt, profile.LastLoginAt));
     }
 
-    public static async Task<Ok<SessionListResponse>> ListSessions(AuthenticatedUser user, UserStore users, CancellationToken cancellationToken)
+    public static async Task<Ok<SessionListResponse>> ListSessions(AuthenticatedUser user, SessionService sessions, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(user);
-        var sessions = await users.ListLiveSessionsAsync(user.UserId, user.Profile.SessionEpoch, cancellationToken);
+        var live = await sessions.ListLiveAsync(user, cancellationToken);
         return TypedResults.Ok(new SessionListResponse([..
-            sessions.OrderByDescending(s => s.LastUsedAt).Select(s =>
-                new SessionResponse(s.SessionId, s.CreatedAt, s.LastUsedAt, s.UserAgent, s.SessionId == user.SessionId))]));
+            live.Select(s => new SessionResponse(s.Id, s.CreatedAt, s.LastUsedAt, s.UserAgent, s.Id == user.SessionId))]));
     }
 
-    public static async Task<Results<NoContent, ProblemHttpResult>> EndSession(string id, AuthenticatedUser user, UserStore users, CancellationToken cancellationToken)
+    public static async Task<Results<NoContent, ProblemHttpResult>> EndSession(string id, AuthenticatedUser user, SessionService sessions, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(user);
-        if (!TokenService.IsId(id) || !await users.EndSessionAsync(user.UserId, id, cancellationToken))
+        if (!TokenService.IsId(id) || !await sessions.EndOneAsync(user.UserId, id, cancellationToken))
         {
             return TypedResults.Problem("No such session.", statusCode: StatusCodes.Status404NotFound, title: "Not found");
         }

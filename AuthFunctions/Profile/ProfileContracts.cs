@@ -1,6 +1,4 @@
-namespace AuthFunctions.Users;
-
-public sealed record UserResponse(string Id, string Email, string? FullName, DateTimeOffset CreatedAt);
+namespace AuthFunctions.Profile;
 
 public sealed record MeResponse(string Id, string Email, string? FullName, DateTimeOffset CreatedAt, DateTimeOffset? LastLoginAt);
 

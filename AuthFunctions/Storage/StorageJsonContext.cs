@@ -1,6 +1,0 @@
-using System.Text.Json.Serialization;
-
-namespace AuthFunctions.Storage;
-
-[JsonSerializable(typeof(string))]
-internal sealed partial class StorageJsonContext : JsonSerializerContext;

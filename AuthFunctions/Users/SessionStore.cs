@@ -1,0 +1,87 @@
+using AuthFunctions.Storage;
+using Azure.Data.Tables;
+
+namespace AuthFunctions.Users;
+
+/// <summary>Session rows, kept in their user's partition of the <c>users</c> table.</summary>
+public sealed class SessionStore(StorageTables tables)
+{
+    private static readonly string[] StateColumns = ["PartitionKey", "RowKey", "Email", "FullName", "CreatedAt", "LastLoginAt", "SessionEpoch", "Epoch"];
+    private readonly StorageTable _users = tables.Get("users");
+
+    public async Task CreateAsync(Session session, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        if (await _users.InsertAsync(UserRows.ToRow(session), cancellationToken) != WriteOutcome.Done)
+        {
+            throw new InvalidOperationException("A session id was issued twice.");
+        }
+    }
+
+    public async Task<Session?> GetAsync(string userId, string sessionId, CancellationToken cancellationToken)
+    {
+        var row = await _users.GetAsync(userId, UserRows.SessionRowKey(sessionId), cancellationToken);
+        return row is null ? null : UserRows.ToSession(row.Value.Entity);
+    }
+
+    /// <summary>Replaces a session if nobody changed it since it was read (concurrent refreshes: exactly one wins).</summary>
+    public async Task<bool> TryReplaceAsync(Session session, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        return await _users.UpdateAsync(UserRows.ToRow(session), session.Version, TableUpdateMode.Replace, cancellationToken) == WriteOutcome.Done;
+    }
+
+    /// <summary>Carries a session into a new epoch (it survives a "log out others" or a password change made from it).</summary>
+    public async Task MoveToEpochAsync(string userId, string sessionId, int epoch, CancellationToken cancellationToken)
+    {
+        var patch = new TableEntity(userId, UserRows.SessionRowKey(sessionId)) { ["Epoch"] = epoch };
+        await _users.UpdateAsync(patch, Azure.ETag.All, TableUpdateMode.Merge, cancellationToken);
+    }
+
+    public async Task<bool> DeleteAsync(string userId, string sessionId, CancellationToken cancellationToken) =>
+        await _users.DeleteAsync(userId, UserRows.SessionRowKey(sessionId), cancellationToken: cancellationToken) == WriteOutcome.Done;
+
+    public async Task<IReadOnlyList<Session>> ListAsync(string userId, CancellationToken cancellationToken)
+    {
+        var sessions = new List<Session>();
+        await foreach (var row in _users.QueryAsync(UserRows.SessionRowsFilter(userId), cancellationToken: cancellationToken))
+        {
+            sessions.Add(UserRows.ToSession(row));
+        }
+        return sessions;
+    }
+
+    /// <summary>
+    /// Deletes the session rows an epoch change ended (their refresh-token hashes with them), but never a
+    /// session already in <paramref name="currentEpoch"/>: a login that raced the logout keeps its session.
+    /// </summary>
+    public async Task DeleteEndedAsync(string userId, int currentEpoch, CancellationToken cancellationToken)
+    {
+        var ended = (await ListAsync(userId, cancellationToken))
+            .Where(session => session.Epoch < currentEpoch)
+            .Select(session => (userId, UserRows.SessionRowKey(session.Id)))
+            .ToList();
+        await _users.DeleteAllAsync(ended, cancellationToken);
+    }
+
+    /// <summary>The user's profile and one session's epoch, in one round trip.</summary>
+    public async Task<SessionState> GetStateAsync(string userId, string sessionId, CancellationToken cancellationToken)
+    {
+        string sessionRow = UserRows.SessionRowKey(sessionId);
+        string filter = TableClient.CreateQueryFilter($"PartitionKey eq {userId} and (RowKey eq {UserRows.ProfileRowKey} or RowKey eq {sessionRow})");
+        UserProfile? profile = null;
+        int? epoch = null;
+        await foreach (var row in _users.QueryAsync(filter, StateColumns, cancellationToken: cancellationToken))
+        {
+            if (row.RowKey == UserRows.ProfileRowKey)
+            {
+                profile = UserRows.ToProfile(row);
+            }
+            else if (row.RowKey == sessionRow)
+            {
+                epoch = row.GetInt32("Epoch");
+            }
+        }
+        return new SessionState(profile, epoch);
+    }
+}

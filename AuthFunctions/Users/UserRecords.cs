@@ -1,0 +1,65 @@
+using Azure;
+
+namespace AuthFunctions.Users;
+
+/// <summary>What the app shows and checks of a user; never the password hash.</summary>
+public sealed record UserProfile(string Id, string Email, string? FullName, DateTimeOffset CreatedAt, DateTimeOffset? LastLoginAt, int SessionEpoch);
+
+/// <summary>
+/// A user as read for a credential check or change: the profile, the hash, and the version the next
+/// write of the credential is conditional on (so a concurrent change is never silently undone).
+/// </summary>
+public sealed record UserAccount(UserProfile Profile, string PasswordHash, bool PasswordNormalized, ETag Version)
+{
+    public string Id => Profile.Id;
+
+    public string Email => Profile.Email;
+}
+
+/// <summary>One login: its refresh token (hash only) and state.</summary>
+public sealed record Session
+{
+    public required string UserId { get; init; }
+
+    public required string Id { get; init; }
+
+    /// <summary>The user's session epoch when the session started (or was carried over); it is live only while they match.</summary>
+    public required int Epoch { get; init; }
+
+    public required DateTimeOffset CreatedAt { get; init; }
+
+    public required DateTimeOffset LastUsedAt { get; init; }
+
+    public required DateTimeOffset RefreshExpiresAt { get; init; }
+
+    /// <summary>SHA-256 of the current refresh token, base64url. The token itself is never stored (ASVS 7.2.x).</summary>
+    public required string RefreshTokenHash { get; init; }
+
+    /// <summary>
+    /// Hashes of the most recent spent refresh tokens, oldest first: presenting one is reuse (ASVS 10.4.5,
+    /// RFC 9700 §4.14.2), except the last (the token the current one replaced) within the grace window.
+    /// </summary>
+    public IReadOnlyList<string> SpentRefreshTokenHashes { get; init; } = [];
+
+    public DateTimeOffset? RotatedAt { get; init; }
+
+    public string? UserAgent { get; init; }
+
+    /// <summary>The version read; a replace is conditional on it.</summary>
+    public ETag Version { get; init; }
+}
+
+/// <summary>What the access-token check needs, from one single-partition query.</summary>
+public readonly record struct SessionState(UserProfile? Profile, int? SessionEpoch)
+{
+    /// <summary>The user exists, the session exists (ended sessions are deleted) and belongs to the user's current epoch.</summary>
+    public bool IsLive => Profile is not null && SessionEpoch == Profile.SessionEpoch;
+}
+
+public enum RegisterStatus
+{
+    Created,
+    EmailTaken,
+}
+
+public readonly record struct RegisterOutcome(RegisterStatus Status, UserProfile? User);
