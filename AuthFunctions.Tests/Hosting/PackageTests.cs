@@ -59,7 +59,18 @@ public sealed class PackageTests
         Assert.Equal(HttpStatusCode.NoContent, (await Call("session", HttpMethod.Delete, $"/api/sessions/{otherSid}", access)).StatusCode);
         var refreshed = await ProblemAssert.JsonAsync(await Call("refresh", HttpMethod.Post, "/api/refresh", body: new { refresh_token = login.GetProperty("refresh_token").GetString() }), HttpStatusCode.OK);
         access = refreshed.GetProperty("access_token").GetString()!;
-        Assert.Equal(HttpStatusCode.NoContent, (await Call("password", HttpMethod.Post, "/api/password", access, new { current_password = TestApp.Password, new_password = "packaged new password" })).StatusCode);
+        // Optimistic concurrency in the packaged binary (an untrimmed Azure.Data.Tables keeps its ETags):
+        // concurrent changes of one password have exactly one winner, and a concurrent burst of guesses
+        // gets exactly Throttle__FreeAttempts (5) checks.
+        var changes = await Task.WhenAll(Enumerable.Range(0, 6).Select(i =>
+            Call("password", HttpMethod.Post, "/api/password", access, new { current_password = TestApp.Password, new_password = $"packaged new password {i}" })));
+        Assert.Equal(1, changes.Count(r => r.StatusCode == HttpStatusCode.NoContent));
+        Assert.Equal(5, changes.Count(r => r.StatusCode == HttpStatusCode.Conflict));
+        string victim = TestApp.UniqueEmail("burst");
+        Assert.Equal(HttpStatusCode.Created, (await Call("register", HttpMethod.Post, "/api/register", body: new { email = victim, password = TestApp.Password })).StatusCode);
+        var guesses = await Task.WhenAll(Enumerable.Range(0, 12).Select(i => Call("login", HttpMethod.Post, "/api/login", body: new { email = victim, password = $"guess number {i}" })));
+        Assert.Equal(5, guesses.Count(r => r.StatusCode == HttpStatusCode.Unauthorized));
+        Assert.Equal(7, guesses.Count(r => r.StatusCode == HttpStatusCode.TooManyRequests));
         Assert.Equal(HttpStatusCode.NoContent, (await Call("logout", HttpMethod.Post, "/api/logout", access)).StatusCode);
         await ProblemAssert.IsInvalidTokenAsync(await client.SendAsync(new HttpRequestMessage(HttpMethod.Get, "/api/protected") { Headers = { Authorization = new AuthenticationHeaderValue("Bearer", access) } }));
 

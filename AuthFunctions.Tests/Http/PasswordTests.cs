@@ -51,6 +51,31 @@ public sealed class PasswordTests : AppTestBase
         await App.LoginAsync(email);
     }
 
+    /// <summary>Six changes of one account at once, on two instances: every write of the hash is conditional on what was read, so one wins and the rest are told.</summary>
+    [Fact]
+    public async Task ConcurrentChangesAcrossTwoInstancesHaveExactlyOneWinner()
+    {
+        var (email, tokens) = await App.NewUserAsync();
+        await using var other = await App.StartAnotherInstanceAsync();
+        string[] candidates = [.. Enumerable.Range(0, 6).Select(i => $"{NewPassword} number {i}")];
+
+        var answers = await Task.WhenAll(candidates.Select((candidate, i) =>
+            (i % 2 == 0 ? App : other).PostAsync("/api/password", tokens.Access, new { current_password = TestApp.Password, new_password = candidate })));
+
+        Assert.Equal(1, answers.Count(a => a.StatusCode == HttpStatusCode.NoContent));
+        foreach (var loser in answers.Where(a => a.StatusCode != HttpStatusCode.NoContent))
+        {
+            await ProblemAssert.IsProblemAsync(loser, HttpStatusCode.Conflict);
+        }
+        string winner = candidates[Array.FindIndex(answers, a => a.StatusCode == HttpStatusCode.NoContent)];
+        await App.LoginAsync(email, winner);
+        foreach (string password in candidates.Where(c => c != winner).Append(TestApp.Password))
+        {
+            await ProblemAssert.IsProblemAsync(await App.PostAsync("/api/login", null, new { email, password }), HttpStatusCode.Unauthorized);
+            App.Clock.Advance(TimeSpan.FromSeconds(10)); // past the throttle's short delays: six wrong passwords are checked here
+        }
+    }
+
     [Fact]
     public async Task ChangeNeedsAnAccessToken() =>
         await ProblemAssert.IsInvalidTokenAsync(await App.PostAsync("/api/password", null, new { current_password = TestApp.Password, new_password = NewPassword }));

@@ -1,0 +1,53 @@
+using AuthFunctions.Tests.Infrastructure;
+using AuthFunctions.Users;
+
+namespace AuthFunctions.Tests.Storage;
+
+/// <summary>The user store against a real Azurite: credential writes are conditional on the version read.</summary>
+public sealed class UserStoreTests : AppTestBase
+{
+    private UserStore Users => App.Services.GetRequiredService<UserStore>();
+
+    private async Task<UserAccount> NewAccountAsync()
+    {
+        var registered = await Users.RegisterAsync(TestApp.UniqueEmail(), "$2b$04$original.hash.original.hash.original.hash.origi", passwordNormalized: true, null, CancellationToken.None);
+        return (await Users.GetAsync(registered.User!.Id, CancellationToken.None))!;
+    }
+
+    [Fact]
+    public async Task AHashUpgradeReadBeforeAPasswordChangeDoesNotUndoIt()
+    {
+        var readAtLogin = await NewAccountAsync();
+        var readForChange = (await Users.GetAsync(readAtLogin.Id, CancellationToken.None))!;
+        Assert.NotNull(await Users.TryChangePasswordAsync(readForChange, "new-hash", CancellationToken.None));
+
+        await Users.RecordLoginAsync(readAtLogin, upgradedHash: "upgraded-old-hash", CancellationToken.None);
+
+        var stored = (await Users.GetAsync(readAtLogin.Id, CancellationToken.None))!;
+        Assert.Equal("new-hash", stored.PasswordHash);
+        Assert.NotNull(stored.Profile.LastLoginAt);
+    }
+
+    [Fact]
+    public async Task AHashUpgradeOfAnUnchangedAccountIsStored()
+    {
+        var account = await NewAccountAsync();
+
+        await Users.RecordLoginAsync(account, upgradedHash: "upgraded-hash", CancellationToken.None);
+
+        Assert.Equal("upgraded-hash", (await Users.GetAsync(account.Id, CancellationToken.None))!.PasswordHash);
+    }
+
+    [Fact]
+    public async Task OfTwoChangesFromTheSameReadOnlyTheFirstIsWritten()
+    {
+        var account = await NewAccountAsync();
+
+        var first = await Users.TryChangePasswordAsync(account, "first", CancellationToken.None);
+        var second = await Users.TryChangePasswordAsync(account, "second", CancellationToken.None);
+
+        Assert.Equal(account.Profile.SessionEpoch + 1, first);
+        Assert.Null(second);
+        Assert.Equal("first", (await Users.GetAsync(account.Id, CancellationToken.None))!.PasswordHash);
+    }
+}
