@@ -127,7 +127,7 @@ public static class AuthEndpoints
 
         string? upgradedHash = check == PasswordCheck.SucceededRehashNeeded ? await hasher.HashAsync(request.Password) : null;
         await users.RecordLoginAsync(user.Id, upgradedHash, cancellationToken);
-        var issued = await sessions.StartAsync(user, context.Request.Headers.UserAgent.ToString(), cancellationToken);
+        var issued = await sessions.StartAsync(user, HostUserAgent.ClientPart(context.Request.Headers.UserAgent.ToString()), cancellationToken);
         events.LoginSucceeded(context, user.Id);
         return TypedResults.Ok(ToResponse(issued));
     }
