@@ -1,6 +1,7 @@
 // AuthFunctions on Azure Functions Flex Consumption, keyless: the app reaches storage, Key Vault
 // and Application Insights with a user-assigned managed identity; the storage account refuses
-// shared keys; the JWT signing key lives only in Key Vault.
+// shared keys; the JWT signing keys live only in Key Vault (created by azd's postprovision hook,
+// scripts/azd-ensure-signing-key, never by a parameter).
 targetScope = 'subscription'
 
 @minLength(1)
@@ -13,7 +14,7 @@ param environmentName string
 param location string
 
 @description('Origins (scheme://host[:port]) of the static sites allowed to call the API from a browser. No wildcards: the API carries credentials.')
-param corsAllowedOrigins array = []
+param corsAllowedOrigins string[] = []
 
 @allowed([512, 2048, 4096])
 @description('Memory per instance in MB. 512 suits this app (peak RSS ~110 MB under load).')
@@ -39,12 +40,36 @@ param accessTokenMinutes int = 15
 @description('Refresh token lifetime in days (Auth__RefreshTokenDays).')
 param refreshTokenDays int = 30
 
-@secure()
-@description('JWT signing key, base64 of at least 32 random bytes. Leave the default to generate one; pass the current value on later deployments unless you mean to rotate it (rotation logs everybody out).')
-param signingKey string = base64('${newGuid()}${newGuid()}')
-
-@description('Object id of a user or group to grant Key Vault Secrets Officer, for rotating the signing key (optional).')
+@description('Object id of a user or group to grant Key Vault Secrets Officer: whoever runs the azd hook that creates the first signing key, or rotates keys (azd passes the signed-in user).')
 param keyVaultAdminPrincipalId string = ''
+
+@description('Reference the previous signing key (secret auth-signing-key-1) as Auth__SigningKeys__1: true while tokens it signed may still be live after a rotation.')
+param includePreviousSigningKey bool = false
+
+@description('SMTP server host name (Email__SmtpHost); empty: not set.')
+param emailSmtpHost string = ''
+
+@minValue(0)
+@maxValue(65535)
+@description('SMTP port (Email__SmtpPort); 0: not set.')
+param emailSmtpPort int = 0
+
+@description('SMTP user name (Email__SmtpUser); empty: not set.')
+param emailSmtpUser string = ''
+
+@secure()
+@description('SMTP password, stored as the Key Vault secret email-smtp-password and referenced as Email__SmtpPassword; empty: neither. Pass it on every deployment that should keep it.')
+param emailSmtpPassword string = ''
+
+@description('Sender address of the emails (Email__From); empty: not set.')
+param emailFrom string = ''
+
+@allowed(['', 'true', 'false'])
+@description('Whether SMTP uses TLS (Email__UseTls); empty: not set.')
+param emailUseTls string = ''
+
+@description('Base URL of the pages that email links open, e.g. https://app.example.com/ (Email__LinkBaseUrl); empty: not set.')
+param emailLinkBaseUrl string = ''
 
 var abbreviations = loadJsonContent('abbreviations.json')
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
@@ -99,9 +124,9 @@ module keyVault 'app/keyvault.bicep' = {
     name: '${abbreviations.keyVault}${resourceToken}'
     location: location
     tags: tags
-    signingKey: signingKey
     principalId: identity.outputs.principalId
     adminPrincipalId: keyVaultAdminPrincipalId
+    emailSmtpPassword: emailSmtpPassword
   }
 }
 
@@ -120,7 +145,15 @@ module functionApp 'app/function-app.bicep' = {
     storageTableEndpoint: storage.outputs.tableEndpoint
     deploymentContainerName: deploymentContainerName
     appInsightsConnectionString: monitoring.outputs.connectionString
-    signingKeySecretUri: keyVault.outputs.signingKeySecretUri
+    keyVaultUri: keyVault.outputs.uri
+    includePreviousSigningKey: includePreviousSigningKey
+    emailSmtpPasswordInVault: !empty(emailSmtpPassword)
+    emailSmtpHost: emailSmtpHost
+    emailSmtpPort: emailSmtpPort
+    emailSmtpUser: emailSmtpUser
+    emailFrom: emailFrom
+    emailUseTls: emailUseTls
+    emailLinkBaseUrl: emailLinkBaseUrl
     corsAllowedOrigins: corsAllowedOrigins
     instanceMemoryMB: instanceMemoryMB
     maximumInstanceCount: maximumInstanceCount

@@ -1,3 +1,4 @@
+using System.Collections;
 using System.Reflection;
 using System.Text.Json;
 using System.Text.RegularExpressions;
@@ -5,25 +6,51 @@ using AuthFunctions.Auth;
 using AuthFunctions.Hosting;
 using AuthFunctions.Storage;
 using AuthFunctions.Tests.Infrastructure;
+using Xunit.Abstractions;
 
 namespace AuthFunctions.Tests.Hosting;
 
 /// <summary>
-/// The Bicep compiler is not in our feed, so these tests hold the infrastructure files to the
-/// platform facts we rely on, and keep settings in step between the app, the sample and Bicep.
+/// infra/ compiled and linted by the real Bicep CLI (once for the class), and the compiled ARM
+/// template held to the platform facts we rely on; settings kept in step between the app, the
+/// sample settings, README and the template.
 /// </summary>
-public sealed partial class DeploymentTests
+public sealed partial class DeploymentTests(CompiledInfrastructure infra, ITestOutputHelper output) : IClassFixture<CompiledInfrastructure>
 {
-    private static readonly string Infra = Path.Combine(RepositoryRoot.Path, "infra");
+    private const string BlobDataOwner = "b7e6dc6d-f1e8-4753-8033-0f276bb0955b";
+    private const string TableDataContributor = "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3";
+    private const string KeyVaultSecretsUser = "4633458b-17de-408a-b874-0445c86b69e6";
+    private const string KeyVaultSecretsOfficer = "b86a8fe4-44ce-4948-aee5-eccb2c155cd7";
+    private const string MonitoringMetricsPublisher = "3913510d-42f4-4e42-8a64-420c390055eb";
 
-    /// <summary>Settings that Bicep need not set, and why.</summary>
+    /// <summary>Settings the app reads that Bicep need not set, and why.</summary>
     private static readonly Dictionary<string, string> OptionalInAzure = new()
     {
         ["Storage__ConnectionString"] = "Azure uses Storage__TableEndpoint with the managed identity; shared keys are disabled",
         ["Cors__AllowedOrigins"] = "in Azure the Functions host answers CORS (siteConfig.cors), so the app's CORS stays off",
+        ["Auth__SigningKey"] = "new deployments sign with ES256 keys from Key Vault (Auth__SigningKeys__N); the HS256 key is for deployments made before them",
     };
 
-    private static IEnumerable<string> AppSettings()
+    /// <summary>Settings the Functions host and its Application Insights integration read, not the app.</summary>
+    private static readonly string[] HostSettings =
+    [
+        "AzureWebJobsStorage__credential", "AzureWebJobsStorage__clientId", "AzureWebJobsStorage__blobServiceUri",
+        "AzureWebJobsStorage__queueServiceUri", "AzureWebJobsStorage__tableServiceUri",
+        "APPLICATIONINSIGHTS_CONNECTION_STRING", "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
+    ];
+
+    /// <summary>Email settings (names fixed by DESIGN.md) that the email feature will read.</summary>
+    private static readonly string[] EmailSettings =
+    [
+        "Email__SmtpHost", "Email__SmtpPort", "Email__SmtpUser", "Email__SmtpPassword", "Email__From", "Email__UseTls", "Email__LinkBaseUrl",
+    ];
+
+    /// <summary>Contract names (DESIGN.md) that Bicep sets ahead of the features that read them.</summary>
+    private static readonly string[] ContractSettings = [.. EmailSettings, "Auth__SigningKeys__0", "Auth__SigningKeys__1"];
+
+    private sealed record AppSetting(string Name, bool IsList);
+
+    private static IEnumerable<AppSetting> AppSettings()
     {
         var sections = new (Type Type, string Section)[]
         {
@@ -35,129 +62,420 @@ public sealed partial class DeploymentTests
         };
         return sections.SelectMany(s => s.Type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
             .Where(p => p.CanWrite && p.SetMethod!.IsPublic)
-            .Select(p => $"{s.Section}__{p.Name}"));
+            .Select(p => new AppSetting($"{s.Section}__{p.Name}",
+                p.PropertyType != typeof(string) && typeof(IEnumerable).IsAssignableFrom(p.PropertyType))));
     }
 
     [Fact]
-    public void SampleSettingsListExactlyTheSettingsTheAppReads()
+    public void BicepBuildsAndLintsWithoutAnyErrorOrWarning()
+    {
+        output.WriteLine($"bicep {BicepCli.Version}: build {infra.Build.Elapsed.TotalSeconds:F2} s, lint {infra.Lint.Elapsed.TotalSeconds:F2} s");
+        Assert.True(infra.Build.ExitCode == 0 && infra.Build.Diagnostics.Count == 0, infra.Build.Describe());
+        Assert.True(infra.Lint.ExitCode == 0 && infra.Lint.Diagnostics.Count == 0, infra.Lint.Describe());
+    }
+
+    [Fact]
+    public async Task ValidateInfraScriptFailsOnAWarningAndPassesOnTheRealInfra()
+    {
+        string broken = Path.Combine(Path.GetTempPath(), "authfunctions-infra-" + Guid.NewGuid().ToString("N"));
+        CopyDirectory(Path.Combine(RepositoryRoot.Path, "infra"), broken);
+        try
+        {
+            await File.AppendAllTextAsync(Path.Combine(broken, "main.bicep"), "\nparam notUsedAnywhere string = ''\n");
+
+            var failing = await ScriptRunner.RunAsync("scripts/validate-infra", broken);
+            var passing = await ScriptRunner.RunAsync("scripts/validate-infra");
+
+            Assert.True(failing.ExitCode != 0, failing.Output);
+            Assert.Contains("no-unused-params", failing.Output, StringComparison.Ordinal);
+            Assert.True(passing.ExitCode == 0, passing.Output);
+            Assert.Contains("no errors, no warnings", passing.Output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(broken, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void ResourcesHaveTheExpectedTypesAndPinnedApiVersions()
+    {
+        var resources = infra.Main.AllResources()
+            .Where(r => r.Type != "Microsoft.Resources/deployments")
+            .Select(r => $"{r.Template.Name}: {r.Type}@{r.ApiVersion}")
+            .Order(StringComparer.Ordinal);
+
+        Assert.Equal(
+        [
+            "function-app: Microsoft.Web/serverfarms@2024-04-01",
+            "function-app: Microsoft.Web/sites@2024-04-01",
+            "identity: Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31",
+            "keyvault: Microsoft.Authorization/roleAssignments@2022-04-01",
+            "keyvault: Microsoft.Authorization/roleAssignments@2022-04-01",
+            "keyvault: Microsoft.KeyVault/vaults/secrets@2023-07-01",
+            "keyvault: Microsoft.KeyVault/vaults@2023-07-01",
+            "main: Microsoft.Resources/resourceGroups@2024-03-01",
+            "monitoring: Microsoft.Authorization/roleAssignments@2022-04-01",
+            "monitoring: Microsoft.Insights/components@2020-02-02",
+            "monitoring: Microsoft.OperationalInsights/workspaces@2023-09-01",
+            "storage: Microsoft.Authorization/roleAssignments@2022-04-01",
+            "storage: Microsoft.Authorization/roleAssignments@2022-04-01",
+            "storage: Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01",
+            "storage: Microsoft.Storage/storageAccounts/blobServices@2023-05-01",
+            "storage: Microsoft.Storage/storageAccounts/tableServices/tables@2023-05-01",
+            "storage: Microsoft.Storage/storageAccounts/tableServices/tables@2023-05-01",
+            "storage: Microsoft.Storage/storageAccounts/tableServices@2023-05-01",
+            "storage: Microsoft.Storage/storageAccounts@2023-05-01",
+        ], resources);
+    }
+
+    [Fact]
+    public void FunctionAppRunsOnFlexConsumptionAsACustomHandler()
+    {
+        var app = infra.Main.Module("function-app");
+        var plan = app.Resource("Microsoft.Web/serverfarms");
+        Assert.Equal("FC1", plan.Str("sku", "name"));
+        Assert.Equal("FlexConsumption", plan.Str("sku", "tier"));
+        Assert.True(plan.At("properties", "reserved").GetBoolean());
+
+        var site = app.Resource("Microsoft.Web/sites");
+        Assert.Equal("functionapp,linux", site.Str("kind"));
+        Assert.Equal("UserAssigned", site.Str("identity", "type"));
+        Assert.True(site.At("properties", "httpsOnly").GetBoolean());
+        Assert.Equal("[parameters('identityId')]", site.Str("properties", "keyVaultReferenceIdentity"));
+        var config = site.At("properties", "functionAppConfig");
+        Assert.Equal("custom", config.Str("runtime", "name"));
+        Assert.Equal("1.0", config.Str("runtime", "version"));
+        Assert.Equal("blobContainer", config.Str("deployment", "storage", "type"));
+        Assert.Equal("UserAssignedIdentity", config.Str("deployment", "storage", "authentication", "type"));
+        Assert.Equal("[parameters('instanceMemoryMB')]", config.Str("scaleAndConcurrency", "instanceMemoryMB"));
+        Assert.Equal("[parameters('maximumInstanceCount')]", config.Str("scaleAndConcurrency", "maximumInstanceCount"));
+        Assert.Equal("1.2", site.Str("properties", "siteConfig", "minTlsVersion"));
+        Assert.Equal("Disabled", site.Str("properties", "siteConfig", "ftpsState"));
+        Assert.Equal("[parameters('corsAllowedOrigins')]", site.Str("properties", "siteConfig", "cors", "allowedOrigins"));
+        Assert.Equal([512, 2048, 4096], infra.Main.Parameter("instanceMemoryMB").GetProperty("allowedValues").EnumerateArray().Select(v => v.GetInt32()));
+        // Flex Consumption refuses these: functionAppConfig replaces them.
+        Assert.DoesNotContain(EmittedSettings(), s => s is "FUNCTIONS_WORKER_RUNTIME" or "FUNCTIONS_EXTENSION_VERSION" or "WEBSITE_RUN_FROM_PACKAGE");
+    }
+
+    [Fact]
+    public void StorageIsKeylessAndReachedWithTheAppIdentity()
+    {
+        var account = infra.Main.Module("storage").Resource("Microsoft.Storage/storageAccounts");
+        Assert.False(account.At("properties", "allowSharedKeyAccess").GetBoolean());
+        Assert.False(account.At("properties", "allowBlobPublicAccess").GetBoolean());
+        Assert.True(account.At("properties", "defaultToOAuthAuthentication").GetBoolean());
+        Assert.True(account.At("properties", "supportsHttpsTrafficOnly").GetBoolean());
+        Assert.Equal("TLS1_2", account.Str("properties", "minimumTlsVersion"));
+        var tables = infra.Main.Module("storage").AllResources().Where(r => r.Type == "Microsoft.Storage/storageAccounts/tableServices/tables")
+            .Select(r => r.Resource.Str("name")).ToList();
+        Assert.Contains(tables, t => t.EndsWith("'users')]", StringComparison.Ordinal));
+        Assert.Contains(tables, t => t.EndsWith("'emails')]", StringComparison.Ordinal));
+
+        var settings = EmittedSettings();
+        Assert.Contains("AzureWebJobsStorage__credential", settings);
+        Assert.Equal("managedidentity", SettingsVariable().Single(s => s.Str("name") == "AzureWebJobsStorage__credential").Str("value"));
+        Assert.Contains("Storage__TableEndpoint", settings);
+        Assert.DoesNotContain("AzureWebJobsStorage", settings);
+        Assert.DoesNotContain("Storage__ConnectionString", settings);
+        // No account key, SAS or secret is read anywhere in the template.
+        Assert.DoesNotMatch(@"\blist(Keys|AccountSas|ServiceSas|Secrets)\(", infra.Main.Root.GetRawText());
+    }
+
+    [Fact]
+    public void RoleAssignmentsAreNamedByGuidAndGrantTheAppIdentityWhatItUses()
+    {
+        var assignments = infra.Main.AllResources().Where(r => r.Type == "Microsoft.Authorization/roleAssignments").ToList();
+        var roles = new Dictionary<string, string>();
+        foreach (var (template, _, _, assignment) in assignments)
+        {
+            Assert.StartsWith("[guid(", assignment.Str("name"), StringComparison.Ordinal);
+            // subscriptionResourceId('Microsoft.Authorization/roleDefinitions', variables('<role>'))
+            string role = template.Variable(VariableReference().Match(assignment.Str("properties", "roleDefinitionId")).Groups["name"].Value).GetString()!;
+            roles[role] = template.Name;
+            if (role == KeyVaultSecretsOfficer)
+            {
+                Assert.Equal("[not(empty(parameters('adminPrincipalId')))]", assignment.Str("condition"));
+                continue;
+            }
+            Assert.Equal("[parameters('principalId')]", assignment.Str("properties", "principalId"));
+            Assert.Equal("ServicePrincipal", assignment.Str("properties", "principalType"));
+        }
+        Assert.Equal(new Dictionary<string, string>
+        {
+            [BlobDataOwner] = "storage",
+            [TableDataContributor] = "storage",
+            [KeyVaultSecretsUser] = "keyvault",
+            [KeyVaultSecretsOfficer] = "keyvault",
+            [MonitoringMetricsPublisher] = "monitoring",
+        }, roles);
+        foreach (var module in new[] { "storage", "monitoring", "keyvault" })
+        {
+            Assert.Contains("'identity')", infra.Main.ModuleParameter(module, "principalId"), StringComparison.Ordinal);
+            Assert.EndsWith(".outputs.principalId.value]", infra.Main.ModuleParameter(module, "principalId"), StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void SigningKeysAreKeyVaultReferencesThatNoDeploymentValueCarries()
+    {
+        var app = infra.Main.Module("function-app");
+        Assert.Equal(["auth-signing-key-0", "auth-signing-key-1"], app.Variable("signingKeySecretNames").EnumerateArray().Select(n => n.GetString()));
+        Assert.Equal("[format('@Microsoft.KeyVault(SecretUri={0}secrets/{1}/)', parameters('vaultUri'), parameters('secretName'))]",
+            app.Function("keyVaultReference").Str("output", "value"));
+        Assert.Equal("[__bicep.keyVaultReference(parameters('keyVaultUri'), variables('signingKeySecretNames')[0])]",
+            SettingsVariable().Single(s => s.Str("name") == "Auth__SigningKeys__0").Str("value"));
+        Assert.Equal("[if(parameters('includePreviousSigningKey'), createArray(createObject('name', 'Auth__SigningKeys__1', 'value', "
+            + "__bicep.keyVaultReference(parameters('keyVaultUri'), variables('signingKeySecretNames')[1]))), createArray())]",
+            app.Variable("previousSigningKeySettings").GetString());
+        Assert.DoesNotContain("Auth__SigningKey", EmittedSettings());
+        Assert.False(infra.Main.Parameter("includePreviousSigningKey").GetProperty("defaultValue").GetBoolean());
+
+        // No key is a resource, a parameter or an output: the postprovision hook creates the first one.
+        var secrets = infra.Main.AllResources().Where(r => r.Type == "Microsoft.KeyVault/vaults/secrets").ToList();
+        Assert.Equal("[format('{0}/{1}', parameters('name'), variables('emailSmtpPasswordSecretName'))]", Assert.Single(secrets).Resource.Str("name"));
+        var secureParameters = infra.Main.Templates().SelectMany(t => t.Root.GetProperty("parameters").EnumerateObject()
+            .Where(p => p.Value.Str("type") is "securestring" or "secureObject").Select(p => $"{t.Name}.{p.Name}"));
+        Assert.Equal(["keyvault.emailSmtpPassword", "main.emailSmtpPassword"], secureParameters.Order(StringComparer.Ordinal));
+        string hook = File.ReadAllText(Path.Combine(RepositoryRoot.Path, "scripts", "azd-ensure-signing-key"));
+        Assert.Contains("secret=auth-signing-key-0\n", hook, StringComparison.Ordinal);
+        Assert.Contains("run: scripts/azd-ensure-signing-key && scripts/deploy\n", File.ReadAllText(Path.Combine(RepositoryRoot.Path, "azure.yaml")), StringComparison.Ordinal);
+        using var parameters = ParameterFile();
+        Assert.Equal("${AZURE_PRINCIPAL_ID=}", parameters.RootElement.Str("parameters", "keyVaultAdminPrincipalId", "value"));
+    }
+
+    [Fact]
+    public void EmailSettingsAreLeftOutWhenEmptyAndThePasswordIsAKeyVaultSecret()
+    {
+        var app = infra.Main.Module("function-app");
+        string email = app.Variable("emailSettings").GetString()!;
+        Assert.StartsWith("[filter(createArray(", email, StringComparison.Ordinal);
+        Assert.EndsWith("), lambda('setting', not(empty(lambdaVariables('setting').value))))]", email, StringComparison.Ordinal);
+        Assert.Equal(EmailSettings, SettingNames(email));
+        Assert.Contains("createObject('name', 'Email__SmtpPassword', 'value', if(parameters('emailSmtpPasswordInVault'), "
+            + "__bicep.keyVaultReference(parameters('keyVaultUri'), variables('emailSmtpPasswordSecretName')), ''))", email, StringComparison.Ordinal);
+        Assert.Equal("[not(empty(parameters('emailSmtpPassword')))]", infra.Main.ModuleParameter("function-app", "emailSmtpPasswordInVault"));
+
+        Assert.Equal("securestring", infra.Main.Parameter("emailSmtpPassword").Str("type"));
+        foreach (var name in new[] { "emailSmtpHost", "emailSmtpUser", "emailSmtpPassword", "emailFrom", "emailUseTls", "emailLinkBaseUrl" })
+        {
+            Assert.Equal("", infra.Main.Parameter(name).Str("defaultValue"));
+        }
+        Assert.Equal(0, infra.Main.Parameter("emailSmtpPort").GetProperty("defaultValue").GetInt32());
+
+        var vault = infra.Main.Module("keyvault");
+        Assert.Equal("email-smtp-password", vault.Variable("emailSmtpPasswordSecretName").GetString());
+        Assert.Equal("securestring", vault.Parameter("emailSmtpPassword").Str("type"));
+        var secret = vault.Resource("Microsoft.KeyVault/vaults/secrets");
+        Assert.Equal("[not(empty(parameters('emailSmtpPassword')))]", secret.Str("condition"));
+        Assert.Equal("[parameters('emailSmtpPassword')]", secret.Str("properties", "value"));
+    }
+
+    [Fact]
+    public void NoOutputCarriesASecret()
+    {
+        Assert.Equal(["API_BASE_URL", "AZURE_FUNCTION_APP_NAME", "AZURE_KEY_VAULT_NAME", "AZURE_LOCATION", "AZURE_RESOURCE_GROUP"],
+            infra.Main.Root.GetProperty("outputs").EnumerateObject().Select(o => o.Name).Order(StringComparer.Ordinal));
+        foreach (var template in infra.Main.Templates())
+        {
+            var secure = template.Root.GetProperty("parameters").EnumerateObject()
+                .Where(p => p.Value.Str("type") is "securestring" or "secureObject").Select(p => p.Name).ToList();
+            if (!template.Root.TryGetProperty("outputs", out var outputs))
+            {
+                continue;
+            }
+            foreach (var item in outputs.EnumerateObject())
+            {
+                string value = item.Value.GetProperty("value").GetRawText();
+                Assert.DoesNotMatch(@"\blist\w*\(", value);
+                Assert.DoesNotMatch("(?i)password|secret|signingkey", item.Name);
+                Assert.All(secure, p => Assert.DoesNotContain($"parameters('{p}')", value, StringComparison.Ordinal));
+            }
+        }
+    }
+
+    [Fact]
+    public void ParametersAreDescribedAndTheParameterFileSetsOnlyRealOnesAndEveryRequiredOne()
+    {
+        using var parameters = ParameterFile();
+        var inFile = parameters.RootElement.GetProperty("parameters").EnumerateObject().Select(p => p.Name).ToHashSet();
+        foreach (var parameter in infra.Main.Root.GetProperty("parameters").EnumerateObject())
+        {
+            Assert.True(parameter.Value.TryGetProperty("metadata", out var metadata) && metadata.TryGetProperty("description", out _), $"main.bicep: {parameter.Name} has no @description");
+            Assert.True(parameter.Value.TryGetProperty("defaultValue", out _) || inFile.Contains(parameter.Name), $"{parameter.Name} is required but main.parameters.json does not set it");
+        }
+        Assert.Empty(inFile.Except(infra.Main.Parameters()));
+    }
+
+    [Fact]
+    public void SampleSettingsListExactlyTheSettingsTheAppReadsAndTheEmailSettings()
     {
         using var sample = JsonDocument.Parse(File.ReadAllText(Path.Combine(RepositoryRoot.Path, "local.settings.sample.json")));
         var values = sample.RootElement.GetProperty("Values").EnumerateObject().Select(p => p.Name).ToHashSet();
         var hostOnly = new[] { "FUNCTIONS_WORKER_RUNTIME", "AzureWebJobsStorage", "ASPNETCORE_ENVIRONMENT" };
+        // A list setting (X__0, X__1, …) may be left out of the sample: an empty list.
+        var lists = AppSettings().Where(s => s.IsList).Select(s => s.Name + "__").ToList();
 
-        Assert.Equal(AppSettings().Order(), values.Except(hostOnly).Order());
+        var expected = AppSettings().Where(s => !s.IsList).Select(s => s.Name).Concat(EmailSettings).Distinct();
+        var listed = values.Except(hostOnly).Where(v => !lists.Any(l => v.StartsWith(l, StringComparison.Ordinal)));
+        Assert.Equal(expected.Order(StringComparer.Ordinal), listed.Order(StringComparer.Ordinal));
     }
 
     [Fact]
-    public void BicepSetsEverySettingOrItIsDocumentedAsOptional()
+    public void BicepSetsEverySettingTheAppReadsOrItIsDocumentedAsOptional()
     {
-        string functionApp = File.ReadAllText(Path.Combine(Infra, "app", "function-app.bicep"));
+        var emitted = EmittedSettings();
         string readme = File.ReadAllText(Path.Combine(RepositoryRoot.Path, "README.md"));
         foreach (var setting in AppSettings())
         {
-            bool inBicep = functionApp.Contains($"name: '{setting}'", StringComparison.Ordinal);
-            Assert.True(inBicep || OptionalInAzure.ContainsKey(setting), $"{setting} is neither set in function-app.bicep nor listed as optional");
+            bool inBicep = setting.IsList ? emitted.Any(e => e.StartsWith(setting.Name + "__", StringComparison.Ordinal)) : emitted.Contains(setting.Name);
+            Assert.True(inBicep || OptionalInAzure.ContainsKey(setting.Name), $"{setting.Name} is neither set by infra/main.bicep nor listed as optional");
+            Assert.Contains(setting.IsList ? $"`{setting.Name}__" : $"`{setting.Name}`", readme, StringComparison.Ordinal);
+        }
+        foreach (var setting in EmailSettings)
+        {
             Assert.Contains($"`{setting}`", readme, StringComparison.Ordinal);
         }
     }
 
     [Fact]
-    public void FlexConsumptionFactsHold()
+    public void BicepSetsOnlySettingsThatTheAppOrTheHostReads()
     {
-        string functionApp = File.ReadAllText(Path.Combine(Infra, "app", "function-app.bicep"));
-        Assert.Contains("name: 'FC1'", functionApp, StringComparison.Ordinal);
-        Assert.Contains("tier: 'FlexConsumption'", functionApp, StringComparison.Ordinal);
-        Assert.Contains("reserved: true", functionApp, StringComparison.Ordinal);
-        Assert.Contains("kind: 'functionapp,linux'", functionApp, StringComparison.Ordinal);
-        Assert.Matches(@"runtime: \{\s*name: 'custom'\s*version: '1.0'", functionApp);
-        Assert.Contains("httpsOnly: true", functionApp, StringComparison.Ordinal);
-        Assert.Contains("minTlsVersion: '1.2'", functionApp, StringComparison.Ordinal);
-        Assert.Contains("keyVaultReferenceIdentity: identityId", functionApp, StringComparison.Ordinal);
-        Assert.Contains("'@Microsoft.KeyVault(SecretUri=${signingKeySecretUri})'", functionApp, StringComparison.Ordinal);
-        Assert.Contains("Authorization=AAD", functionApp, StringComparison.Ordinal);
-        // Settings the platform forbids on Flex Consumption (outside comments).
-        string code = string.Join('\n', functionApp.Split('\n').Where(line => !line.TrimStart().StartsWith("//", StringComparison.Ordinal)));
-        foreach (var forbidden in new[] { "FUNCTIONS_WORKER_RUNTIME", "FUNCTIONS_EXTENSION_VERSION", "WEBSITE_RUN_FROM_PACKAGE" })
+        var known = AppSettings().Select(s => s.Name).Concat(HostSettings).Concat(ContractSettings).ToHashSet();
+        var lists = AppSettings().Where(s => s.IsList).Select(s => s.Name + "__").ToList();
+        var emitted = EmittedSettings();
+
+        Assert.Equal(emitted.Count, emitted.Distinct().Count());
+        Assert.All(emitted, s => Assert.True(known.Contains(s) || lists.Any(l => s.StartsWith(l, StringComparison.Ordinal)), $"infra sets {s}, which nothing reads"));
+    }
+
+    /// <summary>Names of every app setting the function app can be given, whether always or on a condition.</summary>
+    private List<string> EmittedSettings()
+    {
+        var app = infra.Main.Module("function-app");
+        var appSettings = app.Resource("Microsoft.Web/sites").At("properties", "siteConfig", "appSettings");
+        if (appSettings.ValueKind == JsonValueKind.Array)
         {
-            Assert.DoesNotContain(forbidden, code, StringComparison.Ordinal);
+            return [.. appSettings.EnumerateArray().Select(s => s.Str("name"))];
+        }
+        string expression = appSettings.GetString()!;
+        Assert.StartsWith("[concat(variables(", expression, StringComparison.Ordinal);
+        var names = new List<string>();
+        foreach (Match variable in VariableReference().Matches(expression))
+        {
+            var value = app.Variable(variable.Groups["name"].Value);
+            names.AddRange(value.ValueKind == JsonValueKind.Array ? value.EnumerateArray().Select(s => s.Str("name")) : SettingNames(value.GetString()!));
+        }
+        return names;
+    }
+
+    private List<JsonElement> SettingsVariable() => [.. infra.Main.Module("function-app").Variable("settings").EnumerateArray()];
+
+    private static IEnumerable<string> SettingNames(string expression) =>
+        SettingObject().Matches(expression).Select(m => m.Groups["name"].Value);
+
+    private static JsonDocument ParameterFile() =>
+        JsonDocument.Parse(File.ReadAllText(Path.Combine(RepositoryRoot.Path, "infra", "main.parameters.json")));
+
+    private static void CopyDirectory(string from, string to)
+    {
+        foreach (var file in Directory.GetFiles(from, "*", SearchOption.AllDirectories))
+        {
+            string target = Path.Combine(to, Path.GetRelativePath(from, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target);
         }
     }
 
-    [Fact]
-    public void StorageIsKeylessAndRolesAreAssignedByName()
+    [GeneratedRegex(@"variables\('(?<name>\w+)'\)")]
+    private static partial Regex VariableReference();
+
+    [GeneratedRegex(@"createObject\('name', '(?<name>[^']+)'")]
+    private static partial Regex SettingObject();
+}
+
+/// <summary>infra/main.bicep built to ARM JSON in a temporary folder, and linted, once per test class.</summary>
+public sealed class CompiledInfrastructure : IAsyncLifetime
+{
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "authfunctions-bicep-" + Guid.NewGuid().ToString("N"));
+    private JsonDocument? _document;
+
+    internal BicepRun Build { get; private set; } = null!;
+
+    internal BicepRun Lint { get; private set; } = null!;
+
+    internal ArmTemplate Main => _document is null ? throw new InvalidOperationException(Build.Describe()) : new ArmTemplate(_document.RootElement, "main");
+
+    public async Task InitializeAsync()
     {
-        string storage = File.ReadAllText(Path.Combine(Infra, "app", "storage.bicep"));
-        Assert.Contains("allowSharedKeyAccess: false", storage, StringComparison.Ordinal);
-        Assert.Contains("allowBlobPublicAccess: false", storage, StringComparison.Ordinal);
-        var roles = new Dictionary<string, string>
+        Directory.CreateDirectory(_directory);
+        string compiled = Path.Combine(_directory, "main.json");
+        Build = await BicepCli.RunAsync("build", "infra/main.bicep", "--outfile", compiled);
+        Lint = await BicepCli.RunAsync("lint", "infra/main.bicep");
+        if (File.Exists(compiled))
         {
-            ["b7e6dc6d-f1e8-4753-8033-0f276bb0955b"] = "storage.bicep",
-            ["0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3"] = "storage.bicep",
-            ["4633458b-17de-408a-b874-0445c86b69e6"] = "keyvault.bicep",
-            ["3913510d-42f4-4e42-8a64-420c390055eb"] = "monitoring.bicep",
-        };
-        foreach (var (role, file) in roles)
-        {
-            Assert.Contains(role, File.ReadAllText(Path.Combine(Infra, "app", file)), StringComparison.Ordinal);
-        }
-        foreach (var file in Directory.GetFiles(Infra, "*.bicep", SearchOption.AllDirectories))
-        {
-            foreach (Match assignment in RoleAssignment().Matches(File.ReadAllText(file)))
-            {
-                Assert.StartsWith("guid(", assignment.Groups["name"].Value.Trim(), StringComparison.Ordinal);
-            }
+            _document = JsonDocument.Parse(await File.ReadAllTextAsync(compiled));
         }
     }
 
-    [Fact]
-    public void NoSecretIsAnOutputAndParametersAreDescribed()
+    public Task DisposeAsync()
     {
-        foreach (var file in Directory.GetFiles(Infra, "*.bicep", SearchOption.AllDirectories))
-        {
-            var lines = File.ReadAllLines(file);
-            foreach (var output in lines.Where(l => l.StartsWith("output ", StringComparison.Ordinal)))
-            {
-                Assert.DoesNotMatch("(?i)signingKey |password|connectionString.*listKeys|\\.value", output);
-            }
-            Assert.DoesNotContain(lines, l => l.Contains("listKeys(", StringComparison.Ordinal));
-        }
-        var main = File.ReadAllLines(Path.Combine(Infra, "main.bicep"));
-        for (int i = 0; i < main.Length; i++)
-        {
-            if (main[i].StartsWith("param ", StringComparison.Ordinal))
-            {
-                Assert.True(main.Take(i).Reverse().TakeWhile(l => l.StartsWith('@')).Any(l => l.StartsWith("@description(", StringComparison.Ordinal)), $"main.bicep: {main[i]} has no @description");
-            }
-        }
+        _document?.Dispose();
+        Directory.Delete(_directory, recursive: true);
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>A compiled ARM template; nested deployments (Bicep modules) are templates named after the deployment.</summary>
+internal sealed class ArmTemplate(JsonElement root, string name)
+{
+    public JsonElement Root => root;
+
+    public string Name => name;
+
+    /// <summary>Language version 1.0 lists resources; 2.0 (user-defined functions, imports) keys them by symbolic name.</summary>
+    public IEnumerable<JsonElement> Resources()
+    {
+        var resources = root.GetProperty("resources");
+        return resources.ValueKind == JsonValueKind.Array ? resources.EnumerateArray() : resources.EnumerateObject().Select(r => r.Value);
     }
 
-    [Fact]
-    public void ModulesAndParameterFileReferToWhatExists()
+    public IEnumerable<ArmTemplate> Templates() =>
+        new[] { this }.Concat(Resources().Where(IsDeployment).SelectMany(d => Nested(d).Templates()));
+
+    public IEnumerable<(ArmTemplate Template, string Type, string ApiVersion, JsonElement Resource)> AllResources() =>
+        Templates().SelectMany(t => t.Resources().Select(r => (t, r.Str("type"), r.Str("apiVersion"), r)));
+
+    public ArmTemplate Module(string deploymentName) => Nested(Resources().Single(r => IsDeployment(r) && r.Str("name") == deploymentName));
+
+    public string ModuleParameter(string deploymentName, string parameter) =>
+        Resources().Single(r => IsDeployment(r) && r.Str("name") == deploymentName).Str("properties", "parameters", parameter, "value");
+
+    public JsonElement Resource(string type) => Resources().Single(r => r.Str("type") == type);
+
+    public JsonElement Variable(string variable) => root.GetProperty("variables").GetProperty(variable);
+
+    public JsonElement Parameter(string parameter) => root.GetProperty("parameters").GetProperty(parameter);
+
+    public IEnumerable<string> Parameters() => root.GetProperty("parameters").EnumerateObject().Select(p => p.Name);
+
+    public JsonElement Function(string function) =>
+        root.GetProperty("functions").EnumerateArray().Select(n => n.GetProperty("members")).Single(m => m.TryGetProperty(function, out _)).GetProperty(function);
+
+    private static bool IsDeployment(JsonElement resource) => resource.Str("type") == "Microsoft.Resources/deployments";
+
+    private static ArmTemplate Nested(JsonElement deployment) => new(deployment.At("properties", "template"), deployment.Str("name"));
+}
+
+internal static class JsonPath
+{
+    public static JsonElement At(this JsonElement element, params string[] path) =>
+        path.Aggregate(element, (current, property) => current.GetProperty(property));
+
+    /// <summary>The string at the path, or the raw JSON of anything else.</summary>
+    public static string Str(this JsonElement element, params string[] path)
     {
-        string main = File.ReadAllText(Path.Combine(Infra, "main.bicep"));
-        foreach (Match module in ModuleReference().Matches(main))
-        {
-            Assert.True(File.Exists(Path.Combine(Infra, module.Groups["path"].Value)), $"module {module.Groups["path"].Value} is missing");
-        }
-        using var parameters = JsonDocument.Parse(File.ReadAllText(Path.Combine(Infra, "main.parameters.json")));
-        foreach (var parameter in parameters.RootElement.GetProperty("parameters").EnumerateObject())
-        {
-            Assert.Matches($@"(?m)^param {parameter.Name} ", main);
-        }
-        Assert.Equal(CountOf(main, '{'), CountOf(main, '}'));
-        foreach (var file in Directory.GetFiles(Path.Combine(Infra, "app"), "*.bicep"))
-        {
-            string text = File.ReadAllText(file);
-            Assert.True(CountOf(text, '{') == CountOf(text, '}'), $"{file}: unbalanced braces");
-            Assert.True(CountOf(text, '[') == CountOf(text, ']'), $"{file}: unbalanced brackets");
-        }
+        var value = element.At(path);
+        return value.ValueKind == JsonValueKind.String ? value.GetString()! : value.GetRawText();
     }
-
-    private static int CountOf(string text, char c) => text.Count(x => x == c);
-
-    [GeneratedRegex(@"resource \w+ 'Microsoft\.Authorization/roleAssignments@[^']+' = (?:if \([^)]*\) )?\{\s*name: (?<name>[^\n]+)")]
-    private static partial Regex RoleAssignment();
-
-    [GeneratedRegex(@"module \w+ '(?<path>[^']+)'")]
-    private static partial Regex ModuleReference();
 }

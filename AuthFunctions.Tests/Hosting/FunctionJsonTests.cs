@@ -4,7 +4,10 @@ using Microsoft.AspNetCore.Routing;
 
 namespace AuthFunctions.Tests.Hosting;
 
-/// <summary>The Functions host forwards only routes that a function.json declares: the folders and the app must agree.</summary>
+/// <summary>
+/// The Functions host forwards only the routes and methods that a function.json declares (anything
+/// else gets the host's own empty 404): the folders and the app must agree.
+/// </summary>
 public sealed class FunctionJsonTests : AppTestBase
 {
     private static IEnumerable<(string Folder, string Method, string Route)> DeclaredFunctions()
@@ -56,6 +59,18 @@ public sealed class FunctionJsonTests : AppTestBase
         {
             Assert.True(declared.Contains((method, route)), $"the app serves {method} /api/{route} but no function.json forwards it");
         }
+    }
+
+    [Fact]
+    public void EveryFunctionForwardsPreflightsAndOnlyHealthForwardsHead()
+    {
+        var declared = DeclaredFunctions().ToList();
+        foreach (var folder in declared.Select(d => d.Folder).Distinct())
+        {
+            Assert.True(declared.Contains((folder, "OPTIONS", declared.First(d => d.Folder == folder).Route)), $"{folder}/function.json does not list options, so CORS preflights never reach the app");
+        }
+        // HEAD for uptime probes; elsewhere the host's 404 is the right answer to HEAD.
+        Assert.Equal(["health"], declared.Where(d => d.Method == "HEAD").Select(d => d.Folder));
     }
 
     [Fact]

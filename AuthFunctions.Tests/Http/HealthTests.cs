@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Net;
+using System.Net.Sockets;
+using System.Text;
 using AuthFunctions.Tests.Infrastructure;
 
 namespace AuthFunctions.Tests.Http;
@@ -12,6 +14,25 @@ public sealed class HealthTests : AppTestBase
         var json = await ProblemAssert.JsonAsync(await App.Client.GetAsync("/api/health"), HttpStatusCode.OK);
         Assert.Equal("healthy", json.GetProperty("status").GetString());
         Assert.Equal("reachable", json.GetProperty("storage").GetString());
+    }
+
+    [Fact]
+    public async Task HeadIsHealthyWithNoBodyOnTheWire()
+    {
+        // Raw HTTP/1.1, because HttpClient never reads a HEAD response's body: the bytes after the
+        // headers are what a probe would receive.
+        using var socket = new TcpClient();
+        await socket.ConnectAsync(App.BaseAddress.Host, App.BaseAddress.Port);
+        var stream = socket.GetStream();
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(
+            $"HEAD /api/health HTTP/1.1\r\nHost: {App.BaseAddress.Authority}\r\nConnection: close\r\n\r\n"));
+        using var reader = new StreamReader(stream, Encoding.ASCII);
+        string response = await reader.ReadToEndAsync();
+
+        Assert.StartsWith("HTTP/1.1 200 ", response, StringComparison.Ordinal);
+        int end = response.IndexOf("\r\n\r\n", StringComparison.Ordinal);
+        Assert.True(end > 0, response);
+        Assert.Equal("", response[(end + 4)..]);
     }
 
     [Fact]

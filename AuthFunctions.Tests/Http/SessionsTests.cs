@@ -28,6 +28,21 @@ public sealed class SessionsTests : AppTestBase
     }
 
     [Fact]
+    public async Task ListShowsTheClientsUserAgentWithoutTheFunctionsHostsToken()
+    {
+        string email = TestApp.UniqueEmail();
+        await App.RegisterAsync(email);
+        // What the Functions host forwards: the client's User-Agent plus its own product token.
+        App.Client.DefaultRequestHeaders.TryAddWithoutValidation("User-Agent", "Mozilla/5.0 (X11) Azure-Functions-Host/4.1037.0");
+        var tokens = await App.LoginAsync(email);
+
+        var json = await ProblemAssert.JsonAsync(await App.GetAsync("/api/sessions", tokens.Access), HttpStatusCode.OK);
+
+        var session = Assert.Single(json.GetProperty("sessions").EnumerateArray());
+        Assert.Equal("Mozilla/5.0 (X11)", session.GetProperty("user_agent").GetString());
+    }
+
+    [Fact]
     public async Task EndingASessionFromTheListStopsItWorking()
     {
         var (email, laptop) = await App.NewUserAsync();

@@ -55,7 +55,7 @@ public static class AuthEndpoints
             return invalid;
         }
         var request = body.Value!;
-        var outcome = await accounts.LoginAsync(email, request.Password!, request.DeviceToken, context.Request.Headers.UserAgent.ToString(), cancellationToken);
+        var outcome = await accounts.LoginAsync(email, request.Password!, request.DeviceToken, HostUserAgent.ClientPart(context.Request.Headers.UserAgent.ToString()), cancellationToken);
         events.LoginAttempted(context, outcome);
         return outcome.Status switch
         {

@@ -11,7 +11,8 @@ public static class HealthEndpoints
     public static RouteGroupBuilder MapHealthEndpoints(this RouteGroupBuilder api)
     {
         ArgumentNullException.ThrowIfNull(api);
-        api.MapGet("/health", Check);
+        // HEAD too, for load balancers and uptime probes; Kestrel sends HEAD answers without a body.
+        api.MapMethods("/health", [HttpMethods.Get, HttpMethods.Head], Check);
         return api;
     }
 

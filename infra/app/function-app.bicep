@@ -1,8 +1,10 @@
+import { signingKeySecretNames, emailSmtpPasswordSecretName } from 'secret-names.bicep'
+
 @description('Function app name (also the default host name).')
 param name string
 param planName string
 param location string
-param tags object
+param tags { *: string }
 @description('Resource id of the user-assigned identity the app runs as.')
 param identityId string
 @description('Client id of that identity (for AzureWebJobsStorage, Table Storage and App Insights).')
@@ -12,15 +14,89 @@ param storageQueueEndpoint string
 param storageTableEndpoint string
 param deploymentContainerName string
 param appInsightsConnectionString string
-@description('Key Vault secret URI (no version) of the signing key.')
-param signingKeySecretUri string
-param corsAllowedOrigins array
+@description('URI of the Key Vault that holds the secrets (https://<name>.vault.azure.net/).')
+param keyVaultUri string
+@description('Also reference the previous signing key (Auth__SigningKeys__1), during a rotation.')
+param includePreviousSigningKey bool
+@description('Whether the vault holds the SMTP password secret, to reference as Email__SmtpPassword.')
+param emailSmtpPasswordInVault bool
+@description('Email__SmtpHost; empty: not set.')
+param emailSmtpHost string
+@description('Email__SmtpPort; 0: not set.')
+param emailSmtpPort int
+@description('Email__SmtpUser; empty: not set.')
+param emailSmtpUser string
+@description('Email__From; empty: not set.')
+param emailFrom string
+@description('Email__UseTls: \'true\', \'false\' or empty (not set).')
+param emailUseTls string
+@description('Email__LinkBaseUrl; empty: not set.')
+param emailLinkBaseUrl string
+param corsAllowedOrigins string[]
 @allowed([512, 2048, 4096])
 param instanceMemoryMB int
 param maximumInstanceCount int
 param bcryptCost int
 param accessTokenMinutes int
 param refreshTokenDays int
+
+// A Key Vault reference to the latest version of a secret (the versionless URI ends with '/').
+func keyVaultReference(vaultUri string, secretName string) string =>
+  '@Microsoft.KeyVault(SecretUri=${vaultUri}secrets/${secretName}/)'
+
+// Settings always set. Flex Consumption: no FUNCTIONS_WORKER_RUNTIME, FUNCTIONS_EXTENSION_VERSION or
+// WEBSITE_RUN_FROM_PACKAGE (functionAppConfig replaces them).
+var settings = [
+  { name: 'AzureWebJobsStorage__credential', value: 'managedidentity' }
+  { name: 'AzureWebJobsStorage__clientId', value: identityClientId }
+  { name: 'AzureWebJobsStorage__blobServiceUri', value: storageBlobEndpoint }
+  { name: 'AzureWebJobsStorage__queueServiceUri', value: storageQueueEndpoint }
+  { name: 'AzureWebJobsStorage__tableServiceUri', value: storageTableEndpoint }
+  { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: appInsightsConnectionString }
+  { name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING', value: 'ClientId=${identityClientId};Authorization=AAD' }
+  { name: 'Storage__TableEndpoint', value: storageTableEndpoint }
+  { name: 'Storage__ClientId', value: identityClientId }
+  { name: 'Storage__TablePrefix', value: '' }
+  { name: 'Storage__OperationTimeoutSeconds', value: '8' }
+  // ES256: the newest key signs; Key Vault references resolve with the user-assigned identity.
+  { name: 'Auth__SigningKeys__0', value: keyVaultReference(keyVaultUri, signingKeySecretNames[0]) }
+  { name: 'Auth__Issuer', value: 'https://${name}.azurewebsites.net' }
+  { name: 'Auth__Audience', value: 'authfunctions-clients' }
+  { name: 'Auth__AccessTokenMinutes', value: string(accessTokenMinutes) }
+  { name: 'Auth__RefreshTokenDays', value: string(refreshTokenDays) }
+  { name: 'Auth__RefreshGraceSeconds', value: '5' }
+  { name: 'Auth__BcryptCost', value: string(bcryptCost) }
+  { name: 'Auth__ClockSkewSeconds', value: '30' }
+  { name: 'Auth__RevocationCacheSeconds', value: '0' }
+  { name: 'Throttle__FreeAttempts', value: '5' }
+  { name: 'Throttle__BaseDelaySeconds', value: '1' }
+  { name: 'Throttle__MaxDelaySeconds', value: '900' }
+  { name: 'Throttle__MaxFailuresPerHour', value: '100' }
+  { name: 'RateLimit__PermitsPerMinute', value: '30' }
+]
+
+// The previous key only verifies tokens it signed before a rotation; its secret exists only then,
+// and an unresolvable reference would reach the app as the literal '@Microsoft.KeyVault(...)'.
+var previousSigningKeySettings = includePreviousSigningKey
+  ? [{ name: 'Auth__SigningKeys__1', value: keyVaultReference(keyVaultUri, signingKeySecretNames[1]) }]
+  : []
+
+// Optional settings: an empty one is left out, so the app's default applies.
+var emailSettings = filter(
+  [
+    { name: 'Email__SmtpHost', value: emailSmtpHost }
+    { name: 'Email__SmtpPort', value: emailSmtpPort == 0 ? '' : string(emailSmtpPort) }
+    { name: 'Email__SmtpUser', value: emailSmtpUser }
+    {
+      name: 'Email__SmtpPassword'
+      value: emailSmtpPasswordInVault ? keyVaultReference(keyVaultUri, emailSmtpPasswordSecretName) : ''
+    }
+    { name: 'Email__From', value: emailFrom }
+    { name: 'Email__UseTls', value: emailUseTls }
+    { name: 'Email__LinkBaseUrl', value: emailLinkBaseUrl }
+  ],
+  setting => !empty(setting.value)
+)
 
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
   name: planName
@@ -80,34 +156,7 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
         allowedOrigins: corsAllowedOrigins
         supportCredentials: false
       }
-      // Flex Consumption: no FUNCTIONS_WORKER_RUNTIME, FUNCTIONS_EXTENSION_VERSION or WEBSITE_RUN_FROM_PACKAGE.
-      appSettings: [
-        { name: 'AzureWebJobsStorage__credential', value: 'managedidentity' }
-        { name: 'AzureWebJobsStorage__clientId', value: identityClientId }
-        { name: 'AzureWebJobsStorage__blobServiceUri', value: storageBlobEndpoint }
-        { name: 'AzureWebJobsStorage__queueServiceUri', value: storageQueueEndpoint }
-        { name: 'AzureWebJobsStorage__tableServiceUri', value: storageTableEndpoint }
-        { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: appInsightsConnectionString }
-        { name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING', value: 'ClientId=${identityClientId};Authorization=AAD' }
-        { name: 'Storage__TableEndpoint', value: storageTableEndpoint }
-        { name: 'Storage__ClientId', value: identityClientId }
-        { name: 'Storage__TablePrefix', value: '' }
-        { name: 'Storage__OperationTimeoutSeconds', value: '8' }
-        { name: 'Auth__SigningKey', value: '@Microsoft.KeyVault(SecretUri=${signingKeySecretUri})' }
-        { name: 'Auth__Issuer', value: 'https://${name}.azurewebsites.net' }
-        { name: 'Auth__Audience', value: 'authfunctions-clients' }
-        { name: 'Auth__AccessTokenMinutes', value: string(accessTokenMinutes) }
-        { name: 'Auth__RefreshTokenDays', value: string(refreshTokenDays) }
-        { name: 'Auth__RefreshGraceSeconds', value: '5' }
-        { name: 'Auth__BcryptCost', value: string(bcryptCost) }
-        { name: 'Auth__ClockSkewSeconds', value: '30' }
-        { name: 'Auth__RevocationCacheSeconds', value: '0' }
-        { name: 'Throttle__FreeAttempts', value: '5' }
-        { name: 'Throttle__BaseDelaySeconds', value: '1' }
-        { name: 'Throttle__MaxDelaySeconds', value: '900' }
-        { name: 'Throttle__MaxFailuresPerHour', value: '100' }
-        { name: 'RateLimit__PermitsPerMinute', value: '30' }
-      ]
+      appSettings: concat(settings, previousSigningKeySettings, emailSettings)
     }
   }
 }

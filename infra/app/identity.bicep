@@ -1,7 +1,7 @@
 @description('Name of the user-assigned managed identity the function app runs as.')
 param name string
 param location string
-param tags object
+param tags { *: string }
 
 resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = {
   name: name

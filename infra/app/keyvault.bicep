@@ -1,16 +1,18 @@
+import { emailSmtpPasswordSecretName } from 'secret-names.bicep'
+
 @description('Key Vault name: 3-24 characters.')
 @minLength(3)
 @maxLength(24)
 param name string
 param location string
-param tags object
-@secure()
-@description('The JWT signing key to store (base64).')
-param signingKey string
+param tags { *: string }
 @description('Principal id of the app identity, allowed to read secrets.')
 param principalId string
-@description('Optional user or group object id allowed to manage secrets (key rotation).')
+@description('Optional user or group object id allowed to manage secrets (the azd hook that creates the first signing key, key rotation).')
 param adminPrincipalId string = ''
+@secure()
+@description('SMTP password to store as the email-smtp-password secret; empty: no secret.')
+param emailSmtpPassword string = ''
 
 var keyVaultSecretsUser = '4633458b-17de-408a-b874-0445c86b69e6'
 var keyVaultSecretsOfficer = 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7'
@@ -30,16 +32,16 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
   }
 }
 
-resource signingKeySecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
+resource smtpPasswordSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (!empty(emailSmtpPassword)) {
   parent: vault
-  name: 'auth-signing-key'
+  name: emailSmtpPasswordSecretName
   properties: {
-    value: signingKey
-    contentType: 'base64 HMAC-SHA256 key'
+    value: emailSmtpPassword
+    contentType: 'SMTP password'
   }
 }
 
-// Key Vault Secrets User: the app reads the signing key through a Key Vault reference.
+// Key Vault Secrets User: the app reads the secrets through Key Vault references.
 resource secretsUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(vault.id, principalId, keyVaultSecretsUser)
   scope: vault
@@ -50,7 +52,8 @@ resource secretsUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   }
 }
 
-// Key Vault Secrets Officer (optional): an operator rotates the key.
+// Key Vault Secrets Officer (optional): an operator (or azd's hook, as the signed-in user) writes
+// the signing keys.
 resource secretsOfficer 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(adminPrincipalId)) {
   name: guid(vault.id, adminPrincipalId, keyVaultSecretsOfficer)
   scope: vault
@@ -61,5 +64,7 @@ resource secretsOfficer 'Microsoft.Authorization/roleAssignments@2022-04-01' = i
 }
 
 output name string = vault.name
-// The secret's URI without version, so a rotated value is picked up; the value itself is never an output.
-output signingKeySecretUri string = '${vault.properties.vaultUri}secrets/${signingKeySecret.name}'
+// The signing keys are not resources here: scripts/azd-ensure-signing-key creates
+// auth-signing-key-0 after provisioning (so no key ever passes through a deployment), and
+// scripts/rotate-signing-key moves it to auth-signing-key-1 when it makes a new one.
+output uri string = vault.properties.vaultUri

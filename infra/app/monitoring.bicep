@@ -1,7 +1,7 @@
 param logAnalyticsName string
 param appInsightsName string
 param location string
-param tags object
+param tags { *: string }
 @description('Principal id of the app identity, allowed to publish telemetry with Entra ID.')
 param principalId string
 

@@ -3,7 +3,7 @@
 @maxLength(24)
 param name string
 param location string
-param tags object
+param tags { *: string }
 @description('Blob container that holds the deployment package (Flex Consumption).')
 param deploymentContainerName string
 @description('Principal id of the app identity, granted data access.')

@@ -1,0 +1,10 @@
+// Names of the Key Vault secrets, shared by the modules, scripts/azd-ensure-signing-key and
+// scripts/rotate-signing-key (which use the same literal names).
+
+@export()
+@description('The ES256 signing keys (PKCS#8 PEM, P-256), newest first: Auth__SigningKeys__0, __1.')
+var signingKeySecretNames = ['auth-signing-key-0', 'auth-signing-key-1']
+
+@export()
+@description('The optional SMTP password: Email__SmtpPassword.')
+var emailSmtpPasswordSecretName = 'email-smtp-password'
