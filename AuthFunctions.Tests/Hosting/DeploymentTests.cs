@@ -58,7 +58,7 @@ public sealed partial class DeploymentTests(CompiledInfrastructure infra, ITestO
             (typeof(StorageOptions), StorageOptions.Section),
             (typeof(ThrottleOptions), ThrottleOptions.Section),
             (typeof(RateLimitOptions), RateLimitOptions.Section),
-            (typeof(CorsOptions), CorsOptions.Section),
+            (typeof(StaticSiteCorsOptions), StaticSiteCorsOptions.Section),
         };
         return sections.SelectMany(s => s.Type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
             .Where(p => p.CanWrite && p.SetMethod!.IsPublic)

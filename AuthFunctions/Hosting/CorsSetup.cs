@@ -3,7 +3,7 @@ using Microsoft.Extensions.Options;
 namespace AuthFunctions.Hosting;
 
 /// <summary>Settings section <c>Cors</c>: which static sites may call the API from a browser.</summary>
-public sealed class CorsOptions
+public sealed class StaticSiteCorsOptions
 {
     public const string Section = "Cors";
 
@@ -17,9 +17,9 @@ public sealed class CorsOptions
     internal string[] Origins => AllowedOrigins.Split([',', ' ', ';'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 }
 
-internal sealed class CorsOptionsValidator : IValidateOptions<CorsOptions>
+internal sealed class StaticSiteCorsOptionsValidator : IValidateOptions<StaticSiteCorsOptions>
 {
-    public ValidateOptionsResult Validate(string? name, CorsOptions options)
+    public ValidateOptionsResult Validate(string? name, StaticSiteCorsOptions options)
     {
         foreach (var origin in options.Origins)
         {
@@ -40,11 +40,11 @@ public static class CorsSetup
 
     public static IServiceCollection AddStaticSiteCors(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<CorsOptions>().Bind(configuration.GetSection(CorsOptions.Section)).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<CorsOptions>, CorsOptionsValidator>();
+        services.AddOptions<StaticSiteCorsOptions>().Bind(configuration.GetSection(StaticSiteCorsOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<StaticSiteCorsOptions>, StaticSiteCorsOptionsValidator>();
         services.AddCors();
         services.AddOptions<Microsoft.AspNetCore.Cors.Infrastructure.CorsOptions>()
-            .Configure<IOptions<CorsOptions>>((cors, settings) => cors.AddPolicy(PolicyName, policy => policy
+            .Configure<IOptions<StaticSiteCorsOptions>>((cors, settings) => cors.AddPolicy(PolicyName, policy => policy
                 .WithOrigins([.. settings.Value.Origins.Select(o => o.TrimEnd('/'))])
                 .WithMethods("GET", "POST", "DELETE")
                 .WithHeaders("Authorization", "Content-Type")
