@@ -10,15 +10,21 @@ namespace AuthFunctions.Tests.Hosting;
 /// </summary>
 public sealed class FunctionJsonTests : AppTestBase
 {
-    private static IEnumerable<(string Folder, string Method, string Route)> DeclaredFunctions()
+    private static IEnumerable<(string Folder, List<JsonElement> Bindings)> FunctionFolders()
     {
         foreach (var file in Directory.GetFiles(RepositoryRoot.Path, "function.json", SearchOption.AllDirectories)
                      .Where(f => !f.Contains("node_modules", StringComparison.Ordinal) && !f.Contains("/bin/", StringComparison.Ordinal) && !f.Contains("/obj/", StringComparison.Ordinal) && !f.Contains("/artifacts/", StringComparison.Ordinal)))
         {
-            string folder = Path.GetFileName(Path.GetDirectoryName(file)!);
             Assert.Equal(RepositoryRoot.Path, Path.GetDirectoryName(Path.GetDirectoryName(file)));
             using var document = JsonDocument.Parse(File.ReadAllText(file));
-            var bindings = document.RootElement.GetProperty("bindings").EnumerateArray().ToList();
+            yield return (Path.GetFileName(Path.GetDirectoryName(file)!), document.RootElement.GetProperty("bindings").EnumerateArray().Select(b => b.Clone()).ToList());
+        }
+    }
+
+    private static IEnumerable<(string Folder, string Method, string Route)> DeclaredFunctions()
+    {
+        foreach (var (folder, bindings) in FunctionFolders().Where(f => !IsTimer(f.Bindings)))
+        {
             // HTTP pass-through applies only to exactly one httpTrigger in and one http out.
             Assert.Equal(2, bindings.Count);
             var trigger = Assert.Single(bindings, b => b.GetProperty("type").GetString() == "httpTrigger");
@@ -29,6 +35,25 @@ public sealed class FunctionJsonTests : AppTestBase
             {
                 yield return (folder, method.GetString()!.ToUpperInvariant(), route);
             }
+        }
+    }
+
+    private static bool IsTimer(List<JsonElement> bindings) => bindings.Any(b => b.GetProperty("type").GetString() == "timerTrigger");
+
+    /// <summary>A custom handler gets a non-HTTP trigger as a POST to /{function name}.</summary>
+    [Fact]
+    public void EveryTimerFunctionIsServedAsAPostToItsName()
+    {
+        var timers = FunctionFolders().Where(f => IsTimer(f.Bindings)).ToList();
+        var served = App.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
+            .SelectMany(e => (e.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods ?? ["*"]).Select(m => (m, e.RoutePattern.RawText!.TrimStart('/'))))
+            .ToHashSet();
+
+        Assert.Contains(timers, t => t.Folder == "cleanup");
+        foreach (var (folder, bindings) in timers)
+        {
+            Assert.Single(bindings);
+            Assert.True(served.Contains(("POST", folder)), $"{folder}/function.json is a timer, but the app does not serve POST /{folder}");
         }
     }
 

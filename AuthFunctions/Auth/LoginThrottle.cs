@@ -169,6 +169,29 @@ public sealed class LoginThrottle(StorageTables tables, TimeProvider clock, IOpt
         await _table.DeleteAsync(TableKey.Encode(email), pool, cancellationToken: cancellationToken);
     }
 
+    /// <summary>
+    /// Deletes up to <paramref name="max"/> counters with nothing left to enforce: no delay in force, no
+    /// check in flight, and no failure within the last hour's window (the NIST bound). Each delete is
+    /// conditional on the row read, so a counter that just changed stays.
+    /// </summary>
+    public async Task<int> DeleteStaleAsync(DateTimeOffset now, int max, CancellationToken cancellationToken)
+    {
+        var idleSince = now - Window;
+        string filter = TableClient.CreateQueryFilter($"RowKey ge {UntrustedPool} and RowKey lt {UntrustedPool + "~"} and WindowStart lt {idleSince}");
+        int deleted = 0;
+        await foreach (var row in _table.QueryAsync(filter, maxPerPage: Math.Min(max, 1000), cancellationToken: cancellationToken))
+        {
+            var state = PoolState.Read(row, now);
+            if (state.Tickets.Count == 0 && (state.LockedUntil is not { } until || until <= now) &&
+                await _table.DeleteAsync(row.PartitionKey, row.RowKey, row.ETag, cancellationToken) == WriteOutcome.Done &&
+                ++deleted == max)
+            {
+                break;
+            }
+        }
+        return deleted;
+    }
+
     private readonly record struct Ticket(string Id, DateTimeOffset ExpiresAt);
 
     /// <summary>One pool's row: settled failures, the delay in force, the hour's window, and the tickets in flight.</summary>

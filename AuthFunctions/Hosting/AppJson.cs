@@ -18,6 +18,7 @@ namespace AuthFunctions.Hosting;
 [JsonSerializable(typeof(WelcomeResponse))]
 [JsonSerializable(typeof(HealthResponse))]
 [JsonSerializable(typeof(SessionListResponse))]
+[JsonSerializable(typeof(AuthFunctions.Maintenance.InvocationResponse))]
 internal sealed partial class AppJson : JsonSerializerContext
 {
     // Built on first use: a static initializer here would run before the generated Default exists.

@@ -1,5 +1,6 @@
 using AuthFunctions.Auth;
 using AuthFunctions.Health;
+using AuthFunctions.Maintenance;
 using AuthFunctions.Passwords;
 using AuthFunctions.Storage;
 using AuthFunctions.Profile;
@@ -48,6 +49,7 @@ public static class AuthFunctionsApp
         services.AddSingleton<SessionStore>();
         services.AddSingleton<AuthEvents>();
         services.AddSingleton<HealthProbe>();
+        services.AddSingleton<CleanupService>();
         services.AddSingleton<StartupWarmUp>();
         services.AddHostedService(provider => provider.GetRequiredService<StartupWarmUp>());
         services.ConfigureHttpJsonOptions(json =>
@@ -78,6 +80,7 @@ public static class AuthFunctionsApp
         app.UseMiddleware<AccessTokenMiddleware>();
 
         app.MapReadinessProbe();
+        app.MapCleanupFunction();
         var api = app.MapGroup("/api");
         var authenticated = api.MapGroup("").WithMetadata(RequireAccessTokenMetadata.Instance);
         api.MapAuthEndpoints(authenticated);

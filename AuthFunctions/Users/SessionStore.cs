@@ -7,6 +7,7 @@ namespace AuthFunctions.Users;
 public sealed class SessionStore(StorageTables tables)
 {
     private static readonly string[] StateColumns = ["PartitionKey", "RowKey", "Email", "FullName", "CreatedAt", "LastLoginAt", "SessionEpoch", "Epoch"];
+    private static readonly string[] KeyColumns = ["PartitionKey", "RowKey"];
     private readonly StorageTable _users = tables.Get("users");
 
     public async Task CreateAsync(Session session, CancellationToken cancellationToken)
@@ -62,6 +63,24 @@ public sealed class SessionStore(StorageTables tables)
             .Select(session => (userId, UserRows.SessionRowKey(session.Id)))
             .ToList();
         await _users.DeleteAllAsync(ended, cancellationToken);
+    }
+
+    /// <summary>Deletes up to <paramref name="max"/> sessions (of any user) whose refresh token expired before <paramref name="now"/>; returns how many.</summary>
+    public async Task<int> DeleteExpiredAsync(DateTimeOffset now, int max, CancellationToken cancellationToken)
+    {
+        string filter = TableClient.CreateQueryFilter(
+            $"RowKey gt {UserRows.SessionRowKeyPrefix} and RowKey lt {UserRows.SessionRowKeyPrefix + "~"} and RefreshExpiresAt lt {now}");
+        var expired = new List<(string PartitionKey, string RowKey)>();
+        await foreach (var row in _users.QueryAsync(filter, KeyColumns, maxPerPage: Math.Min(max, 1000), cancellationToken))
+        {
+            expired.Add((row.PartitionKey, row.RowKey));
+            if (expired.Count == max)
+            {
+                break;
+            }
+        }
+        await _users.DeleteAllAsync(expired, cancellationToken);
+        return expired.Count;
     }
 
     /// <summary>The user's profile and one session's epoch, in one round trip.</summary>
