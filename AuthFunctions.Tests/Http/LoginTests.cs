@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
-using AuthFunctions.Passwords;
 using AuthFunctions.Tests.Infrastructure;
 using AuthFunctions.Users;
 using Azure;
@@ -99,7 +98,7 @@ public sealed class LoginTests : AppTestBase
         var created = await ProblemAssert.JsonAsync(await App.RegisterAsync(email), HttpStatusCode.Created);
         string userId = created.GetProperty("id").GetString()!;
         var users = App.Table("users");
-        var weak = new UserProfilePatch(userId) { PasswordHash = Bcrypt.HashPassword(TestApp.Password, 4) };
+        var weak = new UserProfilePatch(userId) { PasswordHash = BCrypt.Net.BCrypt.HashPassword(TestApp.Password, BCrypt.Net.BCrypt.GenerateSalt(4, 'b')) };
         await using var stronger = await App.StartAnotherInstanceAsync(new Dictionary<string, string?> { ["Auth:BcryptCost"] = "5" });
         await users.UpdateEntityAsync(weak, ETag.All, AuthFunctions.Storage.TableUpdateMode.Merge, UserStorageJson.Default.UserProfilePatch);
 

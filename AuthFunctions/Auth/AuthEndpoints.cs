@@ -80,9 +80,9 @@ public static class AuthEndpoints
         {
             return Problems.Validation("password", "Password is required.");
         }
-        if (System.Text.Encoding.UTF8.GetByteCount(request.Password) > Bcrypt.MaxKeyBytes || rawEmail.Length > CredentialRules.MaxEmailLength * 2)
+        if (PasswordHasher.IsTooLong(request.Password) || rawEmail.Length > CredentialRules.MaxEmailLength * 2)
         {
-            return Problems.Validation("password", $"Password must be at most {Bcrypt.MaxKeyBytes} bytes in UTF-8.");
+            return Problems.Validation("password", $"Password must be at most {PasswordHasher.MaxPasswordBytes} bytes in UTF-8.");
         }
 
         if (!CredentialRules.TryNormalizeEmail(rawEmail, out var email, out _))
@@ -107,7 +107,7 @@ public static class AuthEndpoints
         }
         else
         {
-            check = await hasher.VerifyAsync(request.Password, found.Value.PasswordHash);
+            check = await hasher.VerifyAsync(request.Password, found.Value.PasswordHash, storedNormalized: false);
         }
         if (check == PasswordCheck.Failed)
         {
@@ -208,8 +208,8 @@ public static class AuthEndpoints
             events.LoginThrottled(context, wait);
             return Problems.TooManyRequests(context, wait, "Too many failed password checks for this account. Try again later.");
         }
-        if (System.Text.Encoding.UTF8.GetByteCount(request.CurrentPassword) > Bcrypt.MaxKeyBytes ||
-            await hasher.VerifyAsync(request.CurrentPassword, stored.Value.PasswordHash) == PasswordCheck.Failed)
+        if (PasswordHasher.IsTooLong(request.CurrentPassword) ||
+            await hasher.VerifyAsync(request.CurrentPassword, stored.Value.PasswordHash, storedNormalized: false) == PasswordCheck.Failed)
         {
             var delay = await throttle.RecordFailureAsync(stored.Value.Email, cancellationToken);
             events.PasswordChangeRefused(context, user.UserId);

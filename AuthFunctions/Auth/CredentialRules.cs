@@ -75,9 +75,9 @@ public static class CredentialRules
         {
             return $"{Capitalize(field)} must be at least {MinPasswordCharacters} characters.";
         }
-        if (Encoding.UTF8.GetByteCount(password) > Passwords.Bcrypt.MaxKeyBytes)
+        if (Encoding.UTF8.GetByteCount(password) > Passwords.PasswordHasher.MaxPasswordBytes)
         {
-            return $"{Capitalize(field)} must be at most {Passwords.Bcrypt.MaxKeyBytes} bytes in UTF-8 (bcrypt reads no further, so longer passwords are refused rather than truncated).";
+            return $"{Capitalize(field)} must be at most {Passwords.PasswordHasher.MaxPasswordBytes} bytes in UTF-8 (bcrypt reads no further, so longer passwords are refused rather than truncated).";
         }
         return null;
     }
