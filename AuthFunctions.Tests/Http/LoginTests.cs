@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
-using AuthFunctions.Passwords;
 using AuthFunctions.Tests.Infrastructure;
 using AuthFunctions.Users;
 using Azure;
@@ -100,7 +99,7 @@ public sealed class LoginTests : AppTestBase
         var created = await ProblemAssert.JsonAsync(await App.RegisterAsync(email), HttpStatusCode.Created);
         string userId = created.GetProperty("id").GetString()!;
         var users = App.Table("users");
-        var weak = new TableEntity(userId, "profile") { ["PasswordHash"] = Bcrypt.HashPassword(TestApp.Password, 4) };
+        var weak = new TableEntity(userId, "profile") { ["PasswordHash"] = BCrypt.Net.BCrypt.HashPassword(TestApp.Password, BCrypt.Net.BCrypt.GenerateSalt(4, 'b')) };
         await using var stronger = await App.StartAnotherInstanceAsync(new Dictionary<string, string?> { ["Auth:BcryptCost"] = "5" });
         await users.UpdateEntityAsync(weak, ETag.All, TableUpdateMode.Merge);
 
@@ -125,6 +124,39 @@ public sealed class LoginTests : AppTestBase
             ETag.All, TableUpdateMode.Merge);
 
         await App.LoginAsync(email, password);
+    }
+
+    /// <summary>NIST SP 800-63B §5.1.1.2: the same password typed with a ligature, a decomposed accent or full-width letters is the same password.</summary>
+    [Fact]
+    public async Task PasswordsAreComparedInTheirNfkcForm()
+    {
+        string email = TestApp.UniqueEmail();
+        Assert.Equal(HttpStatusCode.Created, (await App.RegisterAsync(email, "\uFB01ne cafe\u0301 password")).StatusCode);
+
+        await App.LoginAsync(email, "fine caf\u00E9 password");
+        await App.LoginAsync(email, "\uFF46\uFF49\uFF4E\uFF45 caf\u00E9 password");
+    }
+
+    [Fact]
+    public async Task AHashMadeBeforeNormalizationLogsInAsTypedOnceAndIsThenStoredNormalized()
+    {
+        string email = TestApp.UniqueEmail("migrated");
+        var created = await ProblemAssert.JsonAsync(await App.RegisterAsync(email), HttpStatusCode.Created);
+        string userId = created.GetProperty("id").GetString()!;
+        const string typed = "cafe\u0301 au lait password";
+        var users = App.Table("users");
+        await users.UpdateEntityAsync(new TableEntity(userId, "profile")
+        {
+            ["PasswordHash"] = BCrypt.Net.BCrypt.HashPassword(typed, BCrypt.Net.BCrypt.GenerateSalt(4, 'b')),
+            ["PasswordNormalized"] = false,
+        }, ETag.All, TableUpdateMode.Merge);
+        using var verifications = new PasswordVerificationRecorder(App.Services);
+
+        await App.LoginAsync(email, typed);
+
+        Assert.Single(verifications.TakeCosts());
+        Assert.True((await users.GetEntityAsync<TableEntity>(userId, "profile")).Value.GetBoolean("PasswordNormalized"));
+        await App.LoginAsync(email, "caf\u00E9 au lait password");
     }
 
     [Theory]

@@ -74,7 +74,7 @@ internal sealed class AuthOptionsValidator(IHostEnvironment environment) : IVali
         {
             failures.Add("Auth__RefreshTokenDays must be between 1 and 365.");
         }
-        int minimumCost = relaxed ? Passwords.Bcrypt.MinCost : MinimumProductionCost;
+        int minimumCost = relaxed ? Passwords.PasswordHasher.MinCost : MinimumProductionCost;
         if (options.BcryptCost < minimumCost || options.BcryptCost > 20)
         {
             failures.Add($"Auth__BcryptCost must be between {minimumCost} and 20.");

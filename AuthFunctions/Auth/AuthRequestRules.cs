@@ -1,5 +1,5 @@
-using System.Text;
 using AuthFunctions.Hosting;
+using AuthFunctions.Passwords;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace AuthFunctions.Auth;
@@ -51,9 +51,9 @@ public static class AuthRequestRules
         {
             return Problems.Validation("password", "Password is required.");
         }
-        if (Encoding.UTF8.GetByteCount(request.Password) > Passwords.Bcrypt.MaxKeyBytes)
+        if (PasswordHasher.IsTooLong(request.Password))
         {
-            return Problems.Validation("password", $"Password must be at most {Passwords.Bcrypt.MaxKeyBytes} bytes in UTF-8.");
+            return Problems.Validation("password", $"Password must be at most {PasswordHasher.MaxPasswordBytes} bytes in UTF-8.");
         }
         email = CredentialRules.TryNormalizeEmail(rawEmail, out var normalized, out _) ? normalized : null;
         return null;
@@ -66,10 +66,10 @@ public static class AuthRequestRules
         {
             return Problems.Validation("current_password", "Current password is required.");
         }
-        if (Encoding.UTF8.GetByteCount(request.CurrentPassword) > Passwords.Bcrypt.MaxKeyBytes)
+        if (PasswordHasher.IsTooLong(request.CurrentPassword))
         {
             // Longer than any password this service accepts, so it cannot be the current one; said plainly rather than guessed.
-            return Problems.Validation("current_password", $"Current password must be at most {Passwords.Bcrypt.MaxKeyBytes} bytes in UTF-8.");
+            return Problems.Validation("current_password", $"Current password must be at most {PasswordHasher.MaxPasswordBytes} bytes in UTF-8.");
         }
         return CredentialRules.PasswordProblem(request.NewPassword, "new_password") is { } problem ? Problems.Validation("new_password", problem) : null;
     }

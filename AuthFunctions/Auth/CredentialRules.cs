@@ -59,7 +59,8 @@ public static class CredentialRules
     /// <summary>
     /// NIST SP 800-63B §3.1.1.2: at least 8 characters (code points), no composition rules, all
     /// printable characters allowed. At most 72 UTF-8 bytes because bcrypt ignores the rest (ASVS
-    /// 6.2.9 asks for long passwords; silently truncating would be worse than saying so).
+    /// 6.2.9 asks for long passwords; silently truncating would be worse than saying so). Length
+    /// rules apply to the NFKC form, which is what gets hashed (NIST SP 800-63B §5.1.1.2).
     /// </summary>
     public static string? PasswordProblem(string? password, string field = "password")
     {
@@ -71,13 +72,17 @@ public static class CredentialRules
         {
             return $"{Capitalize(field)} must not contain control characters.";
         }
-        if (password.EnumerateRunes().Count() < MinPasswordCharacters)
+        if (!Passwords.PasswordHasher.TryNormalize(password, out var hashed))
+        {
+            return $"{Capitalize(field)} must be valid Unicode text.";
+        }
+        if (hashed.EnumerateRunes().Count() < MinPasswordCharacters)
         {
             return $"{Capitalize(field)} must be at least {MinPasswordCharacters} characters.";
         }
-        if (Encoding.UTF8.GetByteCount(password) > Passwords.Bcrypt.MaxKeyBytes)
+        if (Encoding.UTF8.GetByteCount(hashed) > Passwords.PasswordHasher.MaxPasswordBytes)
         {
-            return $"{Capitalize(field)} must be at most {Passwords.Bcrypt.MaxKeyBytes} bytes in UTF-8 (bcrypt reads no further, so longer passwords are refused rather than truncated).";
+            return $"{Capitalize(field)} must be at most {Passwords.PasswordHasher.MaxPasswordBytes} bytes in UTF-8 after Unicode normalization (bcrypt reads no further, so longer passwords are refused rather than truncated).";
         }
         return null;
     }

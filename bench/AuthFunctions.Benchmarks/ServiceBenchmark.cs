@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text.RegularExpressions;
-using AuthFunctions.Passwords;
 
 namespace AuthFunctions.Benchmarks;
 
@@ -105,12 +104,12 @@ internal static partial class ServiceBenchmark
 
     private static double MedianHashMilliseconds(int cost, int runs)
     {
-        Bcrypt.HashPassword("warm-up", cost);
+        BCrypt.Net.BCrypt.HashPassword("warm-up", BCrypt.Net.BCrypt.GenerateSalt(cost, 'b'));
         var samples = new List<double>();
         for (int i = 0; i < runs; i++)
         {
             var watch = Stopwatch.StartNew();
-            Bcrypt.HashPassword(Password, cost);
+            BCrypt.Net.BCrypt.HashPassword(Password, BCrypt.Net.BCrypt.GenerateSalt(cost, 'b'));
             samples.Add(watch.Elapsed.TotalMilliseconds);
         }
         samples.Sort();
