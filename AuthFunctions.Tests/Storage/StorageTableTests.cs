@@ -3,11 +3,12 @@ using AuthFunctions.Storage;
 using AuthFunctions.Tests.Infrastructure;
 using Azure;
 using Azure.Data.Tables;
+using Xunit.Abstractions;
 
 namespace AuthFunctions.Tests.Storage;
 
 /// <summary>The storage layer every store stands on, against a real Azurite: outcomes instead of exceptions, lazy tables, bounded outages.</summary>
-public sealed class StorageTableTests
+public sealed class StorageTableTests(ITestOutputHelper output)
 {
     private static StorageTable Table(string connectionString, string? name = null, double timeoutSeconds = 4) =>
         new(StorageServiceExtensions.CreateServiceClient(new StorageOptions { ConnectionString = connectionString, OperationTimeoutSeconds = timeoutSeconds })
@@ -225,6 +226,7 @@ public sealed class StorageTableTests
         var stopwatch = Stopwatch.StartNew();
         var failure = await Assert.ThrowsAsync<TableStorageException>(() => table.GetAsync("p", "r"));
         stopwatch.Stop();
+        output.WriteLine($"stopped service reported unavailable after {stopwatch.ElapsedMilliseconds} ms");
 
         Assert.True(failure.IsUnavailable);
         Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(4), $"took {stopwatch.Elapsed}");
@@ -241,6 +243,7 @@ public sealed class StorageTableTests
 
         var stopwatch = Stopwatch.StartNew();
         var failure = await Assert.ThrowsAsync<TableStorageException>(() => table.GetAsync("p", "r"));
+        output.WriteLine($"silent service timed out after {stopwatch.ElapsedMilliseconds} ms (operation timeout 2 s)");
 
         Assert.True(failure.IsUnavailable);
         Assert.InRange(stopwatch.Elapsed, TimeSpan.FromSeconds(1.5), TimeSpan.FromSeconds(3.5));
