@@ -91,12 +91,39 @@ public sealed class StaticSiteTests : IAsyncLifetime
         await page.ClickAsync("#protected-button");
         await Assertions.Expect(page.Locator("#status")).ToHaveTextAsync($"Welcome, {email}!");
         Assert.Equal("1", await page.Locator("#status").GetAttributeAsync("data-refreshed"));
-        Assert.Null(await page.EvaluateAsync<string?>("() => localStorage.length ? 'used' : null"));
+        // Only the device token outlives the tab; no access or refresh token is in localStorage.
+        Assert.Equal("authfunctions.device_token", await page.EvaluateAsync<string>("() => Object.keys(localStorage).join(',')"));
 
         await page.ClickAsync("#logout-button");
         await Assertions.Expect(page.Locator("#status")).ToHaveTextAsync("Logged out everywhere.");
         await Assertions.Expect(page.Locator("#signed-out")).ToBeVisibleAsync();
         Assert.Contains(api.Logs.Entries, e => e.EventId.Id == 1004);
+    }
+
+    /// <summary>Someone who knows the email locks the account's untrusted pool; this browser, holding its device token, still logs in.</summary>
+    [Fact]
+    public async Task TheBrowsersDeviceTokenKeepsItLoggingInDuringAGuessingAttack()
+    {
+        await using var api = await TestApp.StartAsync(new Dictionary<string, string?> { ["Cors:AllowedOrigins"] = SiteOrigin });
+        var (email, _) = await api.NewUserAsync("device");
+        var page = await OpenAsync(api);
+        await page.FillAsync("#login-form [name=email]", email);
+        await page.FillAsync("#login-form [name=password]", TestApp.Password);
+        await page.ClickAsync("#login-form button");
+        await Assertions.Expect(page.Locator("#welcome")).ToHaveTextAsync($"Welcome, {email}!");
+        await page.ClickAsync("#logout-button");
+        await Assertions.Expect(page.Locator("#signed-out")).ToBeVisibleAsync();
+
+        for (int i = 0; i < 6; i++)
+        {
+            await api.PostAsync("/api/login", null, new { email, password = "attacker guess " + i });
+        }
+        await ProblemAssert.IsProblemAsync(await api.PostAsync("/api/login", null, new { email, password = TestApp.Password }), HttpStatusCode.TooManyRequests);
+
+        await page.FillAsync("#login-form [name=email]", email);
+        await page.FillAsync("#login-form [name=password]", TestApp.Password);
+        await page.ClickAsync("#login-form button");
+        await Assertions.Expect(page.Locator("#welcome")).ToHaveTextAsync($"Welcome, {email}!");
     }
 
     [Fact]

@@ -5,6 +5,7 @@
 
 const apiBase = (new URLSearchParams(location.search).get("api") || "http://localhost:7071/api").replace(/\/+$/, "");
 const refreshKey = "authfunctions.refresh_token";
+const deviceKey = "authfunctions.device_token";
 let accessToken = null;
 
 const $ = (id) => document.getElementById(id);
@@ -99,9 +100,14 @@ $("register-form").addEventListener("submit", async (event) => {
 $("login-form").addEventListener("submit", async (event) => {
   event.preventDefault();
   try {
-    const response = await postJson("/login", formData(event.target));
+    // The device token of an earlier login on this browser gives it its own failure counter, so
+    // someone guessing this account's password elsewhere cannot lock this browser out.
+    const credentials = { ...formData(event.target), device_token: localStorage.getItem(deviceKey) || undefined };
+    const response = await postJson("/login", credentials);
     if (!response.ok) throw await problem(response);
-    keepTokens(await response.json());
+    const tokens = await response.json();
+    if (tokens.device_token) localStorage.setItem(deviceKey, tokens.device_token);
+    keepTokens(tokens);
     event.target.reset();
     const welcome = await (await authorized("/protected")).json();
     render(welcome.message);
