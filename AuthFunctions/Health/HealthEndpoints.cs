@@ -11,7 +11,7 @@ public static class HealthEndpoints
     public static RouteGroupBuilder MapHealthEndpoints(this RouteGroupBuilder api)
     {
         ArgumentNullException.ThrowIfNull(api);
-        api.MapGet("/health", Check);
+        api.MapGet("/health", Check).RequireRateLimiting(ClientRateLimiting.HealthPolicy);
         return api;
     }
 
