@@ -57,11 +57,27 @@ public sealed class RawHttp : IAsyncDisposable
         await _stream.FlushAsync();
     }
 
+    /// <summary>Ends the request stream (FIN) while still reading: a body shorter than its Content-Length.</summary>
+    public void EndSending() => _tcp.Client.Shutdown(SocketShutdown.Send);
+
     /// <summary>Closes the connection with a reset (RST), as a client that crashes does.</summary>
     public void Reset()
     {
         _tcp.Client.LingerState = new LingerOption(true, 0);
         _tcp.Client.Close();
+    }
+
+    /// <summary>One response, or null when the server closes the connection without sending one.</summary>
+    public async Task<RawResponse?> ReadResponseOrCloseAsync(TimeSpan timeout)
+    {
+        try
+        {
+            return await ReadResponseAsync(timeout);
+        }
+        catch (Exception e) when (e is NoResponseException or IOException)
+        {
+            return null;
+        }
     }
 
     /// <summary>Reads one response: the head, then Content-Length bytes or up to the server's close.</summary>
@@ -103,7 +119,7 @@ public sealed class RawHttp : IAsyncDisposable
         }
         if (headEnd < 0)
         {
-            throw new InvalidOperationException($"The server sent no complete response head ({received.Count} bytes) before closing.");
+            throw new NoResponseException($"The server sent no complete response head ({received.Count} bytes) before closing.");
         }
         var (status, responseHeaders) = ParseHead(Encoding.ASCII.GetString(received.ToArray(), 0, headEnd));
         byte[] content = received.Skip(headEnd + 4).ToArray();
@@ -163,6 +179,8 @@ public sealed class RawHttp : IAsyncDisposable
         _tcp.Dispose();
     }
 }
+
+public sealed class NoResponseException(string message) : Exception(message);
 
 public sealed record RawResponse(int Status, IReadOnlyDictionary<string, string> Headers, string Body, TimeSpan Elapsed)
 {
