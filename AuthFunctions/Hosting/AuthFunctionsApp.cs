@@ -13,6 +13,7 @@ public static class AuthFunctionsApp
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
         var builder = WebApplication.CreateSlimBuilder(args);
+        builder.ConfigureLogLevels();
         builder.ConfigureCustomHandlerHosting();
         builder.Services.AddTableStorage(builder.Configuration);
         builder.Services.AddAuthFunctions(builder.Configuration);
