@@ -80,7 +80,11 @@ public static class AuthEndpoints
         {
             return Problems.Validation("password", "Password is required.");
         }
-        if (System.Text.Encoding.UTF8.GetByteCount(request.Password) > Bcrypt.MaxKeyBytes || rawEmail.Length > CredentialRules.MaxEmailLength * 2)
+        if (rawEmail.Length > CredentialRules.MaxEmailLength * 2)
+        {
+            return Problems.Validation("email", $"Email must be at most {CredentialRules.MaxEmailLength} characters.");
+        }
+        if (System.Text.Encoding.UTF8.GetByteCount(request.Password) > Bcrypt.MaxKeyBytes)
         {
             return Problems.Validation("password", $"Password must be at most {Bcrypt.MaxKeyBytes} bytes in UTF-8.");
         }

@@ -44,6 +44,7 @@ public static class AuthFunctionsApp
         services.AddSingleton<UserStore>();
         services.AddSingleton<AuthEvents>();
         services.AddSingleton<HealthProbe>();
+        services.AddSingleton<HealthCache>();
         services.AddSingleton<StartupWarmUp>();
         services.AddHostedService(provider => provider.GetRequiredService<StartupWarmUp>());
         services.ConfigureHttpJsonOptions(json =>
