@@ -59,7 +59,7 @@ public static partial class RequestBody
             catch (BadHttpRequestException incomplete)
             {
                 // Kestrel's own verdict: 408 for the minimum data rate, 400 for a body shorter than its Content-Length.
-                return new(null, Incomplete(request, incomplete.StatusCode == StatusCodes.Status408RequestTimeout ? "arrived too slowly" : "ended early", incomplete.StatusCode));
+                return new(null, Incomplete(request, incomplete.StatusCode));
             }
             catch (Exception lost) when (lost is IOException or OperationCanceledException)
             {
@@ -78,13 +78,17 @@ public static partial class RequestBody
         }
     }
 
-    private static ProblemHttpResult Incomplete(HttpRequest request, string reason, int status)
+    private static ProblemHttpResult Incomplete(HttpRequest request, int status)
     {
         var logger = Logger(request);
-        LogIncomplete(logger, reason, status);
-        return status == StatusCodes.Status408RequestTimeout
-            ? Problems.RequestTimeout("The request body arrived too slowly.")
-            : Problems.BadRequest("The request body did not arrive in full.");
+        var (reason, problem) = status switch
+        {
+            StatusCodes.Status408RequestTimeout => ("arrived too slowly", Problems.RequestTimeout("The request body arrived too slowly.")),
+            StatusCodes.Status413PayloadTooLarge => ("too large", Problems.PayloadTooLarge(MaxBytes)),
+            _ => ("ended early", Problems.BadRequest("The request body did not arrive in full.")),
+        };
+        LogIncomplete(logger, reason, problem.StatusCode);
+        return problem;
     }
 
     /// <summary>
