@@ -42,6 +42,69 @@ public sealed class HealthTests : AppTestBase
     [Fact]
     public async Task UnknownRouteIsProblemDetails() =>
         await ProblemAssert.IsProblemAsync(await App.Client.GetAsync("/api/nothing-here"), HttpStatusCode.NotFound);
+
+    [Fact]
+    public async Task StorageDownIs503WithRetryAfterLikeEveryOtherFunction()
+    {
+        // Never started: nothing listens on its port.
+        await using var azurite = new AzuriteServer(location: null);
+        await using var app = await TestApp.StartAsync(azurite: azurite);
+
+        var response = await app.Client.GetAsync("/api/health");
+
+        await ProblemAssert.IsProblemAsync(response, HttpStatusCode.ServiceUnavailable);
+        Assert.Equal("5", response.Headers.GetValues("Retry-After").Single());
+    }
+
+    [Fact]
+    public async Task ConcurrentCallersShareOneStorageProbe()
+    {
+        await App.Services.GetRequiredService<AuthFunctions.Hosting.StartupWarmUp>().Completion.WaitAsync(TimeSpan.FromSeconds(30));
+        using var storage = new StorageRequestCounter(App.TablePrefix);
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => App.Client.GetAsync("/api/health")));
+        Assert.All(answers, answer => Assert.Equal(HttpStatusCode.OK, answer.StatusCode));
+        Assert.Equal(1, storage.Count);
+
+        // Within the cache's lifetime, no new probe; after it, one.
+        App.Clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(HttpStatusCode.OK, (await App.Client.GetAsync("/api/health")).StatusCode);
+        Assert.Equal(1, storage.Count);
+        App.Clock.Advance(TimeSpan.FromSeconds(2));
+        Assert.Equal(HttpStatusCode.OK, (await App.Client.GetAsync("/api/health")).StatusCode);
+        Assert.Equal(2, storage.Count);
+    }
+}
+
+/// <summary>
+/// Counts the HTTP requests this process sends to the tables of one test app (its unique prefix is in
+/// every storage URL), from the runtime's own HttpClient tracing.
+/// </summary>
+public sealed class StorageRequestCounter : IDisposable
+{
+    private readonly ActivityListener _listener;
+    private int _count;
+
+    public StorageRequestCounter(string tablePrefix)
+    {
+        _listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == "System.Net.Http",
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllData,
+            ActivityStopped = activity =>
+            {
+                if (activity.GetTagItem("url.full") is string url && url.Contains("/" + tablePrefix, StringComparison.Ordinal))
+                {
+                    Interlocked.Increment(ref _count);
+                }
+            },
+        };
+        ActivitySource.AddActivityListener(_listener);
+    }
+
+    public int Count => Volatile.Read(ref _count);
+
+    public void Dispose() => _listener.Dispose();
 }
 
 /// <summary>Storage outages: 503 Problem Details within seconds from every function, then recovery without a restart.</summary>
@@ -63,6 +126,17 @@ public sealed class StorageOutageTests : IAsyncLifetime
         await _app.DisposeAsync();
         await _azurite.DisposeAsync();
         Directory.Delete(_location, recursive: true);
+    }
+
+    [Fact]
+    public async Task HealthCachesItsAnswerForTwoSeconds()
+    {
+        Assert.Equal(HttpStatusCode.OK, (await _app.Client.GetAsync("/api/health")).StatusCode);
+        await _azurite.StopAsync();
+
+        Assert.Equal(HttpStatusCode.OK, (await _app.Client.GetAsync("/api/health")).StatusCode);
+        _app.Clock.Advance(TimeSpan.FromSeconds(2));
+        await ProblemAssert.IsProblemAsync(await _app.Client.GetAsync("/api/health"), HttpStatusCode.ServiceUnavailable);
     }
 
     [Fact]
@@ -88,11 +162,15 @@ public sealed class StorageOutageTests : IAsyncLifetime
             watch.Stop();
             var problem = await ProblemAssert.IsProblemAsync(response, HttpStatusCode.ServiceUnavailable);
             Assert.True(watch.Elapsed < TimeSpan.FromSeconds(6), $"{name} took {watch.Elapsed}");
+            Assert.Equal("5", response.Headers.RetryAfter?.ToString());
             Assert.Contains("unavailable", problem.GetProperty("detail").GetString(), StringComparison.OrdinalIgnoreCase);
         }
 
         await _azurite.StartAsync();
 
+        // health answers from its per-instance cache for up to 2 s, the outage included.
+        await ProblemAssert.IsProblemAsync(await _app.Client.GetAsync("/api/health"), HttpStatusCode.ServiceUnavailable);
+        _app.Clock.Advance(TimeSpan.FromSeconds(2));
         Assert.Equal(HttpStatusCode.OK, (await _app.Client.GetAsync("/api/health")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await _app.GetAsync("/api/protected", tokens.Access)).StatusCode);
         await _app.LoginAsync(email);

@@ -48,4 +48,87 @@ public sealed class LoggingTests : AppTestBase
         }
         Assert.Contains(entries, e => e.EventId.Name == "RefreshTokenReuse" && e.State.GetValueOrDefault("UserId") == userId);
     }
+
+    /// <summary>Distinct values that must never appear in a log, in a query, a header and a body.</summary>
+    private sealed record Markers(string Query, string Header, string Bearer, string Password)
+    {
+        public static Markers New() => new("qmark" + Guid.NewGuid().ToString("N"), "hmark" + Guid.NewGuid().ToString("N"),
+            "bmark" + Guid.NewGuid().ToString("N"), "pmark " + Guid.NewGuid().ToString("N"));
+
+        public IEnumerable<string> All => [Query, Header, Bearer, Password];
+    }
+
+    private static async Task SendMarkedRequestsAsync(TestApp app, Markers markers)
+    {
+        using (var request = new HttpRequestMessage(HttpMethod.Get, $"/api/protected?access_token={markers.Query}"))
+        {
+            request.Headers.Add("X-Request-Note", markers.Header);
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", markers.Bearer);
+            await app.Client.SendAsync(request);
+        }
+        await app.Client.GetAsync($"/api/health?token={markers.Query}");
+        await app.PostAsync($"/api/login?email={markers.Query}", null, new { email = TestApp.UniqueEmail(), password = markers.Password });
+        // Request lines Kestrel refuses (a NUL byte, a stray word), whose target carries the query.
+        await RawHttp.SendAsync(app.BaseAddress, "GET", $"/api/protected?access_token={markers.Query}\0");
+        await RawHttp.SendAsync(app.BaseAddress, "GET", $"/api/protected?access_token={markers.Query} junk");
+    }
+
+    private static void AssertNoMarkerLogged(TestApp app, Markers markers)
+    {
+        string everything = string.Join("\n", app.Logs.Entries.Select(e => e.AllText));
+        foreach (string marker in markers.All)
+        {
+            Assert.DoesNotContain(marker, everything, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task NoQueryHeaderValueOrBodyReachesTheLogAtInformation()
+    {
+        var markers = Markers.New();
+
+        await SendMarkedRequestsAsync(App, markers);
+
+        AssertNoMarkerLogged(App, markers);
+        Assert.Contains(App.Logs.Entries, e => e.Category.StartsWith("AuthFunctions.", StringComparison.Ordinal) && e.Level == LogLevel.Warning);
+    }
+
+    [Fact]
+    public async Task WithDefaultSettingsTheFrameworkRequestLogIsOffAndAuthEventsAreOn()
+    {
+        // No Logging settings at all, as in production.
+        await using var app = await TestApp.StartAsync(new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = null });
+
+        var (_, tokens) = await app.NewUserAsync();
+        await app.GetAsync("/api/protected", tokens.Access);
+
+        Assert.DoesNotContain(app.Logs.Entries, e => e.Category.StartsWith("Microsoft.", StringComparison.Ordinal) && e.Level < LogLevel.Warning);
+        Assert.DoesNotContain(app.Logs.Entries, e => e.Category == "Microsoft.AspNetCore.Hosting.Diagnostics");
+        Assert.Contains(app.Logs.Entries, e => e.EventId.Id == 1001 && e.Level == LogLevel.Information);
+        Assert.Contains(app.Logs.Entries, e => e.EventId.Id == 1002 && e.Level == LogLevel.Information);
+    }
+
+    [Fact]
+    public async Task AnOperatorTurningEveryLogUpStillGetsNoQuery()
+    {
+        string provider = typeof(CapturedLogs).FullName!;
+        await using var app = await TestApp.StartAsync(new Dictionary<string, string?>
+        {
+            ["Logging:LogLevel:Default"] = "Trace",
+            ["Logging:LogLevel:Microsoft"] = "Trace",
+            ["Logging:LogLevel:Microsoft.AspNetCore"] = "Trace",
+            ["Logging:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics"] = "Trace",
+            ["Logging:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics*"] = "Trace",
+            ["Logging:LogLevel:Microsoft.AspNetCore.Server.Kestrel.BadRequests"] = "Trace",
+            [$"Logging:{provider}:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics"] = "Trace",
+            [$"Logging:{provider}:LogLevel:Microsoft.AspNetCore.Server.Kestrel"] = "Trace",
+        });
+        var markers = Markers.New();
+
+        await SendMarkedRequestsAsync(app, markers);
+
+        AssertNoMarkerLogged(app, markers);
+        // The rest of the framework's logging did turn up.
+        Assert.Contains(app.Logs.Entries, e => e.Category.StartsWith("Microsoft.AspNetCore.Routing", StringComparison.Ordinal) && e.Level <= LogLevel.Debug);
+    }
 }

@@ -172,6 +172,20 @@ public sealed class LoginTests : AppTestBase
     }
 
     [Fact]
+    public async Task AnOverlongEmailIsAnEmailErrorNotAPasswordError()
+    {
+        string email = new string('a', 600) + "@example.com";
+
+        var response = await App.Client.PostAsJsonAsync("/api/login", new { email, password = TestApp.Password });
+
+        var problem = await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadRequest);
+        var errors = problem.GetProperty("errors");
+        Assert.True(errors.TryGetProperty("email", out _), errors.ToString());
+        Assert.False(errors.TryGetProperty("password", out _), errors.ToString());
+        Assert.DoesNotContain("aaaa", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task OverlongPasswordIsRefusedNotTruncated()
     {
         string email = TestApp.UniqueEmail();

@@ -51,6 +51,56 @@ public sealed class RegisterTests : AppTestBase
         await ProblemAssert.IsProblemAsync(await App.RegisterAsync($"{local.ToUpperInvariant()}@exe\u0301mple.com"), HttpStatusCode.Conflict);
     }
 
+    private static string Fullwidth(string ascii) =>
+        string.Concat(ascii.Select(c => c is > ' ' and <= '~' ? (char)(c + 0xFEE0) : c));
+
+    [Fact]
+    public async Task AFullwidthSpellingIsTheSameAccount()
+    {
+        string email = TestApp.UniqueEmail("ada");
+        await ProblemAssert.JsonAsync(await App.RegisterAsync(email), HttpStatusCode.Created);
+        string lookalike = Fullwidth(email.ToUpperInvariant());
+
+        await ProblemAssert.IsProblemAsync(await App.RegisterAsync(lookalike), HttpStatusCode.Conflict);
+        var tokens = await App.LoginAsync(lookalike);
+        var me = await ProblemAssert.JsonAsync(await App.GetAsync("/api/me", tokens.Access), HttpStatusCode.OK);
+        Assert.Equal(email, me.GetProperty("email").GetString());
+    }
+
+    [Theory]
+    [InlineData("\u200B")] // zero-width space
+    [InlineData("\u200D")] // zero-width joiner
+    [InlineData("\u2060")] // word joiner
+    [InlineData("\u00AD")] // soft hyphen
+    [InlineData("\u202E")] // right-to-left override
+    [InlineData("\uFE0F")] // variation selector
+    [InlineData("\U000E0041")] // tag letter
+    public async Task InvisibleCodePointsInAnEmailAreRefused(string invisible)
+    {
+        string email = TestApp.UniqueEmail("ada");
+        await ProblemAssert.JsonAsync(await App.RegisterAsync(email), HttpStatusCode.Created);
+        string lookalike = email.Insert(2, invisible);
+
+        var refused = await ProblemAssert.IsProblemAsync(await App.RegisterAsync(lookalike), HttpStatusCode.BadRequest);
+
+        string message = refused.GetProperty("errors").GetProperty("email")[0].GetString()!;
+        Assert.DoesNotContain(invisible, message, StringComparison.Ordinal);
+        Assert.DoesNotContain("ada", message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("\u202E")] // right-to-left override
+    [InlineData("\u2066")] // left-to-right isolate
+    [InlineData("\u200B")] // zero-width space
+    [InlineData("\u115F")] // Hangul choseong filler
+    public async Task InvisibleOrDirectionCodePointsInANameAreRefused(string invisible)
+    {
+        var refused = await ProblemAssert.IsProblemAsync(await App.RegisterAsync(TestApp.UniqueEmail(), fullName: $"Ada {invisible}ecalevoL"), HttpStatusCode.BadRequest);
+
+        string message = refused.GetProperty("errors").GetProperty("full_name")[0].GetString()!;
+        Assert.DoesNotContain("ecalevoL", message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("slash/in/local")]
     [InlineData(@"back\slash")]

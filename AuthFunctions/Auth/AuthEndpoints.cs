@@ -14,7 +14,7 @@ public static class AuthEndpoints
         api.MapPost("/register", Register).RequireRateLimiting(ClientRateLimiting.CredentialsPolicy);
         api.MapPost("/login", Login).RequireRateLimiting(ClientRateLimiting.CredentialsPolicy);
         api.MapPost("/refresh", Refresh).RequireRateLimiting(ClientRateLimiting.CredentialsPolicy);
-        authenticated.MapPost("/logout", Logout);
+        authenticated.MapPost("/logout", Logout).RequireRateLimiting(ClientRateLimiting.CredentialsPolicy);
         authenticated.MapPost("/password", ChangePassword).RequireRateLimiting(ClientRateLimiting.CredentialsPolicy);
         return api;
     }

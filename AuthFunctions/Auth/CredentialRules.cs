@@ -11,9 +11,15 @@ public static class CredentialRules
     public const int MaxFullNameLength = 200;
 
     /// <summary>
-    /// Trimmed, NFC-normalized, lower-cased (invariant): the form stored and compared. The local part
-    /// may hold any printable character, <c>/ \ # ?</c> included; the domain is a dot-separated host
-    /// name (Unicode letters allowed) or an address literal in brackets.
+    /// Trimmed, NFKC-normalized and lower-cased (invariant): the form stored and compared, so that
+    /// compatibility variants that look alike (fullwidth letters, mathematical alphanumerics, the
+    /// Kelvin sign, ligatures) are one address (UTS #39 §5 skeletons start from NFKC). Invisible code
+    /// points (Default_Ignorable_Code_Point: zero-width spaces and joiners, bidi controls, variation
+    /// selectors, tags, fillers), other format characters and unassigned code points (whose
+    /// normalization a later Unicode version may change) are refused, not stripped: an address that
+    /// renders like another must not become a second account, nor silently someone else's. The local
+    /// part may hold any other printable character, <c>/ \ # ?</c> included; the domain is a
+    /// dot-separated host name (Unicode letters allowed) or an address literal in brackets.
     /// </summary>
     public static bool TryNormalizeEmail(string? input, out string email, out string? error)
     {
@@ -26,11 +32,27 @@ public static class CredentialRules
         string candidate;
         try
         {
-            candidate = input.Trim().Normalize(NormalizationForm.FormC).ToLowerInvariant();
+            candidate = input.Trim();
+            if (HasInvisible(candidate, refuseUnassigned: true))
+            {
+                error = "Email must not contain invisible, formatting or text-direction characters.";
+                return false;
+            }
+            candidate = candidate.Normalize(NormalizationForm.FormKC).ToLowerInvariant();
+            if (!candidate.IsNormalized(NormalizationForm.FormKC))
+            {
+                candidate = candidate.Normalize(NormalizationForm.FormKC);
+            }
         }
         catch (ArgumentException)
         {
             error = "Email contains invalid Unicode.";
+            return false;
+        }
+        // NFKC maps a few fillers onto other invisible ones (U+3164 and U+FFA0 onto U+1160).
+        if (HasInvisible(candidate, refuseUnassigned: true))
+        {
+            error = "Email must not contain invisible, formatting or text-direction characters.";
             return false;
         }
         if (candidate.Length > MaxEmailLength)
@@ -101,8 +123,50 @@ public static class CredentialRules
         {
             return "Full name must not contain control characters.";
         }
+        // A name is shown to people: invisible code points and bidi controls (which reorder the text
+        // after them, CVE-2021-42574 "Trojan Source") let one name pass for another.
+        if (HasInvisible(fullName, refuseUnassigned: false))
+        {
+            return "Full name must not contain invisible, formatting or text-direction characters.";
+        }
         return null;
     }
+
+    /// <summary>
+    /// Default_Ignorable_Code_Point (Unicode DerivedCoreProperties.txt), which includes every bidi
+    /// control (U+061C, U+200E-200F, U+202A-202E, U+2066-2069); any other format character (Cf, e.g.
+    /// U+FFF9-FFFB); and, for emails, unassigned code points.
+    /// </summary>
+    private static bool HasInvisible(string value, bool refuseUnassigned)
+    {
+        foreach (var rune in value.EnumerateRunes())
+        {
+            var category = Rune.GetUnicodeCategory(rune);
+            if (IsDefaultIgnorable(rune.Value) || category == UnicodeCategory.Format ||
+                (refuseUnassigned && category == UnicodeCategory.OtherNotAssigned))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static bool IsDefaultIgnorable(int c) => c switch
+    {
+        0x00AD or 0x034F or 0x061C or 0x3164 or 0xFEFF or 0xFFA0 => true,
+        >= 0x115F and <= 0x1160 => true,
+        >= 0x17B4 and <= 0x17B5 => true,
+        >= 0x180B and <= 0x180F => true,
+        >= 0x200B and <= 0x200F => true,
+        >= 0x202A and <= 0x202E => true,
+        >= 0x2060 and <= 0x206F => true,
+        >= 0xFE00 and <= 0xFE0F => true,
+        >= 0xFFF0 and <= 0xFFF8 => true,
+        >= 0x1BCA0 and <= 0x1BCA3 => true,
+        >= 0x1D173 and <= 0x1D17A => true,
+        >= 0xE0000 and <= 0xE0FFF => true,
+        _ => false,
+    };
 
     private static bool IsValidLocalPart(string local)
     {

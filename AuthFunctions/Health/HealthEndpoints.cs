@@ -8,27 +8,79 @@ public sealed record HealthResponse(string Status, string Storage);
 
 public static class HealthEndpoints
 {
+    /// <summary>The same wait StorageExceptionHandler gives with every other function's 503.</summary>
+    public const string RetryAfterSeconds = "5";
+
     public static RouteGroupBuilder MapHealthEndpoints(this RouteGroupBuilder api)
     {
         ArgumentNullException.ThrowIfNull(api);
         // HEAD too, for load balancers and uptime probes; Kestrel sends HEAD answers without a body.
-        api.MapMethods("/health", [HttpMethods.Get, HttpMethods.Head], Check);
+        api.MapMethods("/health", [HttpMethods.Get, HttpMethods.Head], Check).RequireRateLimiting(ClientRateLimiting.HealthPolicy);
         return api;
     }
 
-    /// <summary>200 when the user store answers, 503 (Problem Details) when it does not.</summary>
-    public static async Task<Results<Ok<HealthResponse>, ProblemHttpResult>> Check(HealthProbe probe, CancellationToken cancellationToken)
+    /// <summary>200 when the user store answers, 503 (Problem Details, <c>Retry-After</c>) when it does not.</summary>
+    public static async Task<Results<Ok<HealthResponse>, ProblemHttpResult>> Check(HttpContext context, HealthCache health, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(probe);
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(health);
+        if (await health.IsHealthyAsync(cancellationToken))
+        {
+            return TypedResults.Ok(new HealthResponse("healthy", "reachable"));
+        }
+        context.Response.Headers.RetryAfter = RetryAfterSeconds;
+        return Problems.StorageUnavailable();
+    }
+}
+
+/// <summary>
+/// The probe's last outcome, healthy or not, for <see cref="Lifetime"/> per instance, and at most one
+/// probe in flight: callers that arrive during a probe share it. Monitors and load balancers poll
+/// health, and so can anyone; without this every call would be a storage request.
+/// </summary>
+public sealed class HealthCache(HealthProbe probe, TimeProvider clock)
+{
+    public static readonly TimeSpan Lifetime = TimeSpan.FromSeconds(2);
+
+    private readonly Lock _lock = new();
+    private Task<bool>? _current;
+    private DateTimeOffset _expires;
+
+    public Task<bool> IsHealthyAsync(CancellationToken cancellationToken)
+    {
+        Task<bool> outcome;
+        lock (_lock)
+        {
+            // A probe that failed unexpectedly (not a storage outage) is not kept: the next caller probes again.
+            if (_current is null || (_current.IsCompleted && (!_current.IsCompletedSuccessfully || clock.GetUtcNow() >= _expires)))
+            {
+                _current = ProbeAsync();
+            }
+            outcome = _current;
+        }
+        // One caller giving up does not cancel the probe the others wait for.
+        return outcome.WaitAsync(cancellationToken);
+    }
+
+    private async Task<bool> ProbeAsync()
+    {
+        await Task.Yield();
+        bool healthy;
         try
         {
-            await probe.PingAsync(cancellationToken);
-            return TypedResults.Ok(new HealthResponse("healthy", "reachable"));
+            // Bounded by the storage client's own operation timeout.
+            await probe.PingAsync(CancellationToken.None);
+            healthy = true;
         }
         catch (TableStorageException)
         {
-            return Problems.StorageUnavailable();
+            healthy = false;
         }
+        lock (_lock)
+        {
+            _expires = clock.GetUtcNow() + Lifetime;
+        }
+        return healthy;
     }
 }
 

@@ -15,6 +15,7 @@ public static class AuthFunctionsApp
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
         var builder = WebApplication.CreateSlimBuilder(args);
+        builder.ConfigureLogLevels();
         builder.ConfigureCustomHandlerHosting();
         builder.Services.AddTableStorage(builder.Configuration);
         builder.Services.AddAuthFunctions(builder.Configuration);
@@ -50,6 +51,7 @@ public static class AuthFunctionsApp
         services.AddSingleton<AuthEvents>();
         services.AddSingleton<HealthProbe>();
         services.AddSingleton<CleanupService>();
+        services.AddSingleton<HealthCache>();
         services.AddSingleton<StartupWarmUp>();
         services.AddHostedService(provider => provider.GetRequiredService<StartupWarmUp>());
         services.ConfigureHttpJsonOptions(json =>

@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.RateLimiting;
@@ -11,19 +13,27 @@ public sealed class RateLimitOptions
 {
     public const string Section = "RateLimit";
 
-    /// <summary><c>RateLimit__PermitsPerMinute</c>: requests one client address may make to one such function per minute.</summary>
+    /// <summary><c>RateLimit__PermitsPerMinute</c>: requests one client may make to one such function per minute (health: ten times as many).</summary>
     public int PermitsPerMinute { get; set; } = 30;
 }
 
 /// <summary>
 /// Per-client rate limits (ASVS 6.3.1 alongside the per-account throttle): register, login,
-/// refresh and password, each partitioned by client address. Behind the Functions host every
-/// request arrives from loopback, so the client address comes from <c>X-Forwarded-For</c>, which
-/// is trusted only on requests whose peer is loopback (the host), never from the internet.
+/// refresh, password and logout under <see cref="CredentialsPolicy"/>, health under the more generous
+/// <see cref="HealthPolicy"/>. One budget per client and endpoint: the key is the endpoint routing
+/// matched, never the request's text, because routing ignores case, a trailing slash and
+/// percent-encoding, so every spelling of a path would otherwise get its own budget. Behind the
+/// Functions host every request arrives from loopback, so the client address comes from
+/// <c>X-Forwarded-For</c>, which is trusted only on requests whose peer is loopback (the host).
 /// </summary>
 public static class ClientRateLimiting
 {
     public const string CredentialsPolicy = "credentials";
+
+    /// <summary>Health is cheap for the caller and cached per instance, so it gets this many times the credentials budget.</summary>
+    public const string HealthPolicy = "health";
+
+    public const int HealthPermitsMultiple = 10;
 
     public static IServiceCollection AddClientRateLimiting(this IServiceCollection services, IConfiguration configuration)
     {
@@ -43,16 +53,45 @@ public static class ClientRateLimiting
         {
             limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
             limiter.OnRejected = OnRejectedAsync;
-            limiter.AddPolicy(CredentialsPolicy, context =>
-            {
-                int permits = context.RequestServices.GetRequiredService<IOptions<RateLimitOptions>>().Value.PermitsPerMinute;
-                string client = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
-                return RateLimitPartition.GetFixedWindowLimiter(
-                    (context.Request.Path.Value, client),
-                    _ => new FixedWindowRateLimiterOptions { PermitLimit = permits, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 });
-            });
+            limiter.AddPolicy(CredentialsPolicy, context => PerClientAndEndpoint(context, 1));
+            limiter.AddPolicy(HealthPolicy, context => PerClientAndEndpoint(context, HealthPermitsMultiple));
         });
         return services;
+    }
+
+    private static RateLimitPartition<(Endpoint?, string)> PerClientAndEndpoint(HttpContext context, int multiple)
+    {
+        int permits = context.RequestServices.GetRequiredService<IOptions<RateLimitOptions>>().Value.PermitsPerMinute * multiple;
+        // Policies are endpoint metadata, so an endpoint has always been matched here; the instance
+        // itself (reference equality) is the key: one per route and method, however the path was written.
+        return RateLimitPartition.GetFixedWindowLimiter(
+            (context.GetEndpoint(), ClientKey(context.Connection.RemoteIpAddress)),
+            _ => new FixedWindowRateLimiterOptions { PermitLimit = permits, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 });
+    }
+
+    /// <summary>
+    /// The client part of the key: an IPv4 address however it is written (IPv4-mapped IPv6 too), an
+    /// IPv6 address by its /64 network, since one subscriber is usually assigned a whole /64 and can
+    /// use any address in it (RFC 6177), which would otherwise be 2^64 budgets.
+    /// </summary>
+    internal static string ClientKey(IPAddress? address)
+    {
+        if (address is null)
+        {
+            return "unknown";
+        }
+        if (address.IsIPv4MappedToIPv6)
+        {
+            address = address.MapToIPv4();
+        }
+        if (address.AddressFamily != AddressFamily.InterNetworkV6)
+        {
+            return address.ToString();
+        }
+        Span<byte> bytes = stackalloc byte[16];
+        address.TryWriteBytes(bytes, out _);
+        bytes[8..].Clear();
+        return new IPAddress(bytes).ToString() + "/64";
     }
 
     private static async ValueTask OnRejectedAsync(OnRejectedContext rejected, CancellationToken cancellationToken)

@@ -31,6 +31,9 @@ public static class Problems
     public static ProblemHttpResult PayloadTooLarge(int limit) =>
         TypedResults.Problem($"The request body is larger than {limit} bytes.", statusCode: StatusCodes.Status413PayloadTooLarge, title: "Payload too large");
 
+    public static ProblemHttpResult RequestTimeout(string detail) =>
+        TypedResults.Problem(detail, statusCode: StatusCodes.Status408RequestTimeout, title: "Request timeout");
+
     public static ProblemHttpResult UnsupportedMediaType() =>
         TypedResults.Problem("Send application/json or application/x-www-form-urlencoded.", statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported media type");
 

@@ -14,8 +14,11 @@ public readonly record struct BodyResult<T>(T? Value, ProblemHttpResult? Problem
 /// <summary>
 /// Reads small JSON or form bodies strictly: bounded size (413), known media types (415), one JSON
 /// object without duplicate keys, valid UTF-8 (400). Error details name the place, never the input.
+/// A body that never arrives in full is the client's failure, not the app's: a body arriving slower
+/// than Kestrel's minimum data rate gets 408, one that ends early or whose connection breaks gets 400
+/// (when an answer can still reach the client), and either is one log line without a stack trace.
 /// </summary>
-public static class RequestBody
+public static partial class RequestBody
 {
     public const int MaxBytes = 4 * 1024;
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
@@ -45,10 +48,22 @@ public static class RequestBody
         try
         {
             int length = 0;
-            int read;
-            while (length <= MaxBytes && (read = await request.Body.ReadAsync(buffer.AsMemory(length, MaxBytes + 1 - length), cancellationToken)) > 0)
+            try
             {
-                length += read;
+                int read;
+                while (length <= MaxBytes && (read = await request.Body.ReadAsync(buffer.AsMemory(length, MaxBytes + 1 - length), cancellationToken)) > 0)
+                {
+                    length += read;
+                }
+            }
+            catch (BadHttpRequestException incomplete)
+            {
+                // Kestrel's own verdict: 408 for the minimum data rate, 400 for a body shorter than its Content-Length.
+                return new(null, Incomplete(request, incomplete.StatusCode));
+            }
+            catch (Exception lost) when (lost is IOException or OperationCanceledException)
+            {
+                return new(null, ConnectionLost(request, lost is IOException ? "connection reset" : "request aborted"));
             }
             if (length > MaxBytes)
             {
@@ -62,6 +77,40 @@ public static class RequestBody
             ArrayPool<byte>.Shared.Return(buffer, clearArray: true);
         }
     }
+
+    private static ProblemHttpResult Incomplete(HttpRequest request, int status)
+    {
+        var logger = Logger(request);
+        var (reason, problem) = status switch
+        {
+            StatusCodes.Status408RequestTimeout => ("arrived too slowly", Problems.RequestTimeout("The request body arrived too slowly.")),
+            StatusCodes.Status413PayloadTooLarge => ("too large", Problems.PayloadTooLarge(MaxBytes)),
+            _ => ("ended early", Problems.BadRequest("The request body did not arrive in full.")),
+        };
+        LogIncomplete(logger, reason, problem.StatusCode);
+        return problem;
+    }
+
+    /// <summary>
+    /// The client is gone, so no answer can reach it. Aborting tells Kestrel so: it would otherwise try
+    /// to drain the rest of the body after the endpoint returns and log the failed read as an error.
+    /// </summary>
+    private static ProblemHttpResult ConnectionLost(HttpRequest request, string reason)
+    {
+        var logger = Logger(request);
+        LogConnectionLost(logger, reason);
+        request.HttpContext.Abort();
+        return Problems.BadRequest("The request body did not arrive in full.");
+    }
+
+    private static ILogger Logger(HttpRequest request) =>
+        request.HttpContext.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(RequestBody).FullName!);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Request body not received in full ({Reason}); answered {Status}.")]
+    private static partial void LogIncomplete(ILogger logger, string reason, int status);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Request body not received in full ({Reason}); the connection is closed without an answer.")]
+    private static partial void LogConnectionLost(ILogger logger, string reason);
 
     private static BodyResult<T> ParseJson<T>(ReadOnlySpan<byte> body, JsonTypeInfo<T> jsonType) where T : class
     {
