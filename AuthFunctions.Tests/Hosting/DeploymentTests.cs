@@ -1,3 +1,4 @@
+using AuthFunctions.Http;
 using System.Collections;
 using System.Reflection;
 using System.Text.Json;

@@ -1,3 +1,4 @@
+using AuthFunctions.Http;
 using AuthFunctions.Hosting;
 using AuthFunctions.Tests.Infrastructure;
 

@@ -1,3 +1,4 @@
+using AuthFunctions.Http;
 using AuthFunctions.Hosting;
 
 namespace AuthFunctions.Tests.Unit;

@@ -1,4 +1,4 @@
-using AuthFunctions.Hosting;
+using AuthFunctions.Http;
 using AuthFunctions.Users;
 
 namespace AuthFunctions.Auth;

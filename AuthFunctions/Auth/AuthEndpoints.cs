@@ -1,4 +1,4 @@
-using AuthFunctions.Hosting;
+using AuthFunctions.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 
@@ -22,7 +22,7 @@ public static class AuthEndpoints
     public static async Task<Results<Created<UserResponse>, ValidationProblem, ProblemHttpResult>> Register(
         HttpContext context, AccountService accounts, AuthEvents events, CancellationToken cancellationToken)
     {
-        var body = await RequestBody.ReadAsync(context.Request, AppJson.Default.RegisterRequest,
+        var body = await RequestBody.ReadAsync(context.Request, AuthJson.Default.RegisterRequest,
             form => new RegisterRequest(form.GetValueOrDefault("email"), form.GetValueOrDefault("password"), form.GetValueOrDefault("full_name")), cancellationToken);
         if (body.Problem is not null)
         {
@@ -44,7 +44,7 @@ public static class AuthEndpoints
     public static async Task<Results<Ok<TokenResponse>, ValidationProblem, ProblemHttpResult>> Login(
         HttpContext context, AccountService accounts, AuthEvents events, CancellationToken cancellationToken)
     {
-        var body = await RequestBody.ReadAsync(context.Request, AppJson.Default.LoginRequest,
+        var body = await RequestBody.ReadAsync(context.Request, AuthJson.Default.LoginRequest,
             form => new LoginRequest(form.GetValueOrDefault("email") ?? form.GetValueOrDefault("username"), form.GetValueOrDefault("password"), DeviceToken: form.GetValueOrDefault("device_token")), cancellationToken);
         if (body.Problem is not null)
         {
@@ -68,7 +68,7 @@ public static class AuthEndpoints
     public static async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> Refresh(
         HttpContext context, SessionService sessions, AuthEvents events, CancellationToken cancellationToken)
     {
-        var body = await RequestBody.ReadAsync(context.Request, AppJson.Default.RefreshRequest,
+        var body = await RequestBody.ReadAsync(context.Request, AuthJson.Default.RefreshRequest,
             form => new RefreshRequest(form.GetValueOrDefault("refresh_token")), cancellationToken);
         if (body.Problem is not null)
         {
@@ -112,7 +112,7 @@ public static class AuthEndpoints
     public static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> ChangePassword(
         HttpContext context, AuthenticatedUser user, AccountService accounts, AuthEvents events, CancellationToken cancellationToken)
     {
-        var body = await RequestBody.ReadAsync(context.Request, AppJson.Default.PasswordChangeRequest,
+        var body = await RequestBody.ReadAsync(context.Request, AuthJson.Default.PasswordChangeRequest,
             form => new PasswordChangeRequest(form.GetValueOrDefault("current_password"), form.GetValueOrDefault("new_password")), cancellationToken);
         if (body.Problem is not null)
         {

@@ -1,4 +1,4 @@
-using AuthFunctions.Hosting;
+using AuthFunctions.Http;
 using AuthFunctions.Passwords;
 using Microsoft.AspNetCore.Http.HttpResults;
 

@@ -1,3 +1,4 @@
+using AuthFunctions.Http;
 using AuthFunctions.Auth;
 using AuthFunctions.Health;
 using AuthFunctions.Maintenance;
@@ -58,7 +59,10 @@ public static class AuthFunctionsApp
         {
             // Responses use the OAuth 2 style of the contract (access_token, full_name), not the web default camelCase.
             json.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower;
-            json.SerializerOptions.TypeInfoResolverChain.Insert(0, AppJson.Default);
+            json.SerializerOptions.TypeInfoResolverChain.Insert(0, AuthJson.Default);
+            json.SerializerOptions.TypeInfoResolverChain.Insert(0, ProfileJson.Default);
+            json.SerializerOptions.TypeInfoResolverChain.Insert(0, HealthJson.Default);
+            json.SerializerOptions.TypeInfoResolverChain.Insert(0, MaintenanceJson.Default);
         });
         services.AddProblemDetails();
         services.AddExceptionHandler<StorageExceptionHandler>();

@@ -1,6 +1,6 @@
+using AuthFunctions.Http;
 using System.Net;
 using System.Text.Json.Serialization;
-using AuthFunctions.Hosting;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace AuthFunctions.Maintenance;

@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 
-namespace AuthFunctions.Hosting;
+namespace AuthFunctions.Http;
 
 /// <summary>RFC 9457 Problem Details for every non-2xx answer, built in one place.</summary>
 public static class Problems

@@ -1,4 +1,4 @@
-namespace AuthFunctions.Hosting;
+namespace AuthFunctions.Http;
 
 /// <summary>
 /// The Functions host appends its own product token, " Azure-Functions-Host/&lt;version&gt;", to the

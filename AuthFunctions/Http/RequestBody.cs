@@ -6,7 +6,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Net.Http.Headers;
 
-namespace AuthFunctions.Hosting;
+namespace AuthFunctions.Http;
 
 /// <summary>A request body read as T, or the Problem Details answer for why it could not be.</summary>
 public readonly record struct BodyResult<T>(T? Value, ProblemHttpResult? Problem) where T : class;
@@ -21,6 +21,10 @@ public readonly record struct BodyResult<T>(T? Value, ProblemHttpResult? Problem
 public static partial class RequestBody
 {
     public const int MaxBytes = 4 * 1024;
+
+    // The source-generated options, made strict for reading requests: duplicate keys are an error rather
+    // than last-one-wins (no smuggling a second "email"). Made once per options instance.
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<JsonSerializerOptions, JsonSerializerOptions> StrictOptions = new();
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     public static async Task<BodyResult<T>> ReadAsync<T>(HttpRequest request, JsonTypeInfo<T> jsonType, Func<IReadOnlyDictionary<string, string>, T> fromForm, CancellationToken cancellationToken)
@@ -121,7 +125,7 @@ public static partial class RequestBody
         }
         try
         {
-            var typeInfo = (JsonTypeInfo<T>)AppJson.StrictRequestOptions.GetTypeInfo(jsonType.Type);
+            var typeInfo = (JsonTypeInfo<T>)StrictOptions.GetValue(jsonType.Options, Strict).GetTypeInfo(jsonType.Type);
             var value = JsonSerializer.Deserialize(body, typeInfo);
             return value is null ? new(null, Problems.BadRequest("The body must be a JSON object.")) : new(value, null);
         }
@@ -154,4 +158,10 @@ public static partial class RequestBody
         }
         return new(fromForm(fields), null);
     }
+
+    private static JsonSerializerOptions Strict(JsonSerializerOptions options) => new(options)
+    {
+        AllowDuplicateProperties = false,
+        UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Skip,
+    };
 }

@@ -6,7 +6,7 @@ using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
 
-namespace AuthFunctions.Hosting;
+namespace AuthFunctions.Http;
 
 /// <summary>Settings section <c>RateLimit</c>: per-client limits on the functions that take credentials.</summary>
 public sealed class RateLimitOptions

@@ -1,7 +1,7 @@
 using AuthFunctions.Storage;
 using Microsoft.AspNetCore.Diagnostics;
 
-namespace AuthFunctions.Hosting;
+namespace AuthFunctions.Http;
 
 /// <summary>
 /// Storage failures become 503 Problem Details with <c>Retry-After</c>; anything else a bare 500
