@@ -116,6 +116,10 @@ public sealed class TokenService
     /// <summary>The public keys other services verify our tokens with, newest first; empty with HS256 (nothing can be published).</summary>
     public IReadOnlyList<PublicSigningKey> PublicKeys { get; }
 
+    public string Issuer => _options.Issuer;
+
+    public string Audience => _options.Audience;
+
     public int AccessTokenSeconds => _options.AccessTokenMinutes * 60;
 
     public TimeSpan RefreshTokenLifetime => TimeSpan.FromDays(_options.RefreshTokenDays);

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using AuthFunctions.Auth;
 using AuthFunctions.Health;
+using AuthFunctions.ResourceServers;
 using AuthFunctions.Users;
 
 namespace AuthFunctions.Hosting;
@@ -18,6 +19,9 @@ namespace AuthFunctions.Hosting;
 [JsonSerializable(typeof(WelcomeResponse))]
 [JsonSerializable(typeof(HealthResponse))]
 [JsonSerializable(typeof(SessionListResponse))]
+[JsonSerializable(typeof(JsonWebKeySetResponse))]
+[JsonSerializable(typeof(IntrospectionRequest))]
+[JsonSerializable(typeof(IntrospectionResponse))]
 internal sealed partial class AppJson : JsonSerializerContext
 {
     // Built on first use: a static initializer here would run before the generated Default exists.
