@@ -160,6 +160,16 @@ public sealed class JwksTests : AppTestBase
     }
 
     [Fact]
+    public async Task AKeyConfiguredTwiceIsPublishedOnce()
+    {
+        // How the README drops the old key after a rotation: the second slot becomes a copy of the first.
+        string key = TestApp.NewSigningKeyPem();
+        await using var app = await TestApp.StartAsync(new Dictionary<string, string?> { ["Auth:SigningKeys:0"] = key, ["Auth:SigningKeys:1"] = key });
+
+        Assert.Single(await KeysAsync(app));
+    }
+
+    [Fact]
     public async Task SigningKeysAreReadFromPemWithSurroundingWhitespace()
     {
         using var ec = ECDsa.Create(ECCurve.NamedCurves.nistP256);
