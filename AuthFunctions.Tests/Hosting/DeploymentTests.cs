@@ -21,6 +21,9 @@ public sealed partial class DeploymentTests
     {
         ["Storage__ConnectionString"] = "Azure uses Storage__TableEndpoint with the managed identity; shared keys are disabled",
         ["Cors__AllowedOrigins"] = "in Azure the Functions host answers CORS (siteConfig.cors), so the app's CORS stays off",
+        ["Auth__SigningKeys__N"] = "this Bicep still deploys the HS256 Auth__SigningKey; both set is a start-up error",
+        ["Introspection__Clients__N__Id"] = "no introspection clients is a valid deployment (introspect answers 404)",
+        ["Introspection__Clients__N__Secret"] = "as Introspection__Clients__N__Id",
     };
 
     private static IEnumerable<string> AppSettings()
@@ -32,17 +35,26 @@ public sealed partial class DeploymentTests
             (typeof(ThrottleOptions), ThrottleOptions.Section),
             (typeof(RateLimitOptions), RateLimitOptions.Section),
             (typeof(CorsOptions), CorsOptions.Section),
+            (typeof(AuthFunctions.ResourceServers.IntrospectionOptions), AuthFunctions.ResourceServers.IntrospectionOptions.Section),
         };
-        return sections.SelectMany(s => s.Type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
-            .Where(p => p.CanWrite && p.SetMethod!.IsPublic)
-            .Select(p => $"{s.Section}__{p.Name}"));
+        return sections.SelectMany(s => Names(s.Type, s.Section));
     }
+
+    /// <summary>Setting names of an options type; a list's items are <c>__N</c> (<c>Auth__SigningKeys__N</c>, <c>Introspection__Clients__N__Id</c>).</summary>
+    private static IEnumerable<string> Names(Type type, string prefix) =>
+        type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
+            .Where(p => p.CanWrite && p.SetMethod!.IsPublic)
+            .SelectMany(p => p.PropertyType.IsGenericType && p.PropertyType.GetGenericTypeDefinition() == typeof(List<>)
+                ? p.PropertyType.GetGenericArguments()[0] == typeof(string)
+                    ? [$"{prefix}__{p.Name}__N"]
+                    : Names(p.PropertyType.GetGenericArguments()[0], $"{prefix}__{p.Name}__N")
+                : [$"{prefix}__{p.Name}"]);
 
     [Fact]
     public void SampleSettingsListExactlyTheSettingsTheAppReads()
     {
         using var sample = JsonDocument.Parse(File.ReadAllText(Path.Combine(RepositoryRoot.Path, "local.settings.sample.json")));
-        var values = sample.RootElement.GetProperty("Values").EnumerateObject().Select(p => p.Name).ToHashSet();
+        var values = sample.RootElement.GetProperty("Values").EnumerateObject().Select(p => ListIndex().Replace(p.Name, "__N")).ToHashSet();
         var hostOnly = new[] { "FUNCTIONS_WORKER_RUNTIME", "AzureWebJobsStorage", "ASPNETCORE_ENVIRONMENT" };
 
         Assert.Equal(AppSettings().Order(), values.Except(hostOnly).Order());
@@ -160,4 +172,7 @@ public sealed partial class DeploymentTests
 
     [GeneratedRegex(@"module \w+ '(?<path>[^']+)'")]
     private static partial Regex ModuleReference();
+
+    [GeneratedRegex(@"__\d+(?=__|$)")]
+    private static partial Regex ListIndex();
 }

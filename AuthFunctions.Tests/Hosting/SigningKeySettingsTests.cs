@@ -136,6 +136,22 @@ public sealed class SigningKeySettingsTests
         }
     }
 
+    [Fact]
+    public async Task EmptyPlaceholdersAsInTheSampleSettingsAreNoKeysAndNoClients()
+    {
+        // local.settings.sample.json lists Auth__SigningKeys__0/1 and Introspection__Clients__0__Id/__Secret empty.
+        var failure = await StartFailureAsync(new Dictionary<string, string?>
+        {
+            ["Auth:SigningKey"] = Hs256Key,
+            ["Auth:SigningKeys:0"] = "",
+            ["Auth:SigningKeys:1"] = "",
+            ["Introspection:Clients:0:Id"] = "",
+            ["Introspection:Clients:0:Secret"] = "",
+        });
+
+        Assert.Null(failure);
+    }
+
     public static TheoryData<string, string, string> BadClients => new()
     {
         { "Introspection:Clients:0:Secret", "too-short", "Introspection__Clients__0__Secret" },

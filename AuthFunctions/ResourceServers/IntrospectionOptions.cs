@@ -12,6 +12,10 @@ public sealed class IntrospectionOptions
 
     /// <summary><c>Introspection__Clients__N__Id</c> and <c>__Secret</c>.</summary>
     public List<IntrospectionClient> Clients { get; set; } = [];
+
+    /// <summary>The clients with their setting index; an entry with both values empty (a placeholder, as in local.settings.sample.json) is none.</summary>
+    internal IEnumerable<(int Index, IntrospectionClient Client)> ConfiguredClients =>
+        Clients.Select((client, index) => (index, client)).Where(c => !string.IsNullOrEmpty(c.client.Id) || !string.IsNullOrEmpty(c.client.Secret));
 }
 
 public sealed class IntrospectionClient
@@ -30,9 +34,8 @@ internal sealed class IntrospectionOptionsValidator : IValidateOptions<Introspec
     {
         var failures = new List<string>();
         var seen = new Dictionary<string, int>(StringComparer.Ordinal);
-        for (int i = 0; i < options.Clients.Count; i++)
+        foreach (var (i, client) in options.ConfiguredClients)
         {
-            var client = options.Clients[i];
             if (string.IsNullOrWhiteSpace(client.Id) || client.Id.Length > MaximumLength || client.Id.Any(char.IsControl))
             {
                 failures.Add($"Introspection__Clients__{i}__Id must be 1 to {MaximumLength} printable characters.");
@@ -66,7 +69,7 @@ public sealed class IntrospectionClients
     public IntrospectionClients(IOptions<IntrospectionOptions> options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        _clients = [.. options.Value.Clients.Select(c => (c.Id!, Digest(c.Id!), Digest(c.Secret!)))];
+        _clients = [.. options.Value.ConfiguredClients.Select(c => (c.Client.Id!, Digest(c.Client.Id!), Digest(c.Client.Secret!)))];
     }
 
     public bool Enabled => _clients.Length > 0;
