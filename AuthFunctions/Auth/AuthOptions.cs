@@ -175,10 +175,15 @@ internal sealed partial class AuthOptionsSetup(IHostEnvironment environment, ILo
             LogGeneratedKey(logger);
         }
 
-        byte[] secret = options.EcSigningKeys.Count > 0 ? options.EcSigningKeys[0].ExportParameters(includePrivateParameters: true).D! : options.SigningKeyBytes;
-        if (secret.Length > 0)
+        if (options.EcSigningKeys.Count > 0)
         {
-            options.RefreshRotationKey = HKDF.DeriveKey(HashAlgorithmName.SHA256, secret, 32, salt: [], info: RefreshRotationLabel);
+            byte[] scalar = options.EcSigningKeys[0].ExportParameters(includePrivateParameters: true).D!;
+            options.RefreshRotationKey = HKDF.DeriveKey(HashAlgorithmName.SHA256, scalar, 32, salt: [], info: RefreshRotationLabel);
+            CryptographicOperations.ZeroMemory(scalar);
+        }
+        else if (options.SigningKeyBytes.Length > 0)
+        {
+            options.RefreshRotationKey = HKDF.DeriveKey(HashAlgorithmName.SHA256, options.SigningKeyBytes, 32, salt: [], info: RefreshRotationLabel);
         }
     }
 
