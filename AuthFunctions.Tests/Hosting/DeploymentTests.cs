@@ -30,6 +30,7 @@ public sealed partial class DeploymentTests(CompiledInfrastructure infra, ITestO
         ["Storage__ConnectionString"] = "Azure uses Storage__TableEndpoint with the managed identity; shared keys are disabled",
         ["Cors__AllowedOrigins"] = "in Azure the Functions host answers CORS (siteConfig.cors), so the app's CORS stays off",
         ["Auth__SigningKey"] = "new deployments sign with ES256 keys from Key Vault (Auth__SigningKeys__N); the HS256 key is for deployments made before them",
+        ["Introspection__Clients"] = "no introspection clients is a valid deployment (introspect answers 404)",
     };
 
     /// <summary>Settings the Functions host and its Application Insights integration read, not the app.</summary>
@@ -60,12 +61,23 @@ public sealed partial class DeploymentTests(CompiledInfrastructure infra, ITestO
             (typeof(ThrottleOptions), ThrottleOptions.Section),
             (typeof(RateLimitOptions), RateLimitOptions.Section),
             (typeof(StaticSiteCorsOptions), StaticSiteCorsOptions.Section),
+            (typeof(AuthFunctions.ResourceServers.IntrospectionOptions), AuthFunctions.ResourceServers.IntrospectionOptions.Section),
         };
         return sections.SelectMany(s => s.Type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
             .Where(p => p.CanWrite && p.SetMethod!.IsPublic)
             .Select(p => new AppSetting($"{s.Section}__{p.Name}",
                 p.PropertyType != typeof(string) && typeof(IEnumerable).IsAssignableFrom(p.PropertyType))));
     }
+
+    /// <summary>Setting names of an options type; a list's items are <c>__N</c> (<c>Auth__SigningKeys__N</c>, <c>Introspection__Clients__N__Id</c>).</summary>
+    private static IEnumerable<string> Names(Type type, string prefix) =>
+        type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
+            .Where(p => p.CanWrite && p.SetMethod!.IsPublic)
+            .SelectMany(p => p.PropertyType.IsGenericType && p.PropertyType.GetGenericTypeDefinition() == typeof(List<>)
+                ? p.PropertyType.GetGenericArguments()[0] == typeof(string)
+                    ? [$"{prefix}__{p.Name}__N"]
+                    : Names(p.PropertyType.GetGenericArguments()[0], $"{prefix}__{p.Name}__N")
+                : [$"{prefix}__{p.Name}"]);
 
     [Fact]
     public void BicepBuildsAndLintsWithoutAnyErrorOrWarning()

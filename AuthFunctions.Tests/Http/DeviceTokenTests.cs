@@ -105,6 +105,22 @@ public sealed class DeviceTokenTests : AppTestBase
     }
 
     [Fact]
+    public async Task ADeviceTokenSurvivesASigningKeyRotationAndDiesWithItsKey()
+    {
+        string email = TestApp.UniqueEmail();
+        await App.RegisterAsync(email);
+        string device = await DeviceTokenOfAsync(email);
+        await ExhaustUntrustedPoolAsync(email);
+        string newKey = TestApp.NewSigningKeyPem();
+
+        await using var rotated = await App.StartAnotherInstanceAsync(new Dictionary<string, string?> { ["Auth:SigningKeys:0"] = newKey, ["Auth:SigningKeys:1"] = App.SigningKeyPems[0] });
+        await ProblemAssert.JsonAsync(await LoginAsync(rotated, email, TestApp.Password, device), HttpStatusCode.OK);
+
+        await using var oldKeyDropped = await App.StartAnotherInstanceAsync(new Dictionary<string, string?> { ["Auth:SigningKeys:0"] = newKey });
+        await ProblemAssert.IsProblemAsync(await LoginAsync(oldKeyDropped, email, TestApp.Password, device), HttpStatusCode.TooManyRequests);
+    }
+
+    [Fact]
     public async Task FormLoginTakesTheDeviceTokenToo()
     {
         string email = TestApp.UniqueEmail();

@@ -27,7 +27,8 @@ public sealed class ProtectedTests : AppTestBase
         var header = TokenForge.Header(tokens.Access);
         var payload = TokenForge.Payload(tokens.Access);
 
-        Assert.Equal("HS256", (string?)header["alg"]);
+        Assert.Equal("ES256", (string?)header["alg"]);
+        Assert.False(string.IsNullOrEmpty((string?)header["kid"]));
         Assert.Equal("at+jwt", (string?)header["typ"]);
         foreach (var claim in new[] { "iss", "aud", "sub", "email", "sid", "jti", "iat", "nbf", "exp", "scope" })
         {

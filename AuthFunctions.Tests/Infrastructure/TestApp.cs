@@ -22,8 +22,10 @@ public sealed class TestApp : IAsyncDisposable
 
     private readonly WebApplication _app;
 
-    private TestApp(WebApplication app, AzuriteServer azurite, string tablePrefix, ManualClock clock, CapturedLogs logs, byte[] signingKey)
+    private TestApp(WebApplication app, AzuriteServer azurite, string tablePrefix, ManualClock clock, CapturedLogs logs, byte[] signingKey,
+        IReadOnlyDictionary<string, string?> keySettings)
     {
+        KeySettings = keySettings;
         _app = app;
         Azurite = azurite;
         TablePrefix = tablePrefix;
@@ -43,7 +45,33 @@ public sealed class TestApp : IAsyncDisposable
 
     public CapturedLogs Logs { get; }
 
+    /// <summary>
+    /// The newest signing key as bytes: the HS256 key, or the PKCS#8 encoding of the EC key (ES256, the default);
+    /// <see cref="TokenForge.Resign"/> signs with it as the token's <c>alg</c> says.
+    /// </summary>
     public byte[] SigningKey { get; }
+
+    /// <summary>The <c>Auth:SigningKey</c> / <c>Auth:SigningKeys:N</c> settings this instance runs with.</summary>
+    public IReadOnlyDictionary<string, string?> KeySettings { get; }
+
+    /// <summary>The configured EC keys (PKCS#8 PEM), newest first; empty in HS256 mode.</summary>
+    public IReadOnlyList<string> SigningKeyPems =>
+        [.. KeySettings.Where(s => s.Key.StartsWith("Auth:SigningKeys:", StringComparison.Ordinal) && !string.IsNullOrEmpty(s.Value))
+            .OrderBy(s => int.Parse(s.Key["Auth:SigningKeys:".Length..], CultureInfo.InvariantCulture)).Select(s => s.Value!)];
+
+    /// <summary>Settings for an app in HS256 mode (one shared <c>Auth:SigningKey</c>) instead of the default ES256.</summary>
+    public static Dictionary<string, string?> Hs256Settings() =>
+        new() { ["Auth:SigningKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)) };
+
+    /// <summary>A new EC P-256 private key in PKCS#8 PEM, as <c>scripts/rotate-signing-key</c> makes them.</summary>
+    public static string NewSigningKeyPem()
+    {
+        using var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        return key.ExportPkcs8PrivateKeyPem();
+    }
+
+    private static bool IsSigningKeySetting(string name) =>
+        name == "Auth:SigningKey" || name.StartsWith("Auth:SigningKeys:", StringComparison.Ordinal);
 
     public Uri BaseAddress { get; }
 
@@ -55,22 +83,27 @@ public sealed class TestApp : IAsyncDisposable
     {
         azurite ??= await AzuriteServer.Shared;
         string prefix = "t" + Guid.NewGuid().ToString("N")[..16];
-        byte[] key = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
         var configuration = new Dictionary<string, string?>
         {
             ["Storage:ConnectionString"] = azurite.ConnectionString,
             ["Storage:TablePrefix"] = prefix,
             ["Storage:OperationTimeoutSeconds"] = "4",
-            ["Auth:SigningKey"] = Convert.ToBase64String(key),
             ["Auth:BcryptCost"] = BcryptCost.ToString(CultureInfo.InvariantCulture),
             // Every test client is 127.0.0.1; the rate limit tests set their own small limit.
             ["RateLimit:PermitsPerMinute"] = "100000",
             ["Logging:LogLevel:Default"] = "Information",
         };
+        // ES256 with a key of its own unless the test chose its keys (HS256 via Hs256Settings, or EC keys).
+        if (settings is null || !settings.Keys.Any(IsSigningKeySetting))
+        {
+            configuration["Auth:SigningKeys:0"] = NewSigningKeyPem();
+        }
         foreach (var (name, value) in settings ?? new Dictionary<string, string?>())
         {
             configuration[name] = value;
         }
+        var keySettings = configuration.Where(s => IsSigningKeySetting(s.Key)).ToDictionary();
+        byte[] key = NewestKeyBytes(keySettings);
         var clock = new ManualClock();
         var logs = new CapturedLogs();
         var app = AuthFunctionsApp.Build(["--urls", "http://127.0.0.1:0", "--environment", "Testing"], builder =>
@@ -82,20 +115,35 @@ public sealed class TestApp : IAsyncDisposable
             builder.Logging.SetMinimumLevel(LogLevel.Debug);
         });
         await app.StartAsync();
-        return new TestApp(app, azurite, prefix, clock, logs, key);
+        return new TestApp(app, azurite, prefix, clock, logs, key, keySettings);
+    }
+
+    private static byte[] NewestKeyBytes(IReadOnlyDictionary<string, string?> keySettings)
+    {
+        if (keySettings.GetValueOrDefault("Auth:SigningKeys:0") is { Length: > 0 } pem)
+        {
+            using var ec = System.Security.Cryptography.ECDsa.Create();
+            ec.ImportFromPem(pem);
+            return ec.ExportPkcs8PrivateKey();
+        }
+        return keySettings.GetValueOrDefault("Auth:SigningKey") is { Length: > 0 } hs256 ? Convert.FromBase64String(hs256) : [];
     }
 
     /// <summary>
     /// A second instance of the same deployment, as a scaled-out Functions app has: the same tables,
-    /// signing key and storage, its clock set to this one's time; <paramref name="settings"/> on top.
+    /// signing keys and storage, its clock set to this one's time; <paramref name="settings"/> on top (signing-key
+    /// settings there replace the shared keys: a rotation is another instance with keys [new, old]).
     /// </summary>
     public async Task<TestApp> StartAnotherInstanceAsync(IDictionary<string, string?>? settings = null)
     {
-        var shared = new Dictionary<string, string?>
+        var shared = new Dictionary<string, string?> { ["Storage:TablePrefix"] = TablePrefix };
+        if (settings is null || !settings.Keys.Any(IsSigningKeySetting))
         {
-            ["Storage:TablePrefix"] = TablePrefix,
-            ["Auth:SigningKey"] = Convert.ToBase64String(SigningKey),
-        };
+            foreach (var (name, value) in KeySettings)
+            {
+                shared[name] = value;
+            }
+        }
         foreach (var (name, value) in settings ?? new Dictionary<string, string?>())
         {
             shared[name] = value;

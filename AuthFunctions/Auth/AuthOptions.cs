@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Text;
 using Microsoft.Extensions.Options;
 
 namespace AuthFunctions.Auth;
@@ -7,8 +9,18 @@ public sealed class AuthOptions
 {
     public const string Section = "Auth";
 
-    /// <summary><c>Auth__SigningKey</c>: base64, at least 32 bytes (RFC 7518 §3.2: an HS256 key is at least as long as the hash). Required outside Development.</summary>
+    /// <summary>
+    /// <c>Auth__SigningKey</c>: base64, at least 32 bytes (RFC 7518 §3.2: an HS256 key is at least as long as the hash).
+    /// HS256: only this app can check its tokens. Exclusive with <see cref="SigningKeys"/>.
+    /// </summary>
     public string? SigningKey { get; set; }
+
+    /// <summary>
+    /// <c>Auth__SigningKeys__0</c>, <c>__1</c>, …: PKCS#8 PEM EC P-256 private keys, newest first. ES256: tokens are
+    /// signed with the newest and accepted under any of them, so a rotation logs nobody out; the public keys are
+    /// published at <c>/api/.well-known/jwks.json</c>. One of this or <see cref="SigningKey"/> is required outside Development.
+    /// </summary>
+    public List<string> SigningKeys { get; set; } = [];
 
     public string Issuer { get; set; } = "authfunctions";
 
@@ -33,8 +45,31 @@ public sealed class AuthOptions
     /// <summary>Allowed clock difference when checking <c>exp</c>/<c>nbf</c>.</summary>
     public int ClockSkewSeconds { get; set; } = 30;
 
-    /// <summary>Decoded <see cref="SigningKey"/>; set after validation (or generated in Development).</summary>
+    /// <summary>Decoded <see cref="SigningKey"/> (HS256 only); empty with ES256.</summary>
     internal byte[] SigningKeyBytes { get; set; } = [];
+
+    /// <summary>The parsed <see cref="SigningKeys"/>, newest first (or one generated in Development); empty with HS256.</summary>
+    /// <remarks>A field: the configuration binding generator would otherwise try to bind it.</remarks>
+    internal IReadOnlyList<ECDsa> EcSigningKeys = [];
+
+    /// <summary>
+    /// The secret that derives a refresh token's successor (see SessionService): HKDF-SHA256 of the HS256 key or of
+    /// the newest EC key's private scalar, under its own label so it is never the signing key itself (RFC 5869 §3.2).
+    /// </summary>
+    internal byte[] RefreshRotationKey { get; set; } = [];
+
+    /// <summary>
+    /// The keys that sign device tokens (see DeviceTokens), one per configured signing key, newest first, each derived
+    /// like <see cref="RefreshRotationKey"/> under its own label: the newest signs, any verifies, so a key rotation
+    /// keeps every browser's device token working until its key is dropped.
+    /// </summary>
+    /// <remarks>A field: the configuration binding generator would otherwise try to bind it.</remarks>
+    internal IReadOnlyList<byte[]> DeviceTokenKeys = [];
+
+    internal bool HasSigningKey => !string.IsNullOrWhiteSpace(SigningKey);
+
+    internal IEnumerable<(int Index, string Pem)> ConfiguredSigningKeys =>
+        SigningKeys.Select((pem, index) => (index, pem)).Where(key => !string.IsNullOrWhiteSpace(key.pem));
 }
 
 internal sealed class AuthOptionsValidator(IHostEnvironment environment) : IValidateOptions<AuthOptions>
@@ -46,16 +81,29 @@ internal sealed class AuthOptionsValidator(IHostEnvironment environment) : IVali
     {
         var failures = new List<string>();
         bool relaxed = environment.IsDevelopment() || environment.IsEnvironment("Testing");
-        if (string.IsNullOrWhiteSpace(options.SigningKey))
+        bool hasEcKeys = options.ConfiguredSigningKeys.Any();
+        if (options.HasSigningKey && hasEcKeys)
+        {
+            failures.Add("Auth__SigningKey and Auth__SigningKeys are both set: use Auth__SigningKeys__N (ES256, EC P-256 keys) or Auth__SigningKey (HS256), not both.");
+        }
+        else if (!options.HasSigningKey && !hasEcKeys)
         {
             if (!environment.IsDevelopment())
             {
-                failures.Add("Auth__SigningKey is required: a base64 key of at least 32 random bytes (e.g. `openssl rand -base64 32`).");
+                failures.Add("Auth__SigningKeys__0 (a PKCS#8 PEM EC P-256 private key, e.g. from `scripts/rotate-signing-key`) or Auth__SigningKey (HS256: base64 of at least 32 random bytes) is required.");
             }
         }
-        else if (!TryDecode(options.SigningKey, out var key) || key.Length < MinimumKeyBytes)
+        else if (options.HasSigningKey && (!TryDecode(options.SigningKey!, out var key) || key.Length < MinimumKeyBytes))
         {
             failures.Add($"Auth__SigningKey must be base64 of at least {MinimumKeyBytes} bytes.");
+        }
+        foreach (var (index, pem) in options.ConfiguredSigningKeys)
+        {
+            using var ec = SigningKeyPem.TryLoad(pem, out var problem);
+            if (ec is null)
+            {
+                failures.Add($"Auth__SigningKeys__{index} {problem}");
+            }
         }
 
         if (string.IsNullOrWhiteSpace(options.Issuer))
@@ -107,22 +155,104 @@ internal sealed class AuthOptionsValidator(IHostEnvironment environment) : IVali
     }
 }
 
-/// <summary>Decodes the signing key once; in Development generates one per run when none is set (tokens die with the process).</summary>
+/// <summary>
+/// Reads the signing keys once (the validator reports the ones that do not parse); in Development with neither
+/// setting it generates an ES256 key per run (tokens die with the process).
+/// </summary>
 internal sealed partial class AuthOptionsSetup(IHostEnvironment environment, ILogger<AuthOptionsSetup> logger) : IPostConfigureOptions<AuthOptions>
 {
+    private static readonly byte[] RefreshRotationLabel = Encoding.ASCII.GetBytes("authfunctions refresh-token rotation v1");
+    private static readonly byte[] DeviceTokenLabel = Encoding.ASCII.GetBytes("authfunctions device token v1");
+
     public void PostConfigure(string? name, AuthOptions options)
     {
-        if (!string.IsNullOrWhiteSpace(options.SigningKey) && AuthOptionsValidator.TryDecode(options.SigningKey, out var key))
+        var ecKeys = options.ConfiguredSigningKeys.Select(key => SigningKeyPem.TryLoad(key.Pem, out _)).ToList();
+        if (options.HasSigningKey)
         {
-            options.SigningKeyBytes = key;
+            if (AuthOptionsValidator.TryDecode(options.SigningKey!, out var key))
+            {
+                options.SigningKeyBytes = key;
+            }
         }
-        else if (string.IsNullOrWhiteSpace(options.SigningKey) && environment.IsDevelopment())
+        else if (ecKeys.Count > 0)
         {
-            options.SigningKeyBytes = System.Security.Cryptography.RandomNumberGenerator.GetBytes(AuthOptionsValidator.MinimumKeyBytes);
+            options.EcSigningKeys = ecKeys.All(ec => ec is not null) ? [.. ecKeys.Select(ec => ec!)] : [];
+        }
+        else if (environment.IsDevelopment())
+        {
+            options.EcSigningKeys = [ECDsa.Create(ECCurve.NamedCurves.nistP256)];
             LogGeneratedKey(logger);
+        }
+
+        if (options.EcSigningKeys.Count > 0)
+        {
+            var deviceKeys = new List<byte[]>();
+            foreach (var ec in options.EcSigningKeys)
+            {
+                byte[] scalar = ec.ExportParameters(includePrivateParameters: true).D!;
+                if (deviceKeys.Count == 0)
+                {
+                    options.RefreshRotationKey = HKDF.DeriveKey(HashAlgorithmName.SHA256, scalar, 32, salt: [], info: RefreshRotationLabel);
+                }
+                deviceKeys.Add(HKDF.DeriveKey(HashAlgorithmName.SHA256, scalar, 32, salt: [], info: DeviceTokenLabel));
+                CryptographicOperations.ZeroMemory(scalar);
+            }
+            options.DeviceTokenKeys = deviceKeys;
+        }
+        else if (options.SigningKeyBytes.Length > 0)
+        {
+            options.RefreshRotationKey = HKDF.DeriveKey(HashAlgorithmName.SHA256, options.SigningKeyBytes, 32, salt: [], info: RefreshRotationLabel);
+            options.DeviceTokenKeys = [HKDF.DeriveKey(HashAlgorithmName.SHA256, options.SigningKeyBytes, 32, salt: [], info: DeviceTokenLabel)];
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Auth__SigningKey is not set: generated a random signing key for this run (Development only). Tokens stop working when the process restarts.")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Auth__SigningKeys is not set: generated an ES256 signing key for this run (Development only). Tokens stop working when the process restarts.")]
     private static partial void LogGeneratedKey(ILogger logger);
+}
+
+/// <summary>One <c>Auth__SigningKeys__N</c> value: a PKCS#8 PEM (<c>-----BEGIN PRIVATE KEY-----</c>) EC P-256 private key.</summary>
+internal static class SigningKeyPem
+{
+    private const string NistP256Oid = "1.2.840.10045.3.1.7";
+
+    /// <summary>The key, or null and why not (a sentence that follows the setting's name). Never echoes the value.</summary>
+    public static ECDsa? TryLoad(string pem, out string? problem)
+    {
+        problem = null;
+        if (!PemEncoding.TryFind(pem, out var fields) || !pem.AsSpan()[fields.Label].SequenceEqual("PRIVATE KEY"))
+        {
+            problem = "must be a PKCS#8 PEM private key (-----BEGIN PRIVATE KEY-----), e.g. from `scripts/rotate-signing-key` or `openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256`.";
+            return null;
+        }
+        byte[] der = new byte[fields.DecodedDataLength];
+        var ec = ECDsa.Create();
+        try
+        {
+            if (!Convert.TryFromBase64Chars(pem.AsSpan()[fields.Base64Data], der, out int written))
+            {
+                throw new CryptographicException();
+            }
+            ec.ImportPkcs8PrivateKey(der.AsSpan(0, written), out _);
+            var parameters = ec.ExportParameters(includePrivateParameters: true);
+            bool isP256 = parameters.Curve.IsNamed && parameters.Curve.Oid.Value == NistP256Oid;
+            CryptographicOperations.ZeroMemory(parameters.D);
+            if (!isP256)
+            {
+                problem = "must be a key on the P-256 curve (ES256); this one is on another curve.";
+                ec.Dispose();
+                return null;
+            }
+            return ec;
+        }
+        catch (CryptographicException)
+        {
+            problem = "must be an EC P-256 private key in PKCS#8 PEM; this one does not decode as an EC private key.";
+            ec.Dispose();
+            return null;
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(der);
+        }
+    }
 }

@@ -10,19 +10,22 @@ namespace AuthFunctions.Auth;
 /// gets a token bound to the account, which the client keeps and sends back in later login bodies.
 /// Its holder has a failure counter of its own (<see cref="LoginThrottle.DevicePool"/>), so someone who
 /// only knows the email cannot lock the owner's known browser out. Format
-/// <c>{user id}.{device id}.{expiry, unix seconds}.{HMAC-SHA256}</c>: verifiable without storage.
+/// <c>{user id}.{device id}.{expiry, unix seconds}.{HMAC-SHA256}</c>: verifiable without storage. The MAC key is
+/// derived from the newest signing key; tokens made under an older configured key still verify (key rotation).
 /// </summary>
 public sealed class DeviceTokens(IOptions<AuthOptions> options, TimeProvider clock)
 {
     public static readonly TimeSpan Lifetime = TimeSpan.FromDays(365);
-    private readonly byte[] _key = HMACSHA256.HashData(options.Value.SigningKeyBytes, "authfunctions device token"u8);
+    private readonly IReadOnlyList<byte[]> _keys = options.Value.DeviceTokenKeys.Count > 0
+        ? options.Value.DeviceTokenKeys
+        : throw new InvalidOperationException("No signing key to derive the device-token key from.");
 
     public string Issue(string userId)
     {
         string deviceId = Guid.NewGuid().ToString("N");
         long expires = (clock.GetUtcNow() + Lifetime).ToUnixTimeSeconds();
         string body = $"{userId}.{deviceId}.{expires.ToString(CultureInfo.InvariantCulture)}";
-        return body + "." + Mac(body);
+        return body + "." + Mac(_keys[0], body);
     }
 
     /// <summary>The device id when <paramref name="token"/> is ours, unexpired and bound to <paramref name="userId"/>; otherwise null.</summary>
@@ -39,9 +42,15 @@ public sealed class DeviceTokens(IOptions<AuthOptions> options, TimeProvider clo
         {
             return null;
         }
-        byte[] expected = Encoding.ASCII.GetBytes(Mac($"{parts[0]}.{parts[1]}.{parts[2]}"));
-        return CryptographicOperations.FixedTimeEquals(expected, Encoding.ASCII.GetBytes(parts[3])) ? parts[1] : null;
+        string body = $"{parts[0]}.{parts[1]}.{parts[2]}";
+        byte[] presented = Encoding.ASCII.GetBytes(parts[3]);
+        bool valid = false;
+        foreach (var key in _keys)
+        {
+            valid |= CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(Mac(key, body)), presented);
+        }
+        return valid ? parts[1] : null;
     }
 
-    private string Mac(string body) => System.Buffers.Text.Base64Url.EncodeToString(HMACSHA256.HashData(_key, Encoding.UTF8.GetBytes(body)));
+    private static string Mac(byte[] key, string body) => System.Buffers.Text.Base64Url.EncodeToString(HMACSHA256.HashData(key, Encoding.UTF8.GetBytes(body)));
 }

@@ -197,7 +197,7 @@ public sealed partial class SessionService(
     /// <summary>The successor of a refresh token: a keyed hash of it, so concurrent rotations agree on one successor.</summary>
     private string NextRefreshToken(string userId, string sessionId, string current)
     {
-        byte[] mac = HMACSHA256.HashData(options.Value.SigningKeyBytes, Encoding.UTF8.GetBytes("refresh-rotation\n" + current));
+        byte[] mac = HMACSHA256.HashData(options.Value.RefreshRotationKey, Encoding.UTF8.GetBytes("refresh-rotation\n" + current));
         return $"{userId}.{sessionId}.{System.Buffers.Text.Base64Url.EncodeToString(mac)}";
     }
 

@@ -1,3 +1,6 @@
+using System.Buffers;
+using System.Buffers.Text;
+using System.Collections.Frozen;
 using System.Security.Cryptography;
 using System.Text;
 using AuthFunctions.Users;
@@ -10,19 +13,40 @@ namespace AuthFunctions.Auth;
 public sealed record IssuedTokens(string AccessToken, int ExpiresInSeconds, string RefreshToken, int RefreshExpiresInSeconds);
 
 /// <summary>The claims a valid access token carries, read once by the middleware.</summary>
-public sealed record AccessTokenClaims(string UserId, string Email, string SessionId, DateTimeOffset IssuedAt);
+public sealed record AccessTokenClaims(string UserId, string Email, string SessionId, DateTimeOffset IssuedAt)
+{
+    public DateTimeOffset ExpiresAt { get; init; }
+
+    public DateTimeOffset? NotBefore { get; init; }
+
+    public string? Scope { get; init; }
+
+    public string? TokenId { get; init; }
+}
+
+/// <summary>A public ES256 key as a JWK publishes it (RFC 7518 §6.2.1): base64url coordinates, and its RFC 7638 thumbprint as <c>kid</c>.</summary>
+public sealed record PublicSigningKey(string KeyId, string X, string Y);
 
 /// <summary>
-/// Access tokens are HS256 JWTs with <c>typ: at+jwt</c> (RFC 9068) so that no other JWT of ours can
-/// pass as one (RFC 8725 §3.11). Validation pins the algorithm (RFC 8725 §3.1), issuer, audience,
-/// type and lifetime; the lifetime is checked against the injected clock with a small skew.
+/// Access tokens are JWTs with <c>typ: at+jwt</c> (RFC 9068) so that no other JWT of ours can pass as one
+/// (RFC 8725 §3.11). ES256 with a <c>kid</c> when EC keys are configured (signed with the newest, accepted under
+/// any, public keys published as a JWKS), HS256 with one shared key otherwise. Validation takes only the compact
+/// serialization in canonical base64url, pins the configured algorithm (RFC 8725 §3.1), selects the key by
+/// <c>kid</c> among our own keys only, and pins issuer, audience, type and lifetime; the lifetime is checked
+/// against the injected clock with a small skew.
 /// Refresh tokens are opaque: <c>{user id}.{session id}.{256 random bits}</c>, stored only as SHA-256.
 /// </summary>
 public sealed class TokenService
 {
     public const string AccessTokenType = "at+jwt";
+    private const string AccessTokenMediaType = "application/at+jwt";
     private const int MaxTokenBytes = 8 * 1024;
-    private static readonly string[] ForbiddenHeaderParameters = ["kid", "jku", "jwk", "x5u", "x5c", "x5t", "x5t#S256", "crit", "cty", "zip", "enc"];
+
+    // Header parameters that would locate a key outside our own set or change how the token is processed
+    // (RFC 8725 §3.10): never honoured, so their presence marks a forgery. HS256 tokens carry no kid either.
+    private static readonly string[] ForbiddenHeaderParameters = ["jku", "jwk", "x5u", "x5c", "x5t", "x5t#S256", "crit", "cty", "zip", "enc"];
+    private static readonly SearchValues<char> CompactJwsCharacters =
+        SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.");
 
     private readonly AuthOptions _options;
     private readonly TimeProvider _clock;
@@ -33,6 +57,8 @@ public sealed class TokenService
     };
     private readonly SigningCredentials _signingCredentials;
     private readonly TokenValidationParameters _validation;
+    private readonly FrozenDictionary<string, ECDsaSecurityKey> _keysById;
+    private readonly int _signatureBytes;
     private readonly TimeSpan _skew;
 
     public TokenService(IOptions<AuthOptions> options, TimeProvider clock)
@@ -41,22 +67,58 @@ public sealed class TokenService
         _options = options.Value;
         _clock = clock;
         _skew = TimeSpan.FromSeconds(_options.ClockSkewSeconds);
-        var key = new SymmetricSecurityKey(_options.SigningKeyBytes);
-        _signingCredentials = new SigningCredentials(key, SecurityAlgorithms.HmacSha256);
         _validation = new TokenValidationParameters
         {
-            ValidAlgorithms = [SecurityAlgorithms.HmacSha256],
-            ValidTypes = [AccessTokenType],
             ValidIssuer = _options.Issuer,
             ValidAudience = _options.Audience,
-            IssuerSigningKey = key,
+            // typ is checked before the signature, case-insensitively as media types are (RFC 9068 §4, RFC 7515 §4.1.9).
+            TypeValidator = static (type, _, _) => type,
             RequireSignedTokens = true,
             ValidateIssuerSigningKey = false,
             // Checked below against the injected TimeProvider so that tests can move the clock.
             ValidateLifetime = false,
             RequireExpirationTime = true,
         };
+
+        if (_options.EcSigningKeys.Count > 0)
+        {
+            var keys = _options.EcSigningKeys.Select(ec =>
+            {
+                var point = ec.ExportParameters(includePrivateParameters: false).Q;
+                var published = new PublicSigningKey(Thumbprint(point), Base64Url.EncodeToString(point.X), Base64Url.EncodeToString(point.Y));
+                return (Published: published, Key: new ECDsaSecurityKey(ec) { KeyId = published.KeyId });
+            }).DistinctBy(key => key.Published.KeyId).ToList();
+            PublicKeys = [.. keys.Select(key => key.Published)];
+            _keysById = keys.ToFrozenDictionary(key => key.Published.KeyId, key => key.Key, StringComparer.Ordinal);
+            Algorithm = SecurityAlgorithms.EcdsaSha256;
+            _signatureBytes = 64;
+            _signingCredentials = new SigningCredentials(keys[0].Key, Algorithm);
+            _validation.IssuerSigningKeys = [.. keys.Select(key => key.Key)];
+            // The kid selects the key; a token whose kid is not one of ours is not tried against the others.
+            _validation.TryAllIssuerSigningKeys = false;
+        }
+        else
+        {
+            var key = new SymmetricSecurityKey(_options.SigningKeyBytes);
+            PublicKeys = [];
+            _keysById = FrozenDictionary<string, ECDsaSecurityKey>.Empty;
+            Algorithm = SecurityAlgorithms.HmacSha256;
+            _signatureBytes = 32;
+            _signingCredentials = new SigningCredentials(key, Algorithm);
+            _validation.IssuerSigningKey = key;
+        }
+        _validation.ValidAlgorithms = [Algorithm];
     }
+
+    /// <summary><c>ES256</c> or <c>HS256</c>: the one algorithm this deployment signs and accepts.</summary>
+    public string Algorithm { get; }
+
+    /// <summary>The public keys other services verify our tokens with, newest first; empty with HS256 (nothing can be published).</summary>
+    public IReadOnlyList<PublicSigningKey> PublicKeys { get; }
+
+    public string Issuer => _options.Issuer;
+
+    public string Audience => _options.Audience;
 
     public int AccessTokenSeconds => _options.AccessTokenMinutes * 60;
 
@@ -86,26 +148,31 @@ public sealed class TokenService
         });
     }
 
-    /// <summary>The token's claims if its signature, header and claims are valid now; otherwise null.</summary>
+    /// <summary>The token's claims if its form, header, signature and claims are valid now; otherwise null.</summary>
     public async ValueTask<AccessTokenClaims?> ValidateAccessTokenAsync(string token)
     {
-        if (token.Length > MaxTokenBytes)
+        ArgumentNullException.ThrowIfNull(token);
+        if (token.Length > MaxTokenBytes || !IsCanonicalCompactJws(token, _signatureBytes))
         {
             return null;
         }
-        var result = await _handler.ValidateTokenAsync(token, _validation);
-        if (!result.IsValid || result.SecurityToken is not JsonWebToken jwt)
+        JsonWebToken jwt;
+        try
+        {
+            jwt = new JsonWebToken(token);
+        }
+        catch (ArgumentException)
+        {
+            return null; // Header or payload is not base64url JSON (SecurityTokenMalformedException).
+        }
+        if (!IsAccessTokenType(jwt.Typ) || !HasOnlyOurHeaderParameters(jwt))
         {
             return null;
         }
-        // We issue headers with alg and typ only. Key-locating or processing parameters (kid, jku,
-        // x5u, jwk, x5c, crit…) are never honoured and their presence marks a forgery (RFC 8725 §3.10).
-        foreach (var name in ForbiddenHeaderParameters)
+        var result = await _handler.ValidateTokenAsync(jwt, _validation);
+        if (!result.IsValid)
         {
-            if (jwt.TryGetHeaderValue<object>(name, out _))
-            {
-                return null;
-            }
+            return null;
         }
         var now = _clock.GetUtcNow().UtcDateTime;
         if (jwt.ValidTo == DateTime.MinValue || now > jwt.ValidTo + _skew ||
@@ -119,18 +186,72 @@ public sealed class TokenService
         {
             return null;
         }
-        return new AccessTokenClaims(jwt.Subject, email, sessionId, new DateTimeOffset(jwt.IssuedAt, TimeSpan.Zero));
+        return new AccessTokenClaims(jwt.Subject, email, sessionId, new DateTimeOffset(jwt.IssuedAt, TimeSpan.Zero))
+        {
+            ExpiresAt = new DateTimeOffset(jwt.ValidTo, TimeSpan.Zero),
+            NotBefore = jwt.ValidFrom == DateTime.MinValue ? null : new DateTimeOffset(jwt.ValidFrom, TimeSpan.Zero),
+            Scope = jwt.TryGetPayloadValue<string>("scope", out var scope) ? scope : null,
+            TokenId = jwt.Id,
+        };
+    }
+
+    /// <summary>
+    /// Exactly the JWS compact serialization (RFC 7515 §7.1): three non-empty base64url segments without padding or
+    /// whitespace, and a signature of the algorithm's size in canonical base64url (its unused low bits zero), so a
+    /// token has one spelling: no <c>=</c> appended, no altered trailing bits that lenient decoders would ignore.
+    /// </summary>
+    internal static bool IsCanonicalCompactJws(ReadOnlySpan<char> token, int signatureBytes)
+    {
+        if (token.ContainsAnyExcept(CompactJwsCharacters) || token.Count('.') != 2)
+        {
+            return false;
+        }
+        int firstDot = token.IndexOf('.');
+        int lastDot = token.LastIndexOf('.');
+        var signature = token[(lastDot + 1)..];
+        if (firstDot == 0 || lastDot == firstDot + 1 || signature.Length != Base64Url.GetEncodedLength(signatureBytes))
+        {
+            return false;
+        }
+        Span<byte> bytes = stackalloc byte[signatureBytes];
+        Span<char> canonical = stackalloc char[signature.Length];
+        return Base64Url.DecodeFromChars(signature, bytes, out _, out int decoded) == OperationStatus.Done && decoded == signatureBytes &&
+               Base64Url.EncodeToChars(bytes, canonical, out _, out _) == OperationStatus.Done && canonical.SequenceEqual(signature);
+    }
+
+    private static bool IsAccessTokenType(string? type) =>
+        string.Equals(type, AccessTokenType, StringComparison.OrdinalIgnoreCase) ||
+        string.Equals(type, AccessTokenMediaType, StringComparison.OrdinalIgnoreCase);
+
+    private bool HasOnlyOurHeaderParameters(JsonWebToken jwt)
+    {
+        foreach (var name in ForbiddenHeaderParameters)
+        {
+            if (jwt.TryGetHeaderValue<object>(name, out _))
+            {
+                return false;
+            }
+        }
+        bool hasKeyId = jwt.TryGetHeaderValue<object>(JwtHeaderParameterNames.Kid, out _);
+        return _keysById.Count == 0 ? !hasKeyId : hasKeyId && jwt.Kid is { } kid && _keysById.ContainsKey(kid);
+    }
+
+    /// <summary>RFC 7638 §3.2: SHA-256 over the required members in lexicographic order, no whitespace.</summary>
+    internal static string Thumbprint(ECPoint point)
+    {
+        string canonicalJwk = $"{{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"{Base64Url.EncodeToString(point.X)}\",\"y\":\"{Base64Url.EncodeToString(point.Y)}\"}}";
+        return Base64Url.EncodeToString(SHA256.HashData(Encoding.UTF8.GetBytes(canonicalJwk)));
     }
 
     /// <summary>A new opaque refresh token for a session, and the hash to store.</summary>
     public static (string Token, string Hash) CreateRefreshToken(string userId, string sessionId)
     {
-        string secret = Base64Url(RandomNumberGenerator.GetBytes(32));
+        string secret = Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
         string token = $"{userId}.{sessionId}.{secret}";
         return (token, HashRefreshToken(token));
     }
 
-    public static string HashRefreshToken(string token) => Base64Url(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
+    public static string HashRefreshToken(string token) => Base64Url.EncodeToString(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
 
     /// <summary>Splits a refresh token into its user and session ids; false for anything not shaped like ours.</summary>
     public static bool TryParseRefreshToken(string? token, out string userId, out string sessionId)
@@ -153,6 +274,4 @@ public sealed class TokenService
     /// <summary>Our ids are 32 lowercase hex digits (<c>Guid.ToString("N")</c>): safe as keys and in filters.</summary>
     internal static bool IsId(string? value) =>
         value is { Length: 32 } && value.All(c => char.IsAsciiDigit(c) || c is >= 'a' and <= 'f');
-
-    private static string Base64Url(byte[] bytes) => System.Buffers.Text.Base64Url.EncodeToString(bytes);
 }

@@ -5,6 +5,7 @@ using AuthFunctions.Maintenance;
 using AuthFunctions.Passwords;
 using AuthFunctions.Storage;
 using AuthFunctions.Profile;
+using AuthFunctions.ResourceServers;
 using AuthFunctions.Users;
 using Microsoft.Extensions.Options;
 
@@ -45,6 +46,9 @@ public static class AuthFunctionsApp
         services.AddSingleton<HashingThreads>();
         services.AddSingleton<PasswordHasher>();
         services.AddSingleton<TokenService>();
+        services.AddOptions<IntrospectionOptions>().Bind(configuration.GetSection(IntrospectionOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<IntrospectionOptions>, IntrospectionOptionsValidator>();
+        services.AddSingleton<IntrospectionClients>();
         services.AddSingleton<RevocationCache>();
         services.AddSingleton<SessionService>();
         services.AddSingleton<UserStore>();
@@ -63,6 +67,7 @@ public static class AuthFunctionsApp
             json.SerializerOptions.TypeInfoResolverChain.Insert(0, ProfileJson.Default);
             json.SerializerOptions.TypeInfoResolverChain.Insert(0, HealthJson.Default);
             json.SerializerOptions.TypeInfoResolverChain.Insert(0, MaintenanceJson.Default);
+            json.SerializerOptions.TypeInfoResolverChain.Insert(0, ResourceServersJson.Default);
         });
         services.AddProblemDetails();
         services.AddExceptionHandler<StorageExceptionHandler>();
@@ -91,18 +96,30 @@ public static class AuthFunctionsApp
         var authenticated = api.MapGroup("").WithMetadata(RequireAccessTokenMetadata.Instance);
         api.MapAuthEndpoints(authenticated);
         api.MapHealthEndpoints();
+        api.MapResourceServerEndpoints();
         authenticated.MapProfileEndpoints();
         return app;
     }
 
-    /// <summary>No response of an auth API may be cached (tokens, user data, errors alike): RFC 6749 §5.1, ASVS 14.3.2.</summary>
+    /// <summary>
+    /// No response of an auth API may be cached (tokens, user data, errors alike): RFC 6749 §5.1, ASVS 14.3.2. The one
+    /// exception is a success of an endpoint marked <see cref="PublicCacheMetadata"/> (the public JWKS).
+    /// </summary>
     private static Task SecurityHeaders(HttpContext context, Func<Task> next)
     {
         context.Response.OnStarting(static state =>
         {
-            var headers = ((HttpContext)state).Response.Headers;
-            headers.CacheControl = "no-store";
-            headers.Pragma = "no-cache";
+            var context = (HttpContext)state;
+            var headers = context.Response.Headers;
+            if (context.Response.StatusCode == StatusCodes.Status200OK && context.GetEndpoint()?.Metadata.GetMetadata<PublicCacheMetadata>() is { } cacheable)
+            {
+                headers.CacheControl = cacheable.CacheControl;
+            }
+            else
+            {
+                headers.CacheControl = "no-store";
+                headers.Pragma = "no-cache";
+            }
             headers.XContentTypeOptions = "nosniff";
             return Task.CompletedTask;
         }, context);
