@@ -57,6 +57,7 @@ public sealed partial class DeploymentTests(CompiledInfrastructure infra, ITestO
         var sections = new (Type Type, string Section)[]
         {
             (typeof(AuthOptions), AuthOptions.Section),
+            (typeof(AuthFunctions.Passwords.PasswordHashingOptions), AuthFunctions.Passwords.PasswordHashingOptions.Section),
             (typeof(StorageOptions), StorageOptions.Section),
             (typeof(ThrottleOptions), ThrottleOptions.Section),
             (typeof(RateLimitOptions), RateLimitOptions.Section),

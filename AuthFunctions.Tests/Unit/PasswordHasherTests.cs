@@ -330,7 +330,7 @@ public sealed class PasswordHasherTests
                 .AddMetrics()
                 .AddLogging(logging => logging.AddProvider(Logs))
                 .AddSingleton(_ => new HashingThreads(2))
-                .AddSingleton(Options.Create(new AuthOptions { BcryptCost = cost }))
+                .AddSingleton(Options.Create(new PasswordHashingOptions { BcryptCost = cost }))
                 .AddSingleton<PasswordHasher>()
                 .BuildServiceProvider();
             Verifications = new PasswordVerificationRecorder(_services);

@@ -30,9 +30,6 @@ public sealed class AuthOptions
 
     public int RefreshTokenDays { get; set; } = 30;
 
-    /// <summary><c>Auth__BcryptCost</c>: work factor; at least 10 outside Development and tests (OWASP password storage guidance).</summary>
-    public int BcryptCost { get; set; } = 12;
-
     /// <summary>
     /// <c>Auth__RefreshGraceSeconds</c>: how long after a rotation the spent refresh token still
     /// yields the same new pair, so two tabs refreshing at once are not taken for token theft.
@@ -75,12 +72,10 @@ public sealed class AuthOptions
 internal sealed class AuthOptionsValidator(IHostEnvironment environment) : IValidateOptions<AuthOptions>
 {
     public const int MinimumKeyBytes = 32;
-    public const int MinimumProductionCost = 10;
 
     public ValidateOptionsResult Validate(string? name, AuthOptions options)
     {
         var failures = new List<string>();
-        bool relaxed = environment.IsDevelopment() || environment.IsEnvironment("Testing");
         bool hasEcKeys = options.ConfiguredSigningKeys.Any();
         if (options.HasSigningKey && hasEcKeys)
         {
@@ -121,11 +116,6 @@ internal sealed class AuthOptionsValidator(IHostEnvironment environment) : IVali
         if (options.RefreshTokenDays is < 1 or > 365)
         {
             failures.Add("Auth__RefreshTokenDays must be between 1 and 365.");
-        }
-        int minimumCost = relaxed ? Passwords.PasswordHasher.MinCost : MinimumProductionCost;
-        if (options.BcryptCost < minimumCost || options.BcryptCost > 20)
-        {
-            failures.Add($"Auth__BcryptCost must be between {minimumCost} and 20.");
         }
         if (options.RefreshGraceSeconds is < 0 or > 60)
         {

@@ -43,6 +43,8 @@ public static class AuthFunctionsApp
         services.AddClientRateLimiting(configuration);
         services.AddStaticSiteCors(configuration);
         services.AddMetrics();
+        services.AddOptions<PasswordHashingOptions>().Bind(configuration.GetSection(PasswordHashingOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<PasswordHashingOptions>, PasswordHashingOptionsValidator>();
         services.AddSingleton<HashingThreads>();
         services.AddSingleton<PasswordHasher>();
         services.AddSingleton<TokenService>();

@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Diagnostics.CodeAnalysis;
 using System.Diagnostics.Metrics;
 using System.Text;
-using AuthFunctions.Auth;
 using BCrypt.Net;
 using Microsoft.Extensions.Options;
 
@@ -43,7 +42,7 @@ public sealed partial class PasswordHasher
     private readonly Lazy<string> _dummyHash;
     private readonly HashingThreads _threads;
 
-    public PasswordHasher(IOptions<AuthOptions> options, HashingThreads threads, IMeterFactory meters, ILogger<PasswordHasher> logger)
+    public PasswordHasher(IOptions<PasswordHashingOptions> options, HashingThreads threads, IMeterFactory meters, ILogger<PasswordHasher> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(meters);

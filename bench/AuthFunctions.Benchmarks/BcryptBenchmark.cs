@@ -23,7 +23,7 @@ internal static class BcryptBenchmark
         {
             int iterations = cost >= 12 ? (quick ? 3 : 8) : (quick ? 8 : 24);
             var hasher = new PasswordHasher(
-                Options.Create(new AuthOptions { BcryptCost = cost }), threads, metrics.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), NullLogger<PasswordHasher>.Instance);
+                Options.Create(new PasswordHashingOptions { BcryptCost = cost }), threads, metrics.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), NullLogger<PasswordHasher>.Instance);
             await hasher.HashAsync("warm-up password");
             var samples = new List<double>();
             for (int i = 0; i < iterations; i++)
