@@ -21,7 +21,7 @@ public sealed class FunctionJsonTests : AppTestBase
         }
     }
 
-    private static IEnumerable<(string Folder, string Method, string Route)> DeclaredFunctions()
+    internal static IEnumerable<(string Folder, string Method, string Route)> DeclaredFunctions()
     {
         foreach (var (folder, bindings) in FunctionFolders().Where(f => !IsTimer(f.Bindings)))
         {

@@ -11,11 +11,16 @@ public static class AuthEndpoints
     {
         ArgumentNullException.ThrowIfNull(api);
         ArgumentNullException.ThrowIfNull(authenticated);
-        api.MapPost("/register", Register).RequireRateLimiting(ClientRateLimiting.CredentialsPolicy);
-        api.MapPost("/login", Login).RequireRateLimiting(ClientRateLimiting.CredentialsPolicy);
-        api.MapPost("/refresh", Refresh).RequireRateLimiting(ClientRateLimiting.CredentialsPolicy);
-        authenticated.MapPost("/logout", Logout).RequireRateLimiting(ClientRateLimiting.CredentialsPolicy);
-        authenticated.MapPost("/password", ChangePassword).RequireRateLimiting(ClientRateLimiting.CredentialsPolicy);
+        api.MapPost("/register", Register).RequireRateLimiting(ClientRateLimiting.CredentialsPolicy)
+            .AcceptsBody<RegisterRequest>().ProducesProblems(409, 413, 415, 429, 503);
+        api.MapPost("/login", Login).RequireRateLimiting(ClientRateLimiting.CredentialsPolicy)
+            .AcceptsBody<LoginRequest>().ProducesProblems(401, 413, 415, 429, 503);
+        api.MapPost("/refresh", Refresh).RequireRateLimiting(ClientRateLimiting.CredentialsPolicy)
+            .AcceptsBody<RefreshRequest>().ProducesProblems(400, 401, 413, 415, 429, 503);
+        authenticated.MapPost("/logout", Logout).RequireRateLimiting(ClientRateLimiting.CredentialsPolicy)
+            .ProducesProblems(400, 401, 429, 503);
+        authenticated.MapPost("/password", ChangePassword).RequireRateLimiting(ClientRateLimiting.CredentialsPolicy)
+            .AcceptsBody<PasswordChangeRequest>().ProducesProblems(401, 409, 413, 415, 429, 503);
         return api;
     }
 

@@ -15,7 +15,7 @@ public static class HealthEndpoints
     {
         ArgumentNullException.ThrowIfNull(api);
         // HEAD too, for load balancers and uptime probes; Kestrel sends HEAD answers without a body.
-        api.MapMethods("/health", [HttpMethods.Get, HttpMethods.Head], Check).RequireRateLimiting(ClientRateLimiting.HealthPolicy);
+        api.MapMethods("/health", [HttpMethods.Get, HttpMethods.Head], Check).RequireRateLimiting(ClientRateLimiting.HealthPolicy).ProducesProblems(429);
         return api;
     }
 

@@ -72,6 +72,7 @@ public static class AuthFunctionsApp
             json.SerializerOptions.TypeInfoResolverChain.Insert(0, ResourceServersJson.Default);
         });
         services.AddProblemDetails();
+        services.AddApiDocument();
         services.AddExceptionHandler<StorageExceptionHandler>();
         return services;
     }
@@ -94,6 +95,7 @@ public static class AuthFunctionsApp
 
         app.MapReadinessProbe();
         app.MapCleanupFunction();
+        app.MapApiDocument();
         var api = app.MapGroup("/api");
         var authenticated = api.MapGroup("").WithMetadata(RequireAccessTokenMetadata.Instance);
         api.MapAuthEndpoints(authenticated);

@@ -1,4 +1,5 @@
 using AuthFunctions.Auth;
+using AuthFunctions.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace AuthFunctions.Profile;
@@ -9,10 +10,10 @@ public static class ProfileEndpoints
     public static RouteGroupBuilder MapProfileEndpoints(this RouteGroupBuilder authenticated)
     {
         ArgumentNullException.ThrowIfNull(authenticated);
-        authenticated.MapGet("/protected", Welcome);
-        authenticated.MapGet("/me", Me);
-        authenticated.MapGet("/sessions", ListSessions);
-        authenticated.MapDelete("/sessions/{id}", EndSession);
+        authenticated.MapGet("/protected", Welcome).ProducesProblems(401, 503);
+        authenticated.MapGet("/me", Me).ProducesProblems(401, 503);
+        authenticated.MapGet("/sessions", ListSessions).ProducesProblems(401, 503);
+        authenticated.MapDelete("/sessions/{id}", EndSession).ProducesProblems(401, 503);
         return authenticated;
     }
 

@@ -15,7 +15,8 @@ public static class ResourceServerEndpoints
     {
         ArgumentNullException.ThrowIfNull(api);
         api.MapGet("/.well-known/jwks.json", Jwks).WithMetadata(new PublicCacheMetadata(TimeSpan.FromSeconds(JwksMaxAgeSeconds)));
-        api.MapPost("/introspect", Introspect).RequireRateLimiting(ClientRateLimiting.CredentialsPolicy);
+        api.MapPost("/introspect", Introspect).RequireRateLimiting(ClientRateLimiting.CredentialsPolicy)
+            .Accepts<IntrospectionRequest>("application/x-www-form-urlencoded").ProducesProblems(400, 401, 413, 415, 429);
         return api;
     }
 

@@ -1,0 +1,66 @@
+using System.Net;
+using System.Text.Json;
+using AuthFunctions.Tests.Infrastructure;
+
+namespace AuthFunctions.Tests.Hosting;
+
+/// <summary>GET /api/openapi.json: generated from the endpoints, and held to the function.json folders.</summary>
+public sealed class OpenApiTests : AppTestBase
+{
+    private async Task<JsonElement> DocumentAsync() =>
+        await ProblemAssert.JsonAsync(await App.Client.GetAsync("/api/openapi.json"), HttpStatusCode.OK);
+
+    private static IEnumerable<(string Method, string Path, JsonElement Operation)> Operations(JsonElement document) =>
+        document.GetProperty("paths").EnumerateObject().SelectMany(path =>
+            path.Value.EnumerateObject().Where(o => o.Name != "parameters").Select(o => (o.Name.ToUpperInvariant(), path.Name, o.Value)));
+
+    [Fact]
+    public async Task EveryFunctionAndMethodIsInTheDocumentAndNothingElse()
+    {
+        var document = await DocumentAsync();
+        var described = Operations(document).Select(o => (o.Method, o.Path.TrimStart('/'))).ToHashSet();
+        var declared = FunctionJsonTests.DeclaredFunctions()
+            .Where(f => f.Method != "OPTIONS" && f.Folder != "openapi")
+            .Select(f => (f.Method, "api/" + f.Route)).ToHashSet();
+
+        Assert.Equal(declared.Order(), described.Order());
+    }
+
+    [Fact]
+    public async Task ProtectedOperationsNeedTheBearerSchemeAndOthersDoNot()
+    {
+        var document = await DocumentAsync();
+        Assert.Equal("bearer", document.GetProperty("components").GetProperty("securitySchemes").GetProperty("bearer").GetProperty("scheme").GetString());
+        var secured = Operations(document).Where(o => o.Operation.TryGetProperty("security", out _)).Select(o => $"{o.Method} {o.Path}").Order().ToList();
+
+        Assert.Equal(["DELETE /api/sessions/{id}", "GET /api/me", "GET /api/protected", "GET /api/sessions", "POST /api/logout", "POST /api/password"], secured);
+    }
+
+    [Theory]
+    [InlineData("/api/register", "email")]
+    [InlineData("/api/login", "device_token")]
+    [InlineData("/api/refresh", "refresh_token")]
+    [InlineData("/api/password", "new_password")]
+    public async Task RequestBodiesAreDescribedInJsonAndFormWithTheContractsFieldNames(string path, string field)
+    {
+        var body = (await DocumentAsync()).GetProperty("paths").GetProperty(path).GetProperty("post").GetProperty("requestBody").GetProperty("content");
+
+        Assert.True(body.TryGetProperty("application/x-www-form-urlencoded", out _));
+        var schema = body.GetProperty("application/json").GetProperty("schema");
+        string reference = schema.GetProperty("$ref").GetString()!;
+        var properties = (await DocumentAsync()).GetProperty("components").GetProperty("schemas").GetProperty(reference.Split('/')[^1]).GetProperty("properties");
+        Assert.True(properties.TryGetProperty(field, out _), $"{path} does not describe {field}");
+    }
+
+    [Fact]
+    public async Task ErrorsAreDescribedAsProblemDetails()
+    {
+        var login = (await DocumentAsync()).GetProperty("paths").GetProperty("/api/login").GetProperty("post").GetProperty("responses");
+
+        Assert.True(login.TryGetProperty("200", out _));
+        foreach (string status in new[] { "401", "429" })
+        {
+            Assert.True(login.GetProperty(status).GetProperty("content").TryGetProperty("application/problem+json", out _), $"login {status} is not Problem Details");
+        }
+    }
+}
