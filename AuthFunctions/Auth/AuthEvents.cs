@@ -53,21 +53,21 @@ public sealed partial class AuthEvents(ILogger<AuthEvents> logger)
         }
     }
 
-    public void LoginSucceeded(HttpContext context, string userId) => LogLoginSucceeded(userId, context.Connection.RemoteIpAddress);
+    private void LoginSucceeded(HttpContext context, string userId) => LogLoginSucceeded(userId, context.Connection.RemoteIpAddress);
 
-    public void LoginFailed(HttpContext context, string reason, string? userId) => LogLoginFailed(reason, userId, context.Connection.RemoteIpAddress);
+    private void LoginFailed(HttpContext context, string reason, string? userId) => LogLoginFailed(reason, userId, context.Connection.RemoteIpAddress);
 
-    public void LockedOut(HttpContext context, string? userId, TimeSpan delay) => LogLockedOut(userId, (int)Math.Ceiling(delay.TotalSeconds), context.Connection.RemoteIpAddress);
+    private void LockedOut(HttpContext context, string? userId, TimeSpan delay) => LogLockedOut(userId, (int)Math.Ceiling(delay.TotalSeconds), context.Connection.RemoteIpAddress);
 
-    public void LoginThrottled(HttpContext context, TimeSpan wait) => LogThrottled((int)Math.Ceiling(wait.TotalSeconds), context.Connection.RemoteIpAddress);
+    private void LoginThrottled(HttpContext context, TimeSpan wait) => LogThrottled((int)Math.Ceiling(wait.TotalSeconds), context.Connection.RemoteIpAddress);
 
     public void LoggedOut(HttpContext context, string userId, string scope) => LogLoggedOut(userId, scope, context.Connection.RemoteIpAddress);
 
     public void Refreshed(HttpContext context, RefreshStatus outcome, string? userId) => LogRefreshed(outcome, userId, context.Connection.RemoteIpAddress);
 
-    public void PasswordChanged(HttpContext context, string userId) => LogPasswordChanged(userId, context.Connection.RemoteIpAddress);
+    private void PasswordChanged(HttpContext context, string userId) => LogPasswordChanged(userId, context.Connection.RemoteIpAddress);
 
-    public void PasswordChangeRefused(HttpContext context, string userId) => LogPasswordChangeRefused(userId, context.Connection.RemoteIpAddress);
+    private void PasswordChangeRefused(HttpContext context, string userId) => LogPasswordChangeRefused(userId, context.Connection.RemoteIpAddress);
 
     [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Registered user {UserId} from {ClientAddress}.")]
     private partial void LogRegistered(string userId, System.Net.IPAddress? clientAddress);
