@@ -30,13 +30,26 @@ public sealed class PackageTests
             .ToDictionary(d => Path.GetFileName(d), d => JsonDocument.Parse(File.ReadAllText(Path.Combine(d, "function.json"))).RootElement.GetProperty("bindings")[0]);
         Assert.Equal(Directory.GetDirectories(root).Count(d => File.Exists(Path.Combine(d, "function.json"))), functions.Count);
 
-        await using var handler = await HandlerProcess.StartAsync(executable, [], package);
+        const string introspectionSecret = "package-test-introspection-secret-0123456789";
+        await using var handler = await HandlerProcess.StartAsync(executable, [], package, new Dictionary<string, string>
+        {
+            ["Introspection__Clients__0__Id"] = "package-test",
+            ["Introspection__Clients__0__Secret"] = introspectionSecret,
+        });
         var client = handler.Client;
         var called = new HashSet<string>();
         async Task<HttpResponseMessage> Call(string function, HttpMethod method, string path, string? token = null, object? body = null)
         {
             var binding = functions[function];
-            Assert.Contains(method.Method.ToLowerInvariant(), binding.GetProperty("methods").EnumerateArray().Select(m => m.GetString()));
+            if (binding.GetProperty("type").GetString() == "timerTrigger")
+            {
+                // The host invokes a custom handler's timer function as a POST to /{function name}.
+                Assert.Equal(("POST", "/" + function), (method.Method, path));
+            }
+            else
+            {
+                Assert.Contains(method.Method.ToLowerInvariant(), binding.GetProperty("methods").EnumerateArray().Select(m => m.GetString()));
+            }
             called.Add(function);
             using var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body) };
             if (token is not null)
@@ -71,6 +84,24 @@ public sealed class PackageTests
         var guesses = await Task.WhenAll(Enumerable.Range(0, 12).Select(i => Call("login", HttpMethod.Post, "/api/login", body: new { email = victim, password = $"guess number {i}" })));
         Assert.Equal(5, guesses.Count(r => r.StatusCode == HttpStatusCode.Unauthorized));
         Assert.Equal(7, guesses.Count(r => r.StatusCode == HttpStatusCode.TooManyRequests));
+        Assert.Equal(HttpStatusCode.OK, (await Call("jwks", HttpMethod.Get, "/api/.well-known/jwks.json")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await Call("openapi", HttpMethod.Get, "/api/openapi.json")).StatusCode);
+        using (var introspection = new HttpRequestMessage(HttpMethod.Post, "/api/introspect")
+        {
+            Content = new FormUrlEncodedContent(new Dictionary<string, string> { ["token"] = access }),
+            Headers = { Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes("package-test:" + introspectionSecret))) },
+        })
+        {
+            Assert.Contains("post", functions["introspect"].GetProperty("methods").EnumerateArray().Select(m => m.GetString()));
+            called.Add("introspect");
+            var active = await ProblemAssert.JsonAsync(await client.SendAsync(introspection), HttpStatusCode.OK);
+            Assert.True(active.GetProperty("active").GetBoolean());
+        }
+        using (var timer = new StringContent("""{"Data":{"timer":{"IsPastDue":false}},"Metadata":{}}""", System.Text.Encoding.UTF8, "application/json"))
+        {
+            called.Add("cleanup");
+            Assert.Equal(HttpStatusCode.OK, (await client.PostAsync("/cleanup", timer)).StatusCode);
+        }
         Assert.Equal(HttpStatusCode.NoContent, (await Call("logout", HttpMethod.Post, "/api/logout", access)).StatusCode);
         await ProblemAssert.IsInvalidTokenAsync(await client.SendAsync(new HttpRequestMessage(HttpMethod.Get, "/api/protected") { Headers = { Authorization = new AuthenticationHeaderValue("Bearer", access) } }));
 
