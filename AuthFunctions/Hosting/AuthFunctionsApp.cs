@@ -16,7 +16,9 @@ public static class AuthFunctionsApp
 {
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
-        var builder = WebApplication.CreateSlimBuilder(args);
+        // No watching of settings files: the app is configured by environment variables, and the host's
+        // default watcher walks the working directory's whole tree at start-up (README, Benchmarks).
+        var builder = WebApplication.CreateSlimBuilder(["--hostBuilder:reloadConfigOnChange=false", .. args]);
         builder.ConfigureLogLevels();
         builder.ConfigureCustomHandlerHosting();
         builder.Services.AddTableStorage(builder.Configuration);

@@ -1,6 +1,7 @@
 using AuthFunctions.Benchmarks;
 
-// Usage: AuthFunctions.Benchmarks [bcrypt] [soak] [service] [--quick]
+// Usage: AuthFunctions.Benchmarks [bcrypt] [soak] [service] [coldstart] [--quick]
+// (service includes the ASP.NET Core Identity peer; coldstart, by working directory, runs only when named)
 // Everything runs on loopback, bounded in time; the processes it starts are ended by PID.
 bool quick = args.Contains("--quick");
 var suites = args.Where(a => !a.StartsWith("--", StringComparison.Ordinal)).ToHashSet();
@@ -10,7 +11,7 @@ if (all || suites.Contains("bcrypt"))
 {
     await BcryptBenchmark.RunAsync(quick);
 }
-if (all || suites.Contains("soak") || suites.Contains("service"))
+if (all || suites.Contains("soak") || suites.Contains("service") || suites.Contains("coldstart"))
 {
     using var stack = await Stack.StartAsync();
     if (all || suites.Contains("soak"))
@@ -21,6 +22,10 @@ if (all || suites.Contains("soak") || suites.Contains("service"))
     if (all || suites.Contains("service"))
     {
         await ServiceBenchmark.RunAsync(stack, quick);
+    }
+    if (suites.Contains("coldstart"))
+    {
+        await ColdStartDirectories.RunAsync(stack, quick);
     }
 }
 return exitCode;

@@ -20,9 +20,13 @@ internal sealed class ChildProcess : IDisposable
 
     public int Pid => Process.Id;
 
-    public static ChildProcess Start(string file, IEnumerable<string> arguments, IDictionary<string, string> environment, int port)
+    public static ChildProcess Start(string file, IEnumerable<string> arguments, IDictionary<string, string> environment, int port, string? workingDirectory = null)
     {
         var start = new ProcessStartInfo(file) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        if (workingDirectory is not null)
+        {
+            start.WorkingDirectory = workingDirectory;
+        }
         foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);

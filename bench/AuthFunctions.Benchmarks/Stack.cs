@@ -38,8 +38,11 @@ internal sealed class Stack : IDisposable
         "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;" +
         $"TableEndpoint=http://127.0.0.1:{Azurite.Port}/devstoreaccount1;";
 
-    /// <summary>Starts an app process; returns it and the time from process start to the first answer at <c>/</c>.</summary>
-    public ChildProcess StartApp(IDictionary<string, string>? extra = null)
+    /// <summary>
+    /// Starts an app process. The packaged app runs with the package root as its working directory, as
+    /// the Functions host starts it, unless <paramref name="workingDirectory"/> says otherwise.
+    /// </summary>
+    public ChildProcess StartApp(IDictionary<string, string>? extra = null, string? workingDirectory = null)
     {
         int port = ChildProcess.FreePort();
         var environment = new Dictionary<string, string>
@@ -59,10 +62,11 @@ internal sealed class Stack : IDisposable
             environment[name] = value;
         }
         // The deployable package's executable when it has been built (bench/run builds it): what Azure runs.
-        string packaged = Path.Combine(Root, "artifacts", "package", "app", "AuthFunctions");
+        string packageRoot = Path.Combine(Root, "artifacts", "package");
+        string packaged = Path.Combine(packageRoot, "app", "AuthFunctions");
         var app = File.Exists(packaged)
-            ? ChildProcess.Start(packaged, [], environment, port)
-            : ChildProcess.Start("dotnet", [Path.Combine(Root, "AuthFunctions", "bin", "Release", "net10.0", "AuthFunctions.dll")], environment, port);
+            ? ChildProcess.Start(packaged, [], environment, port, workingDirectory ?? packageRoot)
+            : ChildProcess.Start("dotnet", [Path.Combine(Root, "AuthFunctions", "bin", "Release", "net10.0", "AuthFunctions.dll")], environment, port, workingDirectory);
         _apps.Add(app);
         return app;
     }
