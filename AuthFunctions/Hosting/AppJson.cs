@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using AuthFunctions.Account;
 using AuthFunctions.Auth;
 using AuthFunctions.Health;
 using AuthFunctions.Profile;
@@ -19,6 +20,12 @@ namespace AuthFunctions.Hosting;
 [JsonSerializable(typeof(HealthResponse))]
 [JsonSerializable(typeof(SessionListResponse))]
 [JsonSerializable(typeof(AuthFunctions.Maintenance.InvocationResponse))]
+[JsonSerializable(typeof(EmailVerifyRequest))]
+[JsonSerializable(typeof(PasswordForgotRequest))]
+[JsonSerializable(typeof(PasswordResetRequest))]
+[JsonSerializable(typeof(ProfileUpdateRequest))]
+[JsonSerializable(typeof(AccountDeleteRequest))]
+[JsonSerializable(typeof(EmailQueuedResponse))]
 internal sealed partial class AppJson : JsonSerializerContext
 {
     // Built on first use: a static initializer here would run before the generated Default exists.

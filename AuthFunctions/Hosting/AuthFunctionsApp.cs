@@ -1,4 +1,6 @@
+using AuthFunctions.Account;
 using AuthFunctions.Auth;
+using AuthFunctions.Email;
 using AuthFunctions.Health;
 using AuthFunctions.Maintenance;
 using AuthFunctions.Passwords;
@@ -48,6 +50,7 @@ public static class AuthFunctionsApp
         services.AddSingleton<UserStore>();
         services.AddSingleton<SessionStore>();
         services.AddSingleton<AuthEvents>();
+        services.AddAccountLifecycle(configuration);
         services.AddSingleton<HealthProbe>();
         services.AddSingleton<CleanupService>();
         services.AddSingleton<StartupWarmUp>();
@@ -60,6 +63,21 @@ public static class AuthFunctionsApp
         });
         services.AddProblemDetails();
         services.AddExceptionHandler<StorageExceptionHandler>();
+        return services;
+    }
+
+    /// <summary>Email (SMTP through the background outbox) and the account lifecycle services.</summary>
+    public static IServiceCollection AddAccountLifecycle(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<EmailOptions>().Bind(configuration.GetSection(EmailOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<EmailOptions>, EmailOptionsValidator>();
+        services.AddSingleton<IEmailSender, SmtpEmailSender>();
+        services.AddSingleton<EmailOutbox>();
+        services.AddHostedService(provider => provider.GetRequiredService<EmailOutbox>());
+        services.AddSingleton<LinkEmails>();
+        services.AddSingleton<LinkTokenStore>();
+        services.AddSingleton<AccountLifecycleService>();
+        services.AddSingleton<AccountEvents>();
         return services;
     }
 
@@ -86,6 +104,7 @@ public static class AuthFunctionsApp
         api.MapAuthEndpoints(authenticated);
         api.MapHealthEndpoints();
         authenticated.MapProfileEndpoints();
+        api.MapAccountEndpoints(authenticated);
         return app;
     }
 
