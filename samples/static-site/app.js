@@ -1,46 +1,10 @@
-// A static-site client for AuthFunctions: no framework, no build step.
+// A static-site client for AuthFunctions: no framework, no build step (lib.js holds what every page shares).
 // The access token lives only in memory (a variable); the refresh token in sessionStorage so a
 // reload of this tab stays signed in (see README.md for the trade-offs).
 "use strict";
 
-const apiBase = (new URLSearchParams(location.search).get("api") || "http://localhost:7071/api").replace(/\/+$/, "");
 const refreshKey = "authfunctions.refresh_token";
 let accessToken = null;
-
-const $ = (id) => document.getElementById(id);
-
-function show(message) { $("status").textContent = message; $("error").textContent = ""; }
-
-function showError(error) { $("status").textContent = ""; $("error").textContent = error.message; }
-
-// Turns an RFC 9457 Problem Details answer into a readable message.
-async function problem(response) {
-  let text = `${response.status} ${response.statusText}`;
-  try {
-    const body = await response.json();
-    text = body.title || text;
-    if (body.detail) text += `: ${body.detail}`;
-    if (body.errors) {
-      for (const [field, messages] of Object.entries(body.errors)) text += `\n${field}: ${messages.join(" ")}`;
-    }
-  } catch { /* not JSON: keep the status line */ }
-  const retryAfter = response.headers.get("Retry-After");
-  if (retryAfter) text += `\nTry again in ${retryAfter} s.`;
-  return new Error(text);
-}
-
-async function call(path, options = {}) {
-  try {
-    return await fetch(apiBase + path, options);
-  } catch {
-    // fetch rejects on network failures and on CORS refusals alike; the browser hides which.
-    throw new Error(`Could not reach the API at ${apiBase} (offline, or this site's origin is not allowed by its CORS settings).`);
-  }
-}
-
-async function postJson(path, body) {
-  return call(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
-}
 
 function keepTokens(tokens) {
   accessToken = tokens.access_token;
@@ -62,9 +26,13 @@ async function refresh() {
   return true;
 }
 
-// Calls a protected function; on 401 refreshes once, silently, and retries.
-async function authorized(path, method = "GET") {
-  const send = () => call(path, { method, headers: { Authorization: `Bearer ${accessToken}` } });
+// Calls a protected function (with an optional JSON body); on 401 refreshes once, silently, and retries.
+async function authorized(path, method = "GET", body = undefined) {
+  const send = () => call(path, {
+    method,
+    headers: body === undefined ? { Authorization: `Bearer ${accessToken}` } : { Authorization: `Bearer ${accessToken}`, "Content-Type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   let response = accessToken ? await send() : null;
   if (!response || response.status === 401) {
     if (!(await refresh())) { render(null); throw new Error("Your session has ended. Please log in again."); }
@@ -82,25 +50,27 @@ function render(welcome) {
   if (!welcome) $("profile").textContent = "";
 }
 
-function formData(form) {
-  return Object.fromEntries([...new FormData(form).entries()].filter(([, value]) => value !== ""));
-}
-
 $("register-form").addEventListener("submit", async (event) => {
   event.preventDefault();
   try {
     const response = await postJson("/register", formData(event.target));
     if (!response.ok) throw await problem(response);
     const user = await response.json();
-    show(`Registered ${user.email}. You can log in now.`);
+    show(`Registered ${user.email}. We sent a link to confirm the address; you can log in now.`);
   } catch (error) { showError(error); }
 });
 
 $("login-form").addEventListener("submit", async (event) => {
   event.preventDefault();
   try {
-    const response = await postJson("/login", formData(event.target));
-    if (!response.ok) throw await problem(response);
+    const credentials = formData(event.target);
+    credentials.remember_me = event.target.remember_me.checked;
+    const response = await postJson("/login", credentials);
+    if (!response.ok) {
+      const error = await problem(response);
+      if (error.type === EMAIL_NOT_VERIFIED) error.message = "Confirm your email address first: open the link we emailed you, then log in again.";
+      throw error;
+    }
     keepTokens(await response.json());
     event.target.reset();
     const welcome = await (await authorized("/protected")).json();
@@ -124,6 +94,42 @@ $("me-button").addEventListener("click", async () => {
   } catch (error) { showError(error); }
 });
 
+$("forgot-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  try {
+    const response = await postJson("/password/forgot", formData(event.target));
+    if (!response.ok) throw await problem(response);
+    show((await response.json()).message);
+  } catch (error) { showError(error); }
+});
+
+$("resend-button").addEventListener("click", async () => {
+  try {
+    show((await (await authorized("/email/verify/send", "POST")).json()).message);
+  } catch (error) { showError(error); }
+});
+
+$("profile-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  try {
+    const me = await (await authorized("/me", "PATCH", { full_name: event.target.full_name.value })).json();
+    $("profile").textContent = JSON.stringify(me, null, 2);
+    show("Profile saved.");
+  } catch (error) { showError(error); }
+});
+
+$("delete-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  if (!confirm("Delete your account for good?")) return;
+  try {
+    await authorized("/me", "DELETE", { password: event.target.password.value });
+  } catch (error) { showError(error); return; }
+  event.target.reset();
+  forgetTokens();
+  render(null);
+  show("Your account is deleted.");
+});
+
 $("logout-button").addEventListener("click", async () => {
   try {
     await authorized("/logout", "POST");
@@ -133,7 +139,6 @@ $("logout-button").addEventListener("click", async () => {
   show("Logged out everywhere.");
 });
 
-$("api-base").textContent = apiBase;
 // A reload keeps the session: the refresh token in sessionStorage gets a new access token.
 (async () => {
   if (sessionStorage.getItem(refreshKey)) {
