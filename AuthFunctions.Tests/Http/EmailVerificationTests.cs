@@ -30,6 +30,27 @@ public sealed class EmailVerificationTests : AppTestBase
         Assert.True(await EmailVerifiedAsync(tokens.Access));
     }
 
+    /// <summary>256 random bits after the user id, and only a SHA-256 of the token in storage (ASVS 6.4.x / 7.2.x).</summary>
+    [Fact]
+    public async Task TheLinkTokenIsRandomAndStoredOnlyAsItsHash()
+    {
+        var (email, _) = await App.NewUserAsync();
+        string token = (await VerificationEmailAsync(email)).LinkToken("verify-email");
+        string secret = token[33..];
+
+        Assert.Equal(43, secret.Length); // base64url of 32 bytes
+        var rows = new List<Azure.Data.Tables.TableEntity>();
+        await foreach (var row in App.Table("users").QueryAsync<Azure.Data.Tables.TableEntity>(TableFilter(token[..32])))
+        {
+            rows.Add(row);
+        }
+        var link = Assert.Single(rows, r => r.RowKey == "link-verify-email");
+        Assert.Equal(System.Buffers.Text.Base64Url.EncodeToString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(token))), link.GetString("Hash"));
+        Assert.DoesNotContain(rows.SelectMany(r => r.Select(column => column.Value)), value => value?.ToString()?.Contains(secret, StringComparison.Ordinal) == true);
+    }
+
+    private static string TableFilter(string userId) => Azure.Data.Tables.TableClient.CreateQueryFilter($"PartitionKey eq {userId}");
+
     [Fact]
     public async Task AVerificationLinkWorksOnce()
     {

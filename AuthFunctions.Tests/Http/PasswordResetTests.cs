@@ -194,6 +194,24 @@ public sealed class PasswordResetTests : AppTestBase
     }
 }
 
+/// <summary>No Email__SmtpHost: the app warns once at start and every function answers as usual; nothing is sent.</summary>
+public sealed class EmailOffTests : AppTestBase
+{
+    protected override IDictionary<string, string?> Settings => new Dictionary<string, string?> { ["Email:SmtpHost"] = "" };
+
+    [Fact]
+    public async Task FunctionsAnswerAsUsualAndTheStartWarns()
+    {
+        var (email, tokens) = await App.NewUserAsync();
+
+        Assert.Equal(HttpStatusCode.Accepted, (await App.PostAsync("/api/password/forgot", null, new { email })).StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, (await App.PostAsync("/api/email/verify/send", tokens.Access)).StatusCode);
+        Assert.Single(App.Logs.Entries, log => log.EventId.Id == 3004 && log.Level == LogLevel.Warning);
+        await Task.Delay(300);
+        Assert.Empty(await (await MailDevServer.Shared).MessagesToAsync(email));
+    }
+}
+
 /// <summary>An SMTP server that accepts connections and never answers: requests must neither wait for it nor fail.</summary>
 public sealed class UnresponsiveSmtpTests : IAsyncLifetime
 {
