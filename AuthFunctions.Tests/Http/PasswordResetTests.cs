@@ -67,11 +67,30 @@ public sealed class PasswordResetTests : AppTestBase
     public async Task ANewerRequestKillsTheOlderLink()
     {
         var (email, _, first) = await ForgottenAsync();
+        App.Clock.Advance(TimeSpan.FromMinutes(1)); // past the one-email-a-minute cooldown
         Assert.Equal(HttpStatusCode.Accepted, (await ForgotAsync(email)).StatusCode);
         string second = (await (await MailDevServer.Shared).WaitForMessageAsync(email, count: 3)).LinkToken("reset-password");
 
         await ProblemAssert.IsProblemAsync(await ResetAsync(first), HttpStatusCode.BadRequest);
         Assert.Equal(HttpStatusCode.NoContent, (await ResetAsync(second)).StatusCode);
+    }
+
+    /// <summary>Asking again within a minute sends nothing more (no mail bombing of an address) and keeps the link that was sent.</summary>
+    [Fact]
+    public async Task RepeatedRequestsWithinAMinuteSendOneEmail()
+    {
+        var (email, _, token) = await ForgottenAsync();
+
+        Assert.Equal(HttpStatusCode.Accepted, (await ForgotAsync(email)).StatusCode);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (!App.Logs.Entries.Any(log => log.EventId.Id == 3006))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the second request was not held back");
+            await Task.Delay(50);
+        }
+
+        Assert.Equal(2, (await (await MailDevServer.Shared).MessagesToAsync(email)).Count); // verification + one reset
+        Assert.Equal(HttpStatusCode.NoContent, (await ResetAsync(token)).StatusCode);
     }
 
     [Fact]

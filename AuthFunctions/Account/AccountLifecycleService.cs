@@ -29,13 +29,16 @@ public readonly record struct DeleteOutcome(DeleteStatus Status, TimeSpan? Retry
 /// The account's life after registration: email verification, forgotten-password reset, profile edit and
 /// deletion. Emails are composed and sent by <see cref="EmailOutbox"/> after the response.
 /// </summary>
-public sealed class AccountLifecycleService(
+public sealed partial class AccountLifecycleService(
     UserStore users, LinkTokenStore links, LoginThrottle throttle, CredentialCheck credentials, PasswordHasher hasher,
-    SessionService sessions, EmailOutbox outbox, LinkEmails emails, IOptions<EmailOptions> options, TimeProvider clock)
+    SessionService sessions, EmailOutbox outbox, LinkEmails emails, IOptions<EmailOptions> options, TimeProvider clock, ILogger<AccountLifecycleService> logger)
 {
     /// <summary>Link redemptions are throttled per account in their own pool, as logins are (ASVS 6.3.1).</summary>
     public const string LinkThrottlePool = "throttle-link";
     private const int MaxOptimisticRetries = 4;
+
+    /// <summary>At most one email per account and purpose in this time, whoever asks (no mail bombing of an address).</summary>
+    public static readonly TimeSpan EmailCooldown = TimeSpan.FromMinutes(1);
 
     private TimeSpan VerifyLifetime => TimeSpan.FromHours(options.Value.VerifyLinkHours);
 
@@ -49,8 +52,12 @@ public sealed class AccountLifecycleService(
         {
             return null;
         }
-        var (token, hash) = LinkTokens.Create(userId);
         var now = clock.GetUtcNow();
+        if (await InCooldownAsync(userId, LinkPurpose.VerifyEmail, now, cancellationToken))
+        {
+            return null;
+        }
+        var (token, hash) = LinkTokens.Create(userId);
         await links.ReplaceAsync(new LinkToken(userId, LinkPurpose.VerifyEmail, hash, now, now + VerifyLifetime, null), cancellationToken);
         return emails.Verification(account.Email, token, VerifyLifetime);
     });
@@ -66,8 +73,12 @@ public sealed class AccountLifecycleService(
         {
             return null;
         }
-        var (token, hash) = LinkTokens.Create(account.Id);
         var now = clock.GetUtcNow();
+        if (await InCooldownAsync(account.Id, LinkPurpose.ResetPassword, now, cancellationToken))
+        {
+            return null;
+        }
+        var (token, hash) = LinkTokens.Create(account.Id);
         await links.ReplaceAsync(new LinkToken(account.Id, LinkPurpose.ResetPassword, hash, now, now + ResetLifetime, LinkTokens.PasswordStamp(account.PasswordHash)), cancellationToken);
         return emails.PasswordReset(account.Email, token, ResetLifetime);
     });
@@ -152,6 +163,19 @@ public sealed class AccountLifecycleService(
         await sessions.EndEverySessionAsync(account.Id, cancellationToken);
         return new DeleteOutcome(DeleteStatus.Deleted);
     }
+
+    private async Task<bool> InCooldownAsync(string userId, LinkPurpose purpose, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        bool cooling = await links.GetAsync(userId, purpose, cancellationToken) is { } latest && now - latest.CreatedAt < EmailCooldown;
+        if (cooling)
+        {
+            LogHeldBack(purpose, userId);
+        }
+        return cooling;
+    }
+
+    [LoggerMessage(EventId = 3006, Level = LogLevel.Information, Message = "Held back a {Purpose} email for user {UserId}: one was sent less than a minute ago.")]
+    private partial void LogHeldBack(LinkPurpose purpose, string userId);
 
     /// <summary>
     /// Spends a link token: parse → the account → reserve an attempt in the account's link pool → compare with
