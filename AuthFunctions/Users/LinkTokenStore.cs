@@ -66,6 +66,24 @@ public sealed class LinkTokenStore(StorageTables tables)
         return await _users.DeleteAsync(token.UserId, RowKey(token.Purpose), token.Version, cancellationToken) == WriteOutcome.Done;
     }
 
+    /// <summary>
+    /// Deletes up to <paramref name="max"/> links (of any user) that expired before <paramref name="now"/>; each delete is
+    /// conditional on the row read, so a link replaced meanwhile stays. Returns how many went.
+    /// </summary>
+    public async Task<int> DeleteExpiredAsync(DateTimeOffset now, int max, CancellationToken cancellationToken)
+    {
+        string filter = TableClient.CreateQueryFilter($"RowKey gt {RowKeyPrefix} and RowKey lt {RowKeyPrefix + "~"} and ExpiresAt lt {now}");
+        int deleted = 0;
+        await foreach (var row in _users.QueryAsync(filter, ["PartitionKey", "RowKey"], maxPerPage: Math.Min(max, 1000), cancellationToken))
+        {
+            if (await _users.DeleteAsync(row.PartitionKey, row.RowKey, row.ETag, cancellationToken) == WriteOutcome.Done && ++deleted == max)
+            {
+                break;
+            }
+        }
+        return deleted;
+    }
+
     public async Task DeleteAllAsync(string userId, CancellationToken cancellationToken)
     {
         string filter = TableClient.CreateQueryFilter($"PartitionKey eq {userId} and RowKey gt {RowKeyPrefix} and RowKey lt {RowKeyPrefix + "~"}");
