@@ -1,7 +1,7 @@
 using AuthFunctions.Account;
 using AuthFunctions.Passwords;
-using Microsoft.Extensions.Options;
 using AuthFunctions.Users;
+using Microsoft.Extensions.Options;
 
 namespace AuthFunctions.Auth;
 

@@ -222,12 +222,11 @@ public sealed partial class SessionService(
     /// </summary>
     public async Task EndEverySessionAsync(string userId, CancellationToken cancellationToken)
     {
-        var all = await sessions.ListAsync(userId, cancellationToken);
-        cache.Forget(userId);
-        foreach (var session in all)
+        foreach (var session in await sessions.ListAsync(userId, cancellationToken))
         {
             await sessions.DeleteAsync(userId, session.Id, cancellationToken);
         }
+        // After the writes: anything cached while they were in flight is dropped too.
         cache.Forget(userId);
     }
 
