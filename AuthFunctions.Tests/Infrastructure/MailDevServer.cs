@@ -73,8 +73,13 @@ public sealed class MailDevServer : IAsyncDisposable
         {
             throw new InvalidOperationException($"maildev is not installed at {executable}: run 'npm ci' in the repository root.");
         }
-        var start = new ProcessStartInfo(executable) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in new[] { "--smtp", SmtpPort.ToString(CultureInfo.InvariantCulture), "--ip", "127.0.0.1", "--web", WebPort.ToString(CultureInfo.InvariantCulture), "--web-ip", "127.0.0.1" })
+        // A small shell watchdog ends maildev when this test process is gone, even if it exits without running
+        // its ProcessExit handlers (maildev, unlike Azurite, otherwise outlives an abruptly ended test host).
+        var start = new ProcessStartInfo("sh") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add("-c");
+        start.ArgumentList.Add("\"$0\" --smtp \"$1\" --ip 127.0.0.1 --web \"$2\" --web-ip 127.0.0.1 & child=$!; " +
+            "while kill -0 \"$3\" 2>/dev/null && kill -0 \"$child\" 2>/dev/null; do sleep 1; done; kill \"$child\" 2>/dev/null");
+        foreach (var argument in new[] { executable, SmtpPort.ToString(CultureInfo.InvariantCulture), WebPort.ToString(CultureInfo.InvariantCulture), Environment.ProcessId.ToString(CultureInfo.InvariantCulture) })
         {
             start.ArgumentList.Add(argument);
         }
