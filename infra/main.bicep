@@ -40,6 +40,14 @@ param accessTokenMinutes int = 15
 @description('Refresh token lifetime in days (Auth__RefreshTokenDays).')
 param refreshTokenDays int = 30
 
+@minValue(1)
+@maxValue(3650)
+@description('Absolute lifetime of every session from its login, in days (Auth__SessionMaxDays, ASVS 7.3.2).')
+param sessionMaxDays int = 90
+
+@description('Refuse logins of accounts whose email is not verified (Auth__RequireVerifiedEmail); needs the Email settings.')
+param requireVerifiedEmail bool = false
+
 @description('Object id of a user or group to grant Key Vault Secrets Officer: whoever runs the azd hook that creates the first signing key, or rotates keys (azd passes the signed-in user).')
 param keyVaultAdminPrincipalId string = ''
 
@@ -160,6 +168,8 @@ module functionApp 'app/function-app.bicep' = {
     bcryptCost: bcryptCost
     accessTokenMinutes: accessTokenMinutes
     refreshTokenDays: refreshTokenDays
+    sessionMaxDays: sessionMaxDays
+    requireVerifiedEmail: requireVerifiedEmail
   }
 }
 

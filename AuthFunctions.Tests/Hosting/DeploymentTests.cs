@@ -29,6 +29,9 @@ public sealed partial class DeploymentTests(CompiledInfrastructure infra, ITestO
     {
         ["Storage__ConnectionString"] = "Azure uses Storage__TableEndpoint with the managed identity; shared keys are disabled",
         ["Cors__AllowedOrigins"] = "in Azure the Functions host answers CORS (siteConfig.cors), so the app's CORS stays off",
+        ["Email__TimeoutSeconds"] = "the default bound suits any provider",
+        ["Email__VerifyLinkHours"] = "the default link lifetime applies",
+        ["Email__ResetLinkMinutes"] = "the default link lifetime applies",
         ["Auth__SigningKey"] = "new deployments sign with ES256 keys from Key Vault (Auth__SigningKeys__N); the HS256 key is for deployments made before them",
         ["Introspection__Clients"] = "no introspection clients is a valid deployment (introspect answers 404)",
     };
@@ -63,6 +66,7 @@ public sealed partial class DeploymentTests(CompiledInfrastructure infra, ITestO
             (typeof(RateLimitOptions), RateLimitOptions.Section),
             (typeof(StaticSiteCorsOptions), StaticSiteCorsOptions.Section),
             (typeof(AuthFunctions.ResourceServers.IntrospectionOptions), AuthFunctions.ResourceServers.IntrospectionOptions.Section),
+            (typeof(AuthFunctions.Email.EmailOptions), AuthFunctions.Email.EmailOptions.Section),
         };
         return sections.SelectMany(s => s.Type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
             .Where(p => p.CanWrite && p.SetMethod!.IsPublic)

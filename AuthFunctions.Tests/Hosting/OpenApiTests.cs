@@ -33,7 +33,7 @@ public sealed class OpenApiTests : AppTestBase
         Assert.Equal("bearer", document.GetProperty("components").GetProperty("securitySchemes").GetProperty("bearer").GetProperty("scheme").GetString());
         var secured = Operations(document).Where(o => o.Operation.TryGetProperty("security", out _)).Select(o => $"{o.Method} {o.Path}").Order().ToList();
 
-        Assert.Equal(["DELETE /api/sessions/{id}", "GET /api/me", "GET /api/protected", "GET /api/sessions", "POST /api/logout", "POST /api/password"], secured);
+        Assert.Equal(["DELETE /api/me", "DELETE /api/sessions/{id}", "GET /api/me", "GET /api/protected", "GET /api/sessions", "PATCH /api/me", "POST /api/email/verify/send", "POST /api/logout", "POST /api/password"], secured);
     }
 
     [Theory]

@@ -62,6 +62,46 @@ public sealed class SettingsTests
         Assert.Contains("Storage__ConnectionString", failure?.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("Email:From", "", "Email__From")]
+    [InlineData("Email:LinkBaseUrl", "not a url", "Email__LinkBaseUrl")]
+    [InlineData("Email:SmtpPort", "0", "Email__SmtpPort")]
+    [InlineData("Email:TimeoutSeconds", "0", "Email__TimeoutSeconds")]
+    [InlineData("Email:ResetLinkMinutes", "1", "Email__ResetLinkMinutes")]
+    [InlineData("Auth:SessionMaxDays", "0", "Auth__SessionMaxDays")]
+    public async Task InvalidEmailAndSessionSettingsAreNamed(string key, string value, string named)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Auth:SigningKey"] = GoodKey,
+            ["Email:SmtpHost"] = "smtp.example.com",
+            ["Email:From"] = "AuthFunctions <no-reply@example.com>",
+            ["Email:LinkBaseUrl"] = "https://app.example.com/",
+            [key] = value,
+        };
+        var failure = await StartFailureAsync("Production", settings);
+        Assert.Contains(named, failure?.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RequiringVerifiedEmailWithoutAnSmtpServerStopsTheApp()
+    {
+        var failure = await StartFailureAsync("Production", new Dictionary<string, string?> { ["Auth:SigningKey"] = GoodKey, ["Auth:RequireVerifiedEmail"] = "true" });
+        Assert.Contains("Auth__RequireVerifiedEmail needs Email__SmtpHost", failure?.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task EmailSettingsForAProviderStart() =>
+        Assert.Null(await StartFailureAsync("Production", new Dictionary<string, string?>
+        {
+            ["Auth:SigningKey"] = GoodKey,
+            ["Email:SmtpHost"] = "smtp.example.com",
+            ["Email:SmtpUser"] = "apikey",
+            ["Email:SmtpPassword"] = "secret",
+            ["Email:From"] = "AuthFunctions <no-reply@example.com>",
+            ["Email:LinkBaseUrl"] = "https://app.example.com/",
+        }));
+
     [Fact]
     public async Task DevelopmentGeneratesAKeyAndStarts() =>
         Assert.Null(await StartFailureAsync("Development", new Dictionary<string, string?>()));

@@ -54,6 +54,20 @@ public sealed class CleanupTests : AppTestBase
     }
 
     [Fact]
+    public async Task ExpiredEmailLinksAreDeletedAndLiveOnesStay()
+    {
+        var (email, _) = await App.NewUserAsync();
+        await (await MailDevServer.Shared).WaitForMessageAsync(email); // the verification link (24 h)
+        Assert.Equal(HttpStatusCode.Accepted, (await App.PostAsync("/api/password/forgot", null, new { email })).StatusCode);
+        await (await MailDevServer.Shared).WaitForMessageAsync(email, count: 2); // the reset link (30 min)
+        App.Clock.Advance(TimeSpan.FromHours(1));
+
+        await InvokeAsync();
+
+        Assert.Equal(["link-verify-email"], (await RowKeysAsync("users")).Where(k => k.StartsWith("link-", StringComparison.Ordinal)));
+    }
+
+    [Fact]
     public async Task ThrottleRowsAreDeletedOnlyWhenTheyHaveNothingLeftToEnforce()
     {
         string idle = TestApp.UniqueEmail("idle");

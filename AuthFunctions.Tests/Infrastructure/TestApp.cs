@@ -98,6 +98,11 @@ public sealed class TestApp : IAsyncDisposable
         {
             configuration["Auth:SigningKeys:0"] = NewSigningKeyPem();
         }
+        // Every app sends its emails to the run's maildev; tests that need other Email settings pass their own.
+        foreach (var (name, value) in (await MailDevServer.Shared).Settings())
+        {
+            configuration[name] = value;
+        }
         foreach (var (name, value) in settings ?? new Dictionary<string, string?>())
         {
             configuration[name] = value;

@@ -1,5 +1,7 @@
+using AuthFunctions.Account;
 using AuthFunctions.Passwords;
 using AuthFunctions.Users;
+using Microsoft.Extensions.Options;
 
 namespace AuthFunctions.Auth;
 
@@ -8,6 +10,9 @@ public enum LoginStatus
     LoggedIn,
     InvalidCredentials,
     Throttled,
+
+    /// <summary>The password was right, but <c>Auth__RequireVerifiedEmail</c> is on and the address is not verified.</summary>
+    EmailNotVerified,
 }
 
 public sealed record LoginOutcome(LoginStatus Status, string? UserId, IssuedTokens? Tokens = null, string? DeviceToken = null, TimeSpan? RetryAfter = null, TimeSpan? LockStarted = null);
@@ -26,17 +31,30 @@ public enum PasswordChangeStatus
 public sealed record PasswordChangeOutcome(PasswordChangeStatus Status, TimeSpan? RetryAfter = null, TimeSpan? LockStarted = null);
 
 /// <summary>Register, log in and change the password: the credential's life, over the user store, the credential check and sessions.</summary>
-public sealed class AccountService(UserStore users, PasswordHasher hasher, CredentialCheck credentials, SessionService sessions, DeviceTokens devices)
+public sealed class AccountService(UserStore users, PasswordHasher hasher, CredentialCheck credentials, SessionService sessions, DeviceTokens devices,
+    AccountLifecycleService lifecycle, IOptions<AuthOptions> options)
 {
-    public async Task<RegisterOutcome> RegisterAsync(string email, string password, string? fullName, CancellationToken cancellationToken) =>
-        await users.RegisterAsync(email, await hasher.HashAsync(password), passwordNormalized: true, fullName, cancellationToken);
+    /// <summary>Creates the account and queues the first verification email.</summary>
+    public async Task<RegisterOutcome> RegisterAsync(string email, string password, string? fullName, CancellationToken cancellationToken)
+    {
+        var outcome = await users.RegisterAsync(email, await hasher.HashAsync(password), passwordNormalized: true, fullName, cancellationToken);
+        if (outcome.User is { } user)
+        {
+            lifecycle.SendVerification(user.Id);
+        }
+        return outcome;
+    }
 
     /// <summary>
     /// Unknown email and wrong password get one answer and cost one bcrypt verification each (ASVS 6.3.8).
     /// A valid device token for the account selects that device's own throttle pool. A null
     /// <paramref name="email"/> is an address no account can have: answered as an unknown one.
     /// </summary>
-    public async Task<LoginOutcome> LoginAsync(string? email, string password, string? deviceToken, string? userAgent, CancellationToken cancellationToken)
+    public Task<LoginOutcome> LoginAsync(string? email, string password, string? deviceToken, string? userAgent, CancellationToken cancellationToken) =>
+        LoginAsync(email, password, deviceToken, userAgent, rememberMe: true, cancellationToken);
+
+    /// <summary>As above; <paramref name="rememberMe"/> false starts a session that ends 12 hours after this login.</summary>
+    public async Task<LoginOutcome> LoginAsync(string? email, string password, string? deviceToken, string? userAgent, bool rememberMe, CancellationToken cancellationToken)
     {
         if (email is null)
         {
@@ -52,9 +70,14 @@ public sealed class AccountService(UserStore users, PasswordHasher hasher, Crede
             return new LoginOutcome(check.Status == CredentialStatus.Throttled ? LoginStatus.Throttled : LoginStatus.InvalidCredentials,
                 account?.Id, RetryAfter: check.RetryAfter, LockStarted: check.LockStarted);
         }
+        // Told only to someone who proved the password: the verification state is never revealed otherwise.
+        if (options.Value.RequireVerifiedEmail && !account!.Profile.EmailVerified)
+        {
+            return new LoginOutcome(LoginStatus.EmailNotVerified, account.Id);
+        }
         string? upgradedHash = check.RehashNeeded ? await hasher.HashAsync(password) : null;
         await users.RecordLoginAsync(account!, upgradedHash, cancellationToken);
-        var issued = await sessions.StartAsync(account!.Profile, userAgent, cancellationToken);
+        var issued = await sessions.StartAsync(account!.Profile, userAgent, rememberMe, cancellationToken);
         return new LoginOutcome(LoginStatus.LoggedIn, account.Id, issued, deviceId is null ? devices.Issue(account.Id) : deviceToken);
     }
 

@@ -8,7 +8,11 @@ public sealed record RegisterRequest(string? Email, string? Password, string? Fu
 /// JSON <c>{"email","password","device_token"?}</c>, or a form with <c>username</c> or <c>email</c>
 /// (OAuth 2 password-grant style, as the seeds' OAuth2PasswordRequestForm).
 /// </summary>
-public sealed record LoginRequest(string? Email, string? Password, string? Username = null, string? DeviceToken = null);
+public sealed record LoginRequest(string? Email, string? Password, string? Username = null, string? DeviceToken = null)
+{
+    /// <summary>False: the session ends 12 hours after this login; absent or true: the sliding refresh lifetime.</summary>
+    public bool? RememberMe { get; init; }
+}
 
 public sealed record RefreshRequest(string? RefreshToken);
 

@@ -50,7 +50,10 @@ public static class AuthEndpoints
         HttpContext context, AccountService accounts, AuthEvents events, CancellationToken cancellationToken)
     {
         var body = await RequestBody.ReadAsync(context.Request, AuthJson.Default.LoginRequest,
-            form => new LoginRequest(form.GetValueOrDefault("email") ?? form.GetValueOrDefault("username"), form.GetValueOrDefault("password"), DeviceToken: form.GetValueOrDefault("device_token")), cancellationToken);
+            form => new LoginRequest(form.GetValueOrDefault("email") ?? form.GetValueOrDefault("username"), form.GetValueOrDefault("password"), DeviceToken: form.GetValueOrDefault("device_token"))
+            {
+                RememberMe = form.GetValueOrDefault("remember_me") is not { } remember ? null : remember is not ("false" or "0" or "off"),
+            }, cancellationToken);
         if (body.Problem is not null)
         {
             return body.Problem;
@@ -60,12 +63,14 @@ public static class AuthEndpoints
             return invalid;
         }
         var request = body.Value!;
-        var outcome = await accounts.LoginAsync(email, request.Password!, request.DeviceToken, HostUserAgent.ClientPart(context.Request.Headers.UserAgent.ToString()), cancellationToken);
+        var outcome = await accounts.LoginAsync(email, request.Password!, request.DeviceToken, HostUserAgent.ClientPart(context.Request.Headers.UserAgent.ToString()),
+            request.RememberMe ?? true, cancellationToken);
         events.LoginAttempted(context, outcome);
         return outcome.Status switch
         {
             LoginStatus.LoggedIn => TypedResults.Ok(ToResponse(outcome.Tokens!) with { DeviceToken = outcome.DeviceToken }),
             LoginStatus.Throttled => Problems.TooManyRequests(context, outcome.RetryAfter!.Value, "Too many failed logins for this account. Try again later."),
+            LoginStatus.EmailNotVerified => Problems.EmailNotVerified(),
             _ => Problems.Unauthorized("The email or password is incorrect."),
         };
     }

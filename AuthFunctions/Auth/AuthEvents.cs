@@ -19,6 +19,9 @@ public sealed partial class AuthEvents(ILogger<AuthEvents> logger)
             case LoginStatus.Throttled:
                 LoginThrottled(context, outcome.RetryAfter ?? TimeSpan.Zero);
                 break;
+            case LoginStatus.EmailNotVerified:
+                LoginFailed(context, "email not verified", outcome.UserId);
+                break;
             default:
                 LoginFailed(context, outcome.UserId is null ? "unknown account" : "wrong password", outcome.UserId);
                 if (outcome.LockStarted is { } delay)

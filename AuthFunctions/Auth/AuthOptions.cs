@@ -30,6 +30,12 @@ public sealed class AuthOptions
 
     public int RefreshTokenDays { get; set; } = 30;
 
+    /// <summary><c>Auth__SessionMaxDays</c>: the absolute lifetime of a session from its login, however often it is refreshed (ASVS 7.3.2).</summary>
+    public int SessionMaxDays { get; set; } = 90;
+
+    /// <summary><c>Auth__RequireVerifiedEmail</c>: when true, a correct password of an unverified account is answered 403 (email-not-verified).</summary>
+    public bool RequireVerifiedEmail { get; set; }
+
     /// <summary>
     /// <c>Auth__RefreshGraceSeconds</c>: how long after a rotation the spent refresh token still
     /// yields the same new pair, so two tabs refreshing at once are not taken for token theft.
@@ -116,6 +122,10 @@ internal sealed class AuthOptionsValidator(IHostEnvironment environment) : IVali
         if (options.RefreshTokenDays is < 1 or > 365)
         {
             failures.Add("Auth__RefreshTokenDays must be between 1 and 365.");
+        }
+        if (options.SessionMaxDays is < 1 or > 3650)
+        {
+            failures.Add("Auth__SessionMaxDays must be between 1 and 3650.");
         }
         if (options.RefreshGraceSeconds is < 0 or > 60)
         {

@@ -36,25 +36,51 @@ public sealed partial class SessionService(
     private const int MaxOptimisticRetries = 4;
     private const int MaxUserAgentLength = 256;
 
-    public async Task<IssuedTokens> StartAsync(UserProfile user, string? userAgent, CancellationToken cancellationToken)
+    /// <summary>How long a session whose login said "don't remember me" lasts from that login, refreshed or not.</summary>
+    public static readonly TimeSpan UnrememberedLifetime = TimeSpan.FromHours(12);
+
+    public Task<IssuedTokens> StartAsync(UserProfile user, string? userAgent, CancellationToken cancellationToken) =>
+        StartAsync(user, userAgent, rememberMe: true, cancellationToken);
+
+    /// <summary>
+    /// Starts a session. Remembered: the refresh token slides (<c>Auth__RefreshTokenDays</c> from each use);
+    /// not remembered: it cannot outlive 12 hours from this login. Either way the session ends
+    /// <c>Auth__SessionMaxDays</c> after this login (ASVS 7.3.2).
+    /// </summary>
+    public async Task<IssuedTokens> StartAsync(UserProfile user, string? userAgent, bool rememberMe, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(user);
         string sessionId = Guid.NewGuid().ToString("N");
         var (refreshToken, refreshHash) = TokenService.CreateRefreshToken(user.Id, sessionId);
         var now = clock.GetUtcNow();
-        var expires = now + tokens.RefreshTokenLifetime;
-        await sessions.CreateAsync(new Session
+        var session = new Session
         {
             UserId = user.Id,
             Id = sessionId,
             Epoch = user.SessionEpoch,
             CreatedAt = now,
             LastUsedAt = now,
-            RefreshExpiresAt = expires,
+            RefreshExpiresAt = now,
             RefreshTokenHash = refreshHash,
             UserAgent = userAgent is { Length: > MaxUserAgentLength } ? userAgent[..MaxUserAgentLength] : userAgent,
-        }, cancellationToken);
-        return Issue(user, sessionId, refreshToken, expires);
+            RememberMe = rememberMe,
+            AbsoluteExpiresAt = now + TimeSpan.FromDays(options.Value.SessionMaxDays),
+        };
+        session = session with { RefreshExpiresAt = RefreshExpiry(session, now) };
+        await sessions.CreateAsync(session, cancellationToken);
+        return Issue(user, sessionId, refreshToken, session.RefreshExpiresAt);
+    }
+
+    /// <summary>A refresh token issued now expires after its sliding lifetime, but never past the session's own end.</summary>
+    private DateTimeOffset RefreshExpiry(Session session, DateTimeOffset now)
+    {
+        var end = session.AbsoluteExpiresAt ?? session.CreatedAt + TimeSpan.FromDays(options.Value.SessionMaxDays);
+        if (!session.RememberMe && session.CreatedAt + UnrememberedLifetime < end)
+        {
+            end = session.CreatedAt + UnrememberedLifetime;
+        }
+        var sliding = now + tokens.RefreshTokenLifetime;
+        return sliding < end ? sliding : end;
     }
 
     /// <summary>The caller of a protected function if the token's session is live now (one storage query, or this instance's cache).</summary>
@@ -100,7 +126,7 @@ public sealed partial class SessionService(
             if (FixedTimeEquals(presentedHash, session.RefreshTokenHash))
             {
                 string next = NextRefreshToken(userId, sessionId, refreshToken!);
-                var expires = now + tokens.RefreshTokenLifetime;
+                var expires = RefreshExpiry(session, now);
                 var rotated = session with
                 {
                     RefreshTokenHash = TokenService.HashRefreshToken(next),
@@ -189,6 +215,23 @@ public sealed partial class SessionService(
         cache.Forget(userId);
         await sessions.DeleteEndedAsync(userId, epoch, cancellationToken);
     }
+
+    /// <summary>
+    /// Ends every session of a user without moving the epoch (the account is being deleted: its profile is
+    /// already gone, so nothing can bump it): deletes every session row and drops what this instance cached.
+    /// </summary>
+    public async Task EndEverySessionAsync(string userId, CancellationToken cancellationToken)
+    {
+        foreach (var session in await sessions.ListAsync(userId, cancellationToken))
+        {
+            await sessions.DeleteAsync(userId, session.Id, cancellationToken);
+        }
+        // After the writes: anything cached while they were in flight is dropped too.
+        cache.Forget(userId);
+    }
+
+    /// <summary>The user's profile changed (name, verified email): this instance stops serving its cached copy.</summary>
+    public void ProfileChanged(string userId) => cache.Forget(userId);
 
     private IssuedTokens Issue(UserProfile user, string sessionId, string refreshToken, DateTimeOffset refreshExpires) =>
         new(tokens.CreateAccessToken(user, sessionId), tokens.AccessTokenSeconds, refreshToken,

@@ -1,5 +1,7 @@
+using AuthFunctions.Account;
 using AuthFunctions.Http;
 using AuthFunctions.Auth;
+using AuthFunctions.Email;
 using AuthFunctions.Health;
 using AuthFunctions.Maintenance;
 using AuthFunctions.Passwords;
@@ -58,6 +60,7 @@ public static class AuthFunctionsApp
         services.AddSingleton<UserStore>();
         services.AddSingleton<SessionStore>();
         services.AddSingleton<AuthEvents>();
+        services.AddAccountLifecycle(configuration);
         services.AddSingleton<HealthProbe>();
         services.AddSingleton<CleanupService>();
         services.AddSingleton<HealthCache>();
@@ -72,10 +75,26 @@ public static class AuthFunctionsApp
             json.SerializerOptions.TypeInfoResolverChain.Insert(0, HealthJson.Default);
             json.SerializerOptions.TypeInfoResolverChain.Insert(0, MaintenanceJson.Default);
             json.SerializerOptions.TypeInfoResolverChain.Insert(0, ResourceServersJson.Default);
+            json.SerializerOptions.TypeInfoResolverChain.Insert(0, AccountJson.Default);
         });
         services.AddProblemDetails();
         services.AddApiDocument();
         services.AddExceptionHandler<StorageExceptionHandler>();
+        return services;
+    }
+
+    /// <summary>Email (SMTP through the background outbox) and the account lifecycle services.</summary>
+    public static IServiceCollection AddAccountLifecycle(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<EmailOptions>().Bind(configuration.GetSection(EmailOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<EmailOptions>, EmailOptionsValidator>();
+        services.AddSingleton<IEmailSender, SmtpEmailSender>();
+        services.AddSingleton<EmailOutbox>();
+        services.AddHostedService(provider => provider.GetRequiredService<EmailOutbox>());
+        services.AddSingleton<LinkEmails>();
+        services.AddSingleton<LinkTokenStore>();
+        services.AddSingleton<AccountLifecycleService>();
+        services.AddSingleton<AccountEvents>();
         return services;
     }
 
@@ -104,6 +123,7 @@ public static class AuthFunctionsApp
         api.MapHealthEndpoints();
         api.MapResourceServerEndpoints();
         authenticated.MapProfileEndpoints();
+        api.MapAccountEndpoints(authenticated);
         return app;
     }
 

@@ -46,7 +46,7 @@ public static class CorsSetup
         services.AddOptions<Microsoft.AspNetCore.Cors.Infrastructure.CorsOptions>()
             .Configure<IOptions<StaticSiteCorsOptions>>((cors, settings) => cors.AddPolicy(PolicyName, policy => policy
                 .WithOrigins([.. settings.Value.Origins.Select(o => o.TrimEnd('/'))])
-                .WithMethods("GET", "POST", "DELETE")
+                .WithMethods("GET", "POST", "PATCH", "DELETE")
                 .WithHeaders("Authorization", "Content-Type")
                 // Bearer tokens, not cookies: browsers send no credentials, so none are allowed (ASVS 3.4.x).
                 .DisallowCredentials()

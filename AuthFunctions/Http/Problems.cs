@@ -45,6 +45,13 @@ public static class Problems
         return TypedResults.Problem(detail, statusCode: StatusCodes.Status429TooManyRequests, title: "Too many requests");
     }
 
+    /// <summary>The stable <c>type</c> of the 403 a login gets for a correct password of an unverified address (<c>Auth__RequireVerifiedEmail</c>).</summary>
+    public const string EmailNotVerifiedType = "https://authfunctions.dev/problems/email-not-verified";
+
+    public static ProblemHttpResult EmailNotVerified() =>
+        TypedResults.Problem("Confirm your email address with the link we sent, then log in again.", statusCode: StatusCodes.Status403Forbidden,
+            title: "Email not verified", type: EmailNotVerifiedType);
+
     public static ProblemHttpResult StorageUnavailable() =>
         TypedResults.Problem("The user store is unavailable. Try again shortly.", statusCode: StatusCodes.Status503ServiceUnavailable, title: "Service unavailable");
 }

@@ -1,6 +1,6 @@
 namespace AuthFunctions.Profile;
 
-public sealed record MeResponse(string Id, string Email, string? FullName, DateTimeOffset CreatedAt, DateTimeOffset? LastLoginAt);
+public sealed record MeResponse(string Id, string Email, string? FullName, DateTimeOffset CreatedAt, DateTimeOffset? LastLoginAt, bool EmailVerified);
 
 public sealed record WelcomeResponse(string Message, string UserId, string Email);
 

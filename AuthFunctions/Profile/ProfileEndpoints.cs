@@ -26,8 +26,13 @@ public static class ProfileEndpoints
     public static Ok<MeResponse> Me(AuthenticatedUser user)
     {
         ArgumentNullException.ThrowIfNull(user);
-        var profile = user.Profile;
-        return TypedResults.Ok(new MeResponse(user.UserId, user.Email, profile.FullName, profile.CreatedAt, profile.LastLoginAt));
+        return TypedResults.Ok(ToResponse(user.Profile));
+    }
+
+    public static MeResponse ToResponse(Users.UserProfile profile)
+    {
+        ArgumentNullException.ThrowIfNull(profile);
+        return new MeResponse(profile.Id, profile.Email, profile.FullName, profile.CreatedAt, profile.LastLoginAt, profile.EmailVerified);
     }
 
     public static async Task<Ok<SessionListResponse>> ListSessions(AuthenticatedUser user, SessionService sessions, CancellationToken cancellationToken)

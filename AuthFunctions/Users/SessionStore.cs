@@ -6,7 +6,7 @@ namespace AuthFunctions.Users;
 /// <summary>Session rows, kept in their user's partition of the <c>users</c> table.</summary>
 public sealed class SessionStore(StorageTables tables)
 {
-    private static readonly string[] StateColumns = ["PartitionKey", "RowKey", "Email", "FullName", "CreatedAt", "LastLoginAt", "SessionEpoch", "Epoch"];
+    private static readonly string[] StateColumns = ["PartitionKey", "RowKey", "Email", "FullName", "CreatedAt", "LastLoginAt", "SessionEpoch", "EmailVerified", "Epoch"];
     private static readonly string[] KeyColumns = ["PartitionKey", "RowKey"];
     private readonly StorageTable _users = tables.Get("users");
 

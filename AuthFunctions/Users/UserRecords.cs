@@ -3,7 +3,7 @@ using Azure;
 namespace AuthFunctions.Users;
 
 /// <summary>What the app shows and checks of a user; never the password hash.</summary>
-public sealed record UserProfile(string Id, string Email, string? FullName, DateTimeOffset CreatedAt, DateTimeOffset? LastLoginAt, int SessionEpoch);
+public sealed record UserProfile(string Id, string Email, string? FullName, DateTimeOffset CreatedAt, DateTimeOffset? LastLoginAt, int SessionEpoch, bool EmailVerified = false);
 
 /// <summary>
 /// A user as read for a credential check or change: the profile, the hash, and the version the next
@@ -44,6 +44,12 @@ public sealed record Session
     public DateTimeOffset? RotatedAt { get; init; }
 
     public string? UserAgent { get; init; }
+
+    /// <summary>False: the login asked not to be remembered, so the session ends 12 hours after it started.</summary>
+    public bool RememberMe { get; init; } = true;
+
+    /// <summary>The session's absolute end, however often it is refreshed (ASVS 7.3.2, <c>Auth__SessionMaxDays</c>); null for sessions older than the setting.</summary>
+    public DateTimeOffset? AbsoluteExpiresAt { get; init; }
 
     /// <summary>The version read; a replace is conditional on it.</summary>
     public ETag Version { get; init; }

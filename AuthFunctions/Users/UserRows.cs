@@ -38,7 +38,8 @@ internal static class UserRows
         row.GetString("FullName"),
         row.GetTime("CreatedAt") ?? default,
         row.GetTime("LastLoginAt"),
-        row.GetInt32("SessionEpoch") ?? 0);
+        row.GetInt32("SessionEpoch") ?? 0,
+        row.GetBoolean("EmailVerified") ?? false);
 
     public static UserAccount ToAccount(TableEntity row) =>
         new(ToProfile(row), row.GetString("PasswordHash") ?? "", row.GetBoolean("PasswordNormalized") ?? false, row.ETag);
@@ -53,6 +54,8 @@ internal static class UserRows
         ["SpentRefreshTokenHashes"] = session.SpentRefreshTokenHashes.Count == 0 ? null : string.Join(' ', session.SpentRefreshTokenHashes),
         ["RotatedAt"] = session.RotatedAt,
         ["UserAgent"] = session.UserAgent,
+        ["RememberMe"] = session.RememberMe,
+        ["AbsoluteExpiresAt"] = session.AbsoluteExpiresAt,
     };
 
     public static Session ToSession(TableEntity row) => new()
@@ -67,6 +70,8 @@ internal static class UserRows
         SpentRefreshTokenHashes = (row.GetString("SpentRefreshTokenHashes") ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries),
         RotatedAt = row.GetTime("RotatedAt"),
         UserAgent = row.GetString("UserAgent"),
+        RememberMe = row.GetBoolean("RememberMe") ?? true,
+        AbsoluteExpiresAt = row.GetTime("AbsoluteExpiresAt"),
         Version = row.ETag,
     };
 }

@@ -149,6 +149,54 @@ public sealed partial class UserStore(StorageTables tables, TimeProvider clock, 
         throw new TableStorageException(412, "UpdateConditionNotSatisfied", "The user record kept changing; the sessions could not be ended.");
     }
 
+    /// <summary>Marks the address as verified; false if the user is gone.</summary>
+    public async Task<bool> MarkEmailVerifiedAsync(string userId, CancellationToken cancellationToken)
+    {
+        var patch = new TableEntity(userId, UserRows.ProfileRowKey) { ["EmailVerified"] = true };
+        return await _users.UpdateAsync(patch, ETag.All, TableUpdateMode.Merge, cancellationToken) == WriteOutcome.Done;
+    }
+
+    /// <summary>Sets the display name; the updated profile, or null if the user is gone.</summary>
+    public async Task<UserProfile?> UpdateFullNameAsync(string userId, string? fullName, CancellationToken cancellationToken)
+    {
+        var patch = new TableEntity(userId, UserRows.ProfileRowKey) { ["FullName"] = fullName };
+        if (await _users.UpdateAsync(patch, ETag.All, TableUpdateMode.Merge, cancellationToken) != WriteOutcome.Done)
+        {
+            return null;
+        }
+        return (await GetAsync(userId, cancellationToken))?.Profile;
+    }
+
+    /// <summary>
+    /// Deletes the user's profile row: the first step of an account deletion, after which every token,
+    /// session and link of the account is refused (each check reads the profile).
+    /// </summary>
+    public async Task DeleteProfileAsync(string userId, CancellationToken cancellationToken) =>
+        await _users.DeleteAsync(userId, UserRows.ProfileRowKey, cancellationToken: cancellationToken);
+
+    /// <summary>
+    /// Frees a deleted user's email: deletes the index row if it still names <paramref name="userId"/> (so the
+    /// address can register again at once) and every other row of the address's partition (its throttle counters).
+    /// </summary>
+    public async Task ReleaseEmailAsync(string email, string userId, CancellationToken cancellationToken)
+    {
+        string key = TableKey.Encode(email);
+        var rows = new List<(string, string)>();
+        await foreach (var row in _emails.QueryAsync(TableClient.CreateQueryFilter($"PartitionKey eq {key}"), cancellationToken: cancellationToken))
+        {
+            if (row.RowKey != IndexRowKey)
+            {
+                rows.Add((row.PartitionKey, row.RowKey));
+            }
+            else if (row.GetString("UserId") == userId)
+            {
+                // Conditional: a registration that already took the address over keeps it.
+                await _emails.DeleteAsync(key, IndexRowKey, row.ETag, cancellationToken);
+            }
+        }
+        await _emails.DeleteAllAsync(rows, cancellationToken);
+    }
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Reclaimed the email of an unfinished registration (user {UserId} was never written).")]
     private partial void LogOrphanReclaimed(string userId);
 }

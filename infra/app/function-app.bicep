@@ -39,6 +39,8 @@ param maximumInstanceCount int
 param bcryptCost int
 param accessTokenMinutes int
 param refreshTokenDays int
+param sessionMaxDays int
+param requireVerifiedEmail bool
 
 // A Key Vault reference to the latest version of a secret (the versionless URI ends with '/').
 func keyVaultReference(vaultUri string, secretName string) string =>
@@ -64,6 +66,8 @@ var settings = [
   { name: 'Auth__Audience', value: 'authfunctions-clients' }
   { name: 'Auth__AccessTokenMinutes', value: string(accessTokenMinutes) }
   { name: 'Auth__RefreshTokenDays', value: string(refreshTokenDays) }
+  { name: 'Auth__SessionMaxDays', value: string(sessionMaxDays) }
+  { name: 'Auth__RequireVerifiedEmail', value: string(requireVerifiedEmail) }
   { name: 'Auth__RefreshGraceSeconds', value: '5' }
   { name: 'Auth__BcryptCost', value: string(bcryptCost) }
   { name: 'Auth__ClockSkewSeconds', value: '30' }

@@ -1,47 +1,11 @@
-// A static-site client for AuthFunctions: no framework, no build step.
+// A static-site client for AuthFunctions: no framework, no build step (lib.js holds what every page shares).
 // The access token lives only in memory (a variable); the refresh token in sessionStorage so a
 // reload of this tab stays signed in (see README.md for the trade-offs).
 "use strict";
 
-const apiBase = (new URLSearchParams(location.search).get("api") || "http://localhost:7071/api").replace(/\/+$/, "");
 const refreshKey = "authfunctions.refresh_token";
 const deviceKey = "authfunctions.device_token";
 let accessToken = null;
-
-const $ = (id) => document.getElementById(id);
-
-function show(message) { $("status").textContent = message; $("error").textContent = ""; }
-
-function showError(error) { $("status").textContent = ""; $("error").textContent = error.message; }
-
-// Turns an RFC 9457 Problem Details answer into a readable message.
-async function problem(response) {
-  let text = `${response.status} ${response.statusText}`;
-  try {
-    const body = await response.json();
-    text = body.title || text;
-    if (body.detail) text += `: ${body.detail}`;
-    if (body.errors) {
-      for (const [field, messages] of Object.entries(body.errors)) text += `\n${field}: ${messages.join(" ")}`;
-    }
-  } catch { /* not JSON: keep the status line */ }
-  const retryAfter = response.headers.get("Retry-After");
-  if (retryAfter) text += `\nTry again in ${retryAfter} s.`;
-  return new Error(text);
-}
-
-async function call(path, options = {}) {
-  try {
-    return await fetch(apiBase + path, options);
-  } catch {
-    // fetch rejects on network failures and on CORS refusals alike; the browser hides which.
-    throw new Error(`Could not reach the API at ${apiBase} (offline, or this site's origin is not allowed by its CORS settings).`);
-  }
-}
-
-async function postJson(path, body) {
-  return call(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
-}
 
 function keepTokens(tokens) {
   accessToken = tokens.access_token;
@@ -63,9 +27,13 @@ async function refresh() {
   return true;
 }
 
-// Calls a protected function; on 401 refreshes once, silently, and retries.
-async function authorized(path, method = "GET") {
-  const send = () => call(path, { method, headers: { Authorization: `Bearer ${accessToken}` } });
+// Calls a protected function (with an optional JSON body); on 401 refreshes once, silently, and retries.
+async function authorized(path, method = "GET", body = undefined) {
+  const send = () => call(path, {
+    method,
+    headers: body === undefined ? { Authorization: `Bearer ${accessToken}` } : { Authorization: `Bearer ${accessToken}`, "Content-Type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   let response = accessToken ? await send() : null;
   if (!response || response.status === 401) {
     if (!(await refresh())) { render(null); throw new Error("Your session has ended. Please log in again."); }
@@ -83,17 +51,13 @@ function render(welcome) {
   if (!welcome) $("profile").textContent = "";
 }
 
-function formData(form) {
-  return Object.fromEntries([...new FormData(form).entries()].filter(([, value]) => value !== ""));
-}
-
 $("register-form").addEventListener("submit", async (event) => {
   event.preventDefault();
   try {
     const response = await postJson("/register", formData(event.target));
     if (!response.ok) throw await problem(response);
     const user = await response.json();
-    show(`Registered ${user.email}. You can log in now.`);
+    show(`Registered ${user.email}. We sent a link to confirm the address; you can log in now.`);
   } catch (error) { showError(error); }
 });
 
@@ -103,8 +67,13 @@ $("login-form").addEventListener("submit", async (event) => {
     // The device token of an earlier login on this browser gives it its own failure counter, so
     // someone guessing this account's password elsewhere cannot lock this browser out.
     const credentials = { ...formData(event.target), device_token: localStorage.getItem(deviceKey) || undefined };
+    credentials.remember_me = event.target.remember_me.checked;
     const response = await postJson("/login", credentials);
-    if (!response.ok) throw await problem(response);
+    if (!response.ok) {
+      const error = await problem(response);
+      if (error.type === EMAIL_NOT_VERIFIED) error.message = "Confirm your email address first: open the link we emailed you, then log in again.";
+      throw error;
+    }
     const tokens = await response.json();
     if (tokens.device_token) localStorage.setItem(deviceKey, tokens.device_token);
     keepTokens(tokens);
@@ -130,6 +99,42 @@ $("me-button").addEventListener("click", async () => {
   } catch (error) { showError(error); }
 });
 
+$("forgot-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  try {
+    const response = await postJson("/password/forgot", formData(event.target));
+    if (!response.ok) throw await problem(response);
+    show((await response.json()).message);
+  } catch (error) { showError(error); }
+});
+
+$("resend-button").addEventListener("click", async () => {
+  try {
+    show((await (await authorized("/email/verify/send", "POST")).json()).message);
+  } catch (error) { showError(error); }
+});
+
+$("profile-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  try {
+    const me = await (await authorized("/me", "PATCH", { full_name: event.target.full_name.value })).json();
+    $("profile").textContent = JSON.stringify(me, null, 2);
+    show("Profile saved.");
+  } catch (error) { showError(error); }
+});
+
+$("delete-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  if (!confirm("Delete your account for good?")) return;
+  try {
+    await authorized("/me", "DELETE", { password: event.target.password.value });
+  } catch (error) { showError(error); return; }
+  event.target.reset();
+  forgetTokens();
+  render(null);
+  show("Your account is deleted.");
+});
+
 $("logout-button").addEventListener("click", async () => {
   try {
     await authorized("/logout", "POST");
@@ -139,7 +144,6 @@ $("logout-button").addEventListener("click", async () => {
   show("Logged out everywhere.");
 });
 
-$("api-base").textContent = apiBase;
 // A reload keeps the session: the refresh token in sessionStorage gets a new access token.
 (async () => {
   if (sessionStorage.getItem(refreshKey)) {

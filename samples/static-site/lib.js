@@ -1,0 +1,65 @@
+// Shared by every page of the sample: where the API is, calling it, and reading its Problem Details.
+"use strict";
+
+// The API base URL: ?api=… (remembered for this tab, so pages opened from email links in it find it too),
+// else the default below. A deployed site sets DEFAULT_API to its API_BASE_URL (an azd output).
+const DEFAULT_API = "http://localhost:7071/api";
+const apiKey = "authfunctions.api";
+const apiParam = new URLSearchParams(location.search).get("api");
+if (apiParam) sessionStorage.setItem(apiKey, apiParam);
+const apiBase = (apiParam || sessionStorage.getItem(apiKey) || DEFAULT_API).replace(/\/+$/, "");
+
+// The stable problem type of a login refused because the address is not verified yet.
+const EMAIL_NOT_VERIFIED = "https://authfunctions.dev/problems/email-not-verified";
+
+const $ = (id) => document.getElementById(id);
+
+function show(message) { $("status").textContent = message; $("error").textContent = ""; }
+
+function showError(error) { $("status").textContent = ""; $("error").textContent = error.message; }
+
+// Turns an RFC 9457 Problem Details answer into a readable message (error.type keeps the problem type).
+async function problem(response) {
+  let text = `${response.status} ${response.statusText}`;
+  let type = null;
+  try {
+    const body = await response.json();
+    type = body.type || null;
+    text = body.title || text;
+    if (body.detail) text += `: ${body.detail}`;
+    if (body.errors) {
+      for (const [field, messages] of Object.entries(body.errors)) text += `\n${field}: ${messages.join(" ")}`;
+    }
+  } catch { /* not JSON: keep the status line */ }
+  const retryAfter = response.headers.get("Retry-After");
+  if (retryAfter) text += `\nTry again in ${retryAfter} s.`;
+  const error = new Error(text);
+  error.type = type;
+  return error;
+}
+
+async function call(path, options = {}) {
+  try {
+    return await fetch(apiBase + path, options);
+  } catch {
+    // fetch rejects on network failures and on CORS refusals alike; the browser hides which.
+    throw new Error(`Could not reach the API at ${apiBase} (offline, or this site's origin is not allowed by its CORS settings).`);
+  }
+}
+
+async function postJson(path, body) {
+  return call(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+}
+
+// The token of an emailed link, taken out of the address bar at once so it stays out of history and bookmarks.
+function takeLinkToken() {
+  const token = new URLSearchParams(location.search).get("token");
+  history.replaceState(null, "", location.pathname);
+  return token;
+}
+
+function formData(form) {
+  return Object.fromEntries([...new FormData(form).entries()].filter(([, value]) => value !== ""));
+}
+
+$("api-base") && ($("api-base").textContent = apiBase);
