@@ -10,7 +10,8 @@ namespace AuthFunctions.Auth;
 public sealed record IssuedTokens(string AccessToken, int ExpiresInSeconds, string RefreshToken, int RefreshExpiresInSeconds);
 
 /// <summary>The claims a valid access token carries, read once by the middleware.</summary>
-public sealed record AccessTokenClaims(string UserId, string Email, string SessionId, DateTimeOffset IssuedAt);
+/// <remarks><see cref="SessionEpoch"/> (claim <c>sep</c>) is the session's epoch when the token was issued, so the revocation feed can refuse it without storage; null in tokens issued before it existed.</remarks>
+public sealed record AccessTokenClaims(string UserId, string Email, string SessionId, DateTimeOffset IssuedAt, int? SessionEpoch = null);
 
 /// <summary>
 /// Access tokens are HS256 JWTs with <c>typ: at+jwt</c> (RFC 9068) so that no other JWT of ours can
@@ -21,6 +22,7 @@ public sealed record AccessTokenClaims(string UserId, string Email, string Sessi
 public sealed class TokenService
 {
     public const string AccessTokenType = "at+jwt";
+    public const string SessionEpochClaim = "sep";
     private const int MaxTokenBytes = 8 * 1024;
     private static readonly string[] ForbiddenHeaderParameters = ["kid", "jku", "jwk", "x5u", "x5c", "x5t", "x5t#S256", "crit", "cty", "zip", "enc"];
 
@@ -80,6 +82,7 @@ public sealed class TokenService
                 [JwtRegisteredClaimNames.Sub] = user.Id,
                 [JwtRegisteredClaimNames.Email] = user.Email,
                 [JwtRegisteredClaimNames.Sid] = sessionId,
+                [SessionEpochClaim] = user.SessionEpoch,
                 [JwtRegisteredClaimNames.Jti] = Guid.NewGuid().ToString("N"),
                 ["scope"] = "user",
             },
@@ -119,7 +122,8 @@ public sealed class TokenService
         {
             return null;
         }
-        return new AccessTokenClaims(jwt.Subject, email, sessionId, new DateTimeOffset(jwt.IssuedAt, TimeSpan.Zero));
+        int? sessionEpoch = jwt.TryGetPayloadValue<int>(SessionEpochClaim, out var sep) ? sep : null;
+        return new AccessTokenClaims(jwt.Subject, email, sessionId, new DateTimeOffset(jwt.IssuedAt, TimeSpan.Zero), sessionEpoch);
     }
 
     /// <summary>A new opaque refresh token for a session, and the hash to store.</summary>

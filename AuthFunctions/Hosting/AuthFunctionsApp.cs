@@ -43,7 +43,9 @@ public static class AuthFunctionsApp
         services.AddSingleton<HashingThreads>();
         services.AddSingleton<PasswordHasher>();
         services.AddSingleton<TokenService>();
-        services.AddSingleton<RevocationCache>();
+        services.AddSingleton<RevocationStore>();
+        services.AddSingleton<RevocationFeed>();
+        services.AddHostedService<RevocationPoller>();
         services.AddSingleton<SessionService>();
         services.AddSingleton<UserStore>();
         services.AddSingleton<SessionStore>();

@@ -1,4 +1,5 @@
 using AuthFunctions.Auth;
+using AuthFunctions.Hosting;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace AuthFunctions.Profile;
@@ -22,11 +23,15 @@ public static class ProfileEndpoints
         return TypedResults.Ok(new WelcomeResponse($"Welcome, {user.Email}!", user.UserId, user.Email));
     }
 
-    public static Ok<MeResponse> Me(AuthenticatedUser user)
+    public static async Task<Results<Ok<MeResponse>, ProblemHttpResult>> Me(AuthenticatedUser user, SessionService sessions, HttpContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(user);
-        var profile = user.Profile;
-        return TypedResults.Ok(new MeResponse(user.UserId, user.Email, profile.FullName, profile.CreatedAt, profile.LastLoginAt));
+        // The access-token check reads no storage; the profile is read here, once.
+        if (await sessions.GetProfileAsync(user, cancellationToken) is not { } profile)
+        {
+            return Problems.InvalidToken(context);
+        }
+        return TypedResults.Ok(new MeResponse(user.UserId, profile.Email, profile.FullName, profile.CreatedAt, profile.LastLoginAt));
     }
 
     public static async Task<Ok<SessionListResponse>> ListSessions(AuthenticatedUser user, SessionService sessions, CancellationToken cancellationToken)
