@@ -259,4 +259,29 @@ public sealed class RevocationFeedSteadyStateTests : AppTestBase
 
         Assert.Equal(1, requests.Count);
     }
+
+    [Fact]
+    public async Task AFullMapFallsBackToStorageReadsInsteadOfDroppingRevocations()
+    {
+        var (_, live) = await App.NewUserAsync();
+        await App.CoveredAsync();
+        App.Feed().Capacity = 2;
+        var ended = new List<Tokens>();
+        for (int i = 0; i < 3; i++)
+        {
+            var (_, tokens) = await App.NewUserAsync("ended");
+            Assert.Equal(HttpStatusCode.NoContent, (await App.PostAsync("/api/logout?scope=session", tokens.Access)).StatusCode);
+            ended.Add(tokens);
+        }
+
+        Assert.Equal(2, App.Feed().Count);
+        Assert.Contains(App.Logs.Entries, e => e.EventId.Name == "RevocationFeedOverflow");
+        using var requests = new StorageRequestRecorder(App.Services);
+        Assert.Equal(HttpStatusCode.OK, (await App.GetAsync("/api/protected", live.Access)).StatusCode);
+        Assert.Equal(1, requests.Count);
+        foreach (var tokens in ended)
+        {
+            await ProblemAssert.IsInvalidTokenAsync(await App.GetAsync("/api/protected", tokens.Access));
+        }
+    }
 }

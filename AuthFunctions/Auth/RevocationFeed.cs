@@ -75,6 +75,9 @@ public sealed partial class RevocationFeed
 
     public int Count => _endedSessions.Count + _epochs.Count;
 
+    /// <summary><see cref="MaxEntries"/>; tests lower it.</summary>
+    internal int Capacity { get; set; } = MaxEntries;
+
     /// <summary>Successful reads so far.</summary>
     public long Polls => Interlocked.Read(ref _polls);
 
@@ -205,14 +208,14 @@ public sealed partial class RevocationFeed
     // Never drop a revocation to make room: refuse to decide locally until the one not kept has aged out.
     private bool HasRoom(DateTimeOffset expires)
     {
-        if (Count < MaxEntries)
+        if (Count < Capacity)
         {
             return true;
         }
         if (_incompleteUntil < expires)
         {
             _incompleteUntil = expires;
-            LogOverflow(MaxEntries);
+            LogOverflow(Capacity);
         }
         return false;
     }
