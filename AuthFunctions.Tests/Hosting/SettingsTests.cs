@@ -62,6 +62,28 @@ public sealed class SettingsTests
         Assert.Contains("Storage__ConnectionString", failure?.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("Auth:RevocationMode", "cache", "Auth__RevocationMode")]
+    [InlineData("Auth:RevocationPollMilliseconds", "50", "Auth__RevocationPollMilliseconds")]
+    [InlineData("Auth:RevocationPollMilliseconds", "60001", "Auth__RevocationPollMilliseconds")]
+    [InlineData("Auth:RevocationMaxStalenessSeconds", "1", "Auth__RevocationMaxStalenessSeconds")] // less than two 1 s polls
+    [InlineData("Auth:RevocationMaxStalenessSeconds", "301", "Auth__RevocationMaxStalenessSeconds")]
+    public async Task InvalidRevocationSettingsAreNamed(string setting, string value, string named)
+    {
+        var failure = await StartFailureAsync("Production", new Dictionary<string, string?> { ["Auth:SigningKey"] = GoodKey, [setting] = value });
+        Assert.Contains(named, failure?.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ReadModeAndAShortPollStart() =>
+        Assert.Null(await StartFailureAsync("Production", new Dictionary<string, string?>
+        {
+            ["Auth:SigningKey"] = GoodKey,
+            ["Auth:RevocationMode"] = "read",
+            ["Auth:RevocationPollMilliseconds"] = "100",
+            ["Auth:RevocationMaxStalenessSeconds"] = "1",
+        }));
+
     [Fact]
     public async Task DevelopmentGeneratesAKeyAndStarts() =>
         Assert.Null(await StartFailureAsync("Development", new Dictionary<string, string?>()));
