@@ -6,7 +6,7 @@ namespace AuthFunctions.Tests.Http;
 /// <summary>Logout in the default feed mode; <see cref="LogoutInReadModeTests"/> runs every test again with a storage read per call.</summary>
 public class LogoutTests : AppTestBase
 {
-    protected const int PollMilliseconds = 200;
+    protected const int PollMilliseconds = 500;
 
     protected override IDictionary<string, string?>? Settings => new Dictionary<string, string?>
     {

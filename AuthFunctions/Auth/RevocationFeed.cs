@@ -23,7 +23,7 @@ namespace AuthFunctions.Auth;
 public sealed partial class RevocationFeed
 {
     /// <summary>Beyond this many entries the map stops growing and the instance reads storage until the overflow has aged out.</summary>
-    public const int MaxEntries = 200_000;
+    public const int MaxEntries = 100_000;
 
     /// <summary>Allowance for the writers' clocks being behind ours (NTP keeps cloud hosts within milliseconds; this is generous).</summary>
     private static readonly TimeSpan ClockAllowance = TimeSpan.FromSeconds(5);
@@ -37,7 +37,7 @@ public sealed partial class RevocationFeed
     private readonly long _maxStalenessTicks;
     private DateTimeOffset? _cursor;
     private long _lastReadStarted;
-    private DateTimeOffset _incompleteUntil = DateTimeOffset.MinValue;
+    private long _incompleteUntilTicks;
     private bool _failing;
     private long _polls;
 
@@ -92,7 +92,7 @@ public sealed partial class RevocationFeed
         long lastRead = Volatile.Read(ref _lastReadStarted);
         // Real elapsed time, on purpose: staleness is about when storage last answered, not token time.
         return lastRead != 0 && TimeProvider.System.GetElapsedTime(lastRead).Ticks <= _maxStalenessTicks &&
-            _clock.GetUtcNow() >= IncompleteUntil;
+            _clock.GetUtcNow().UtcTicks >= Interlocked.Read(ref _incompleteUntilTicks);
     }
 
     /// <summary>True if the feed says the token's session ended or its epoch was left behind (and it is not the session kept).</summary>
@@ -110,12 +110,16 @@ public sealed partial class RevocationFeed
     /// <summary>
     /// Appends the revocation to the feed, then applies it here at once (what reading it back would do).
     /// Callers publish before the storage write that revokes where they can (see <see cref="SessionService"/>).
+    /// In read mode the row is written all the same, so instances switched to feed mode miss nothing.
     /// </summary>
     public async Task PublishAsync(Revocation revocation, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(revocation);
         await _store.AppendAsync(revocation, cancellationToken);
-        Apply(revocation);
+        if (Enabled)
+        {
+            Apply(revocation);
+        }
     }
 
     /// <summary>One read of the feed's newest rows: since the previous read's start less the overlap, or a whole entry lifetime back the first time.</summary>
@@ -150,17 +154,6 @@ public sealed partial class RevocationFeed
         {
             _failing = false;
             LogReadRecovered();
-        }
-    }
-
-    private DateTimeOffset IncompleteUntil
-    {
-        get
-        {
-            lock (_applyLock)
-            {
-                return _incompleteUntil;
-            }
         }
     }
 
@@ -212,9 +205,9 @@ public sealed partial class RevocationFeed
         {
             return true;
         }
-        if (_incompleteUntil < expires)
+        if (Interlocked.Read(ref _incompleteUntilTicks) < expires.UtcTicks)
         {
-            _incompleteUntil = expires;
+            Interlocked.Exchange(ref _incompleteUntilTicks, expires.UtcTicks);
             LogOverflow(Capacity);
         }
         return false;
