@@ -83,6 +83,18 @@ public sealed class SettingsTests
         Assert.Contains(named, failure?.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("Auth:RevocationMode", "cache", "Auth__RevocationMode")]
+    [InlineData("Auth:RevocationPollMilliseconds", "50", "Auth__RevocationPollMilliseconds")]
+    [InlineData("Auth:RevocationPollMilliseconds", "60001", "Auth__RevocationPollMilliseconds")]
+    [InlineData("Auth:RevocationMaxStalenessSeconds", "1", "Auth__RevocationMaxStalenessSeconds")] // less than two 1 s polls
+    [InlineData("Auth:RevocationMaxStalenessSeconds", "301", "Auth__RevocationMaxStalenessSeconds")]
+    public async Task InvalidRevocationSettingsAreNamed(string setting, string value, string named)
+    {
+        var failure = await StartFailureAsync("Production", new Dictionary<string, string?> { ["Auth:SigningKey"] = GoodKey, [setting] = value });
+        Assert.Contains(named, failure?.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task RequiringVerifiedEmailWithoutAnSmtpServerStopsTheApp()
     {
@@ -100,6 +112,16 @@ public sealed class SettingsTests
             ["Email:SmtpPassword"] = "secret",
             ["Email:From"] = "AuthFunctions <no-reply@example.com>",
             ["Email:LinkBaseUrl"] = "https://app.example.com/",
+        }));
+
+    [Fact]
+    public async Task ReadModeAndAShortPollStart() =>
+        Assert.Null(await StartFailureAsync("Production", new Dictionary<string, string?>
+        {
+            ["Auth:SigningKey"] = GoodKey,
+            ["Auth:RevocationMode"] = "read",
+            ["Auth:RevocationPollMilliseconds"] = "100",
+            ["Auth:RevocationMaxStalenessSeconds"] = "1",
         }));
 
     [Fact]

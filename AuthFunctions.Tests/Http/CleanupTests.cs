@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using AuthFunctions.Tests.Infrastructure;
 using Azure.Data.Tables;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace AuthFunctions.Tests.Http;
 
@@ -99,5 +100,26 @@ public sealed class CleanupTests : AppTestBase
         Assert.Equal(HttpStatusCode.NoContent, (await App.PostAsync("/api/logout", current.Access)).StatusCode);
         Assert.DoesNotContain(await RowKeysAsync("users"), k => k.StartsWith("session-", StringComparison.Ordinal));
         await ProblemAssert.IsProblemAsync(await App.RefreshAsync(first.Refresh), HttpStatusCode.Unauthorized);
+    }
+
+    [Fact]
+    public async Task RevocationFeedRowsAreDeletedOnceNoAccessTokenTheyRefuseCanBeLive()
+    {
+        var (email, old) = await App.NewUserAsync();
+        Assert.Equal(HttpStatusCode.NoContent, (await App.PostAsync("/api/logout", old.Access)).StatusCode);
+        App.Clock.Advance(TimeSpan.FromMinutes(10));
+        var recent = await App.LoginAsync(email);
+        Assert.Equal(HttpStatusCode.NoContent, (await App.PostAsync("/api/logout?scope=session", recent.Access)).StatusCode);
+        var feedRows = await App.Table("revocations").QueryAsync<TableEntity>().ToListAsync();
+        Assert.Equal(2, feedRows.Count);
+        // The first row is now older than an access token's life plus the margin (and the minute it is filed under); the second is not.
+        var keep = App.Services.GetRequiredService<AuthFunctions.Auth.RevocationFeed>().EntryLifetime + AuthFunctions.Maintenance.CleanupService.FeedMargin;
+        App.Clock.Advance(keep - TimeSpan.FromMinutes(10) + TimeSpan.FromMinutes(2));
+
+        var json = await InvokeAsync();
+
+        Assert.Contains("1 old revocation feed rows", json.GetProperty("Logs")[0].GetString(), StringComparison.Ordinal);
+        var left = await App.Table("revocations").QueryAsync<TableEntity>().Select(e => e.GetString("Kind")).ToListAsync();
+        Assert.Equal(["Session"], left);
     }
 }

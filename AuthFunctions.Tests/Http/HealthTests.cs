@@ -118,7 +118,12 @@ public sealed class StorageOutageTests : IAsyncLifetime
     {
         _azurite = new AzuriteServer(_location);
         await _azurite.StartAsync();
-        _app = await TestApp.StartAsync(azurite: _azurite);
+        // A short staleness bound: protected calls stop trusting the revocation feed a second after its last read.
+        _app = await TestApp.StartAsync(new Dictionary<string, string?>
+        {
+            ["Auth:RevocationPollMilliseconds"] = "100",
+            ["Auth:RevocationMaxStalenessSeconds"] = "1",
+        }, _azurite);
     }
 
     public async Task DisposeAsync()
@@ -144,6 +149,13 @@ public sealed class StorageOutageTests : IAsyncLifetime
     {
         var (email, tokens) = await _app.NewUserAsync();
         await _azurite.StopAsync();
+        // Fail closed: once the feed is stale, protected calls read storage again, and so fail like the rest.
+        var stale = Stopwatch.StartNew();
+        while ((await _app.GetAsync("/api/protected", tokens.Access)).StatusCode == HttpStatusCode.OK)
+        {
+            Assert.True(stale.Elapsed < TimeSpan.FromSeconds(10), "protected kept answering from a stale revocation feed");
+            await Task.Delay(50);
+        }
 
         var calls = new (string Name, Func<Task<HttpResponseMessage>> Call)[]
         {

@@ -3,8 +3,16 @@ using AuthFunctions.Tests.Infrastructure;
 
 namespace AuthFunctions.Tests.Http;
 
-public sealed class LogoutTests : AppTestBase
+/// <summary>Logout in the default feed mode; <see cref="LogoutInReadModeTests"/> runs every test again with a storage read per call.</summary>
+public class LogoutTests : AppTestBase
 {
+    protected const int PollMilliseconds = 500;
+
+    protected override IDictionary<string, string?>? Settings => new Dictionary<string, string?>
+    {
+        ["Auth:RevocationPollMilliseconds"] = PollMilliseconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
+
     [Fact]
     public async Task LogoutRevokesEveryTokenIssuedBeforeIt()
     {
@@ -48,14 +56,15 @@ public sealed class LogoutTests : AppTestBase
     [Fact]
     public async Task LogoutIsSeenByEveryInstance()
     {
-        // A second app instance over the same tables: the revocation lives in storage, not in memory.
+        // A second app instance over the same tables: the revocation lives in storage (and its feed), not in memory.
         var (_, tokens) = await App.NewUserAsync();
-        await using var other = await App.StartAnotherInstanceAsync();
+        await using var other = await App.StartAnotherInstanceAsync(Settings);
         Assert.Equal(HttpStatusCode.OK, (await other.GetAsync("/api/protected", tokens.Access)).StatusCode);
 
         await App.PostAsync("/api/logout", tokens.Access);
 
-        await ProblemAssert.IsInvalidTokenAsync(await other.GetAsync("/api/protected", tokens.Access));
+        // Within two poll intervals (read mode: at once).
+        await other.RefusedWithinAsync(tokens.Access, TimeSpan.FromMilliseconds(2 * PollMilliseconds));
     }
 
     [Fact]
@@ -101,4 +110,10 @@ public sealed class LogoutTests : AppTestBase
     [Fact]
     public async Task LogoutWithoutTokenIsRefused() =>
         await ProblemAssert.IsInvalidTokenAsync(await App.PostAsync("/api/logout", null));
+}
+
+/// <summary>Every logout test again with <c>Auth__RevocationMode=read</c>: the per-request storage read.</summary>
+public sealed class LogoutInReadModeTests : LogoutTests
+{
+    protected override IDictionary<string, string?>? Settings => new Dictionary<string, string?> { ["Auth:RevocationMode"] = "read" };
 }

@@ -1,11 +1,15 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using AuthFunctions.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace AuthFunctions.Tests.Http;
 
-/// <summary>The protected function and, through it, the shared access-token middleware.</summary>
-public sealed class ProtectedTests : AppTestBase
+/// <summary>
+/// The protected function and, through it, the shared access-token middleware, in the default feed mode;
+/// <see cref="ProtectedInReadModeTests"/> runs every test again with a storage read per call.
+/// </summary>
+public class ProtectedTests : AppTestBase
 {
     [Fact]
     public async Task ValidTokenGetsTheWelcome()
@@ -103,7 +107,9 @@ public sealed class ProtectedTests : AppTestBase
         Assert.Equal(HttpStatusCode.OK, (await App.GetAsync("/api/protected", same)).StatusCode);
     }
 
-    public static TheoryData<string> TamperedClaims => ["iss", "aud", "sub", "sid"];
+    // A token signed with our key that names another user or session (sub, sid) is refused only where
+    // storage is read per call (ProtectedInReadModeTests): the feed trusts a valid signature's claims.
+    public static TheoryData<string> TamperedClaims => ["iss", "aud"];
 
     [Theory]
     [MemberData(nameof(TamperedClaims))]
@@ -135,6 +141,8 @@ public sealed class ProtectedTests : AppTestBase
         var (_, tokens) = await App.NewUserAsync();
         string userId = (string)TokenForge.Payload(tokens.Access)["sub"]!;
 
+        // What account deletion does: end every session (published on the feed), then delete the user.
+        await App.Services.GetRequiredService<AuthFunctions.Auth.SessionService>().EndEverySessionAsync(userId, CancellationToken.None);
         await App.Table("users").DeleteEntityAsync(userId, "profile");
 
         await ProblemAssert.IsInvalidTokenAsync(await App.GetAsync("/api/protected", tokens.Access));
@@ -166,5 +174,35 @@ public sealed class ProtectedTests : AppTestBase
 
         await ProblemAssert.IsInvalidTokenAsync(await App.Client.SendAsync(twoValues));
         await ProblemAssert.IsInvalidTokenAsync(await App.Client.SendAsync(twoHeaders));
+    }
+}
+
+/// <summary>Every protected test again with <c>Auth__RevocationMode=read</c>, plus what only a storage read can tell.</summary>
+public sealed class ProtectedInReadModeTests : ProtectedTests
+{
+    protected override IDictionary<string, string?>? Settings => new Dictionary<string, string?> { ["Auth:RevocationMode"] = "read" };
+
+    [Theory]
+    [InlineData("sub")]
+    [InlineData("sid")]
+    public async Task AnotherUsersOrSessionsIdSignedWithOurKeyIsRefused(string claim)
+    {
+        var (_, tokens) = await App.NewUserAsync();
+        var (_, other) = await App.NewUserAsync("other");
+        string forged = TokenForge.Resign(tokens.Access, App.SigningKey, p => p[claim] = TokenForge.Payload(other.Access)[claim]!.DeepClone());
+
+        await ProblemAssert.IsInvalidTokenAsync(await App.GetAsync("/api/protected", forged));
+    }
+
+    [Fact]
+    public async Task UserDeletedBehindTheAppsBackIsRefused()
+    {
+        var (_, tokens) = await App.NewUserAsync();
+        string userId = (string)TokenForge.Payload(tokens.Access)["sub"]!;
+
+        await App.Table("users").DeleteEntityAsync(userId, "profile");
+
+        await ProblemAssert.IsInvalidTokenAsync(await App.GetAsync("/api/protected", tokens.Access));
+        await ProblemAssert.IsInvalidTokenAsync(await App.GetAsync("/api/me", tokens.Access));
     }
 }

@@ -94,7 +94,6 @@ public sealed partial class AccountLifecycleService(
         {
             return new LinkOutcome(LinkStatus.Invalid, account.Id);
         }
-        sessions.ProfileChanged(account.Id);
         return outcome;
     }
 
@@ -133,9 +132,7 @@ public sealed partial class AccountLifecycleService(
     public async Task<UserProfile?> UpdateFullNameAsync(AuthenticatedUser user, string? fullName, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(user);
-        var profile = await users.UpdateFullNameAsync(user.UserId, fullName, cancellationToken);
-        sessions.ProfileChanged(user.UserId);
-        return profile;
+        return await users.UpdateFullNameAsync(user.UserId, fullName, cancellationToken);
     }
 
     /// <summary>
@@ -156,11 +153,12 @@ public sealed partial class AccountLifecycleService(
         {
             return new DeleteOutcome(check.Status == CredentialStatus.Throttled ? DeleteStatus.Throttled : DeleteStatus.WrongPassword, check.RetryAfter, check.LockStarted);
         }
+        // The revocation first (published on the feed, then the session rows deleted), so that a crash part-way
+        // leaves at worst an account without sessions, never sessions that outlive their account anywhere.
+        await sessions.EndEverySessionAsync(account.Id, cancellationToken);
         await users.DeleteProfileAsync(account.Id, cancellationToken);
-        sessions.ProfileChanged(account.Id);
         await users.ReleaseEmailAsync(account.Email, account.Id, cancellationToken);
         await links.DeleteAllAsync(account.Id, cancellationToken);
-        await sessions.EndEverySessionAsync(account.Id, cancellationToken);
         return new DeleteOutcome(DeleteStatus.Deleted);
     }
 

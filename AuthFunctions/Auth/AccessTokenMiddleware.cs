@@ -1,5 +1,4 @@
 using AuthFunctions.Http;
-using AuthFunctions.Users;
 
 namespace AuthFunctions.Auth;
 
@@ -9,8 +8,11 @@ public sealed class RequireAccessTokenMetadata
     public static RequireAccessTokenMetadata Instance { get; } = new();
 }
 
-/// <summary>The caller of a protected function, established once by the middleware; handlers take it as a parameter.</summary>
-public sealed record AuthenticatedUser(string UserId, string Email, string SessionId, UserProfile Profile)
+/// <summary>
+/// The caller of a protected function, established once by the middleware from the token alone (plus the
+/// revocation check); handlers take it as a parameter. Handlers that need more of the user read it themselves.
+/// </summary>
+public sealed record AuthenticatedUser(string UserId, string Email, string SessionId)
 {
     public static ValueTask<AuthenticatedUser?> BindAsync(HttpContext context)
     {

@@ -42,8 +42,20 @@ public sealed class AuthOptions
     /// </summary>
     public int RefreshGraceSeconds { get; set; } = 5;
 
-    /// <summary><c>Auth__RevocationCacheSeconds</c>: 0 (default) reads session state from storage on every request; see <see cref="RevocationCache"/>.</summary>
-    public int RevocationCacheSeconds { get; set; }
+    /// <summary>
+    /// <c>Auth__RevocationMode</c>: <c>feed</c> (default) decides protected calls from this instance's copy of
+    /// the revocation feed, with no storage read; <c>read</c> reads the session from storage on every call.
+    /// See <see cref="RevocationFeed"/>.
+    /// </summary>
+    public string RevocationMode { get; set; } = "feed";
+
+    /// <summary><c>Auth__RevocationPollMilliseconds</c>: how often each instance reads the feed's newest rows.</summary>
+    public int RevocationPollMilliseconds { get; set; } = 1000;
+
+    /// <summary><c>Auth__RevocationMaxStalenessSeconds</c>: with no successful read of the feed for this long, protected calls read storage again.</summary>
+    public int RevocationMaxStalenessSeconds { get; set; } = 10;
+
+    internal bool UsesRevocationFeed => string.Equals(RevocationMode, "feed", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Allowed clock difference when checking <c>exp</c>/<c>nbf</c>.</summary>
     public int ClockSkewSeconds { get; set; } = 30;
@@ -131,9 +143,19 @@ internal sealed class AuthOptionsValidator(IHostEnvironment environment) : IVali
         {
             failures.Add("Auth__RefreshGraceSeconds must be between 0 and 60.");
         }
-        if (options.RevocationCacheSeconds is < 0 or > 300)
+        if (!string.Equals(options.RevocationMode, "feed", StringComparison.OrdinalIgnoreCase) &&
+            !string.Equals(options.RevocationMode, "read", StringComparison.OrdinalIgnoreCase))
         {
-            failures.Add("Auth__RevocationCacheSeconds must be between 0 and 300.");
+            failures.Add("Auth__RevocationMode must be `feed` or `read`.");
+        }
+        if (options.RevocationPollMilliseconds is < 100 or > 60_000)
+        {
+            failures.Add("Auth__RevocationPollMilliseconds must be between 100 and 60000.");
+        }
+        // Two polls may fail in a row without falling back; anything shorter would flap on one slow read.
+        if (options.RevocationMaxStalenessSeconds * 1000L < 2L * options.RevocationPollMilliseconds || options.RevocationMaxStalenessSeconds > 300)
+        {
+            failures.Add("Auth__RevocationMaxStalenessSeconds must be at least twice Auth__RevocationPollMilliseconds and at most 300.");
         }
         if (options.ClockSkewSeconds is < 0 or > 300)
         {

@@ -27,10 +27,11 @@ public enum LogoutScope
 /// <summary>
 /// Everything about sessions, in one place: start at login, refresh-token rotation, the per-request
 /// liveness check behind every protected function, listing, and ending one, the others or all (which
-/// also deletes the ended rows and their refresh-token hashes, and drops what this instance cached).
+/// also deletes the ended rows and their refresh-token hashes). Every revocation goes through here and
+/// is published on the <see cref="RevocationFeed"/>.
 /// </summary>
 public sealed partial class SessionService(
-    SessionStore sessions, UserStore users, TokenService tokens, RevocationCache cache, IOptions<AuthOptions> options, TimeProvider clock, ILogger<SessionService> logger)
+    SessionStore sessions, UserStore users, TokenService tokens, RevocationFeed feed, IOptions<AuthOptions> options, TimeProvider clock, ILogger<SessionService> logger)
 {
     private const int MaxSpentHashesKept = 16;
     private const int MaxOptimisticRetries = 4;
@@ -83,22 +84,36 @@ public sealed partial class SessionService(
         return sliding < end ? sliding : end;
     }
 
-    /// <summary>The caller of a protected function if the token's session is live now (one storage query, or this instance's cache).</summary>
-    public async Task<AuthenticatedUser?> AuthenticateAsync(AccessTokenClaims claims, CancellationToken cancellationToken)
+    /// <summary>
+    /// The caller of a protected function if the token's session is live now: decided from this instance's
+    /// copy of the revocation feed with no storage read when the feed is fresh, else one storage query.
+    /// </summary>
+    public async ValueTask<AuthenticatedUser?> AuthenticateAsync(AccessTokenClaims claims, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(claims);
-        if (!cache.TryGet(claims.UserId, claims.SessionId, out var profile))
+        if (feed.CanDecide(claims))
         {
-            var state = await sessions.GetStateAsync(claims.UserId, claims.SessionId, cancellationToken);
-            if (!state.IsLive)
+            if (feed.IsRevoked(claims))
             {
                 LogRevokedToken(claims.UserId);
                 return null;
             }
-            profile = state.Profile!;
-            cache.RememberLive(claims.UserId, claims.SessionId, profile);
+            return new AuthenticatedUser(claims.UserId, claims.Email, claims.SessionId);
         }
-        return new AuthenticatedUser(claims.UserId, profile.Email, claims.SessionId, profile);
+        var state = await sessions.GetStateAsync(claims.UserId, claims.SessionId, cancellationToken);
+        if (!state.IsLive)
+        {
+            LogRevokedToken(claims.UserId);
+            return null;
+        }
+        return new AuthenticatedUser(claims.UserId, state.Profile!.Email, claims.SessionId);
+    }
+
+    /// <summary>The caller's profile, read now (protected calls themselves do not read it); null if the user is gone.</summary>
+    public async Task<UserProfile?> GetProfileAsync(AuthenticatedUser user, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        return (await users.GetAsync(user.UserId, cancellationToken))?.Profile;
     }
 
     public async Task<RefreshOutcome> RefreshAsync(string? refreshToken, CancellationToken cancellationToken)
@@ -172,18 +187,28 @@ public sealed partial class SessionService(
     public async Task<IReadOnlyList<Session>> ListLiveAsync(AuthenticatedUser user, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(user);
+        var (profile, all) = await sessions.ListWithProfileAsync(user.UserId, cancellationToken);
+        if (profile is null)
+        {
+            return [];
+        }
         var now = clock.GetUtcNow();
-        var all = await sessions.ListAsync(user.UserId, cancellationToken);
-        return [.. all.Where(s => s.Epoch == user.Profile.SessionEpoch && s.RefreshExpiresAt > now).OrderByDescending(s => s.LastUsedAt)];
+        return [.. all.Where(s => s.Epoch == profile.SessionEpoch && s.RefreshExpiresAt > now).OrderByDescending(s => s.LastUsedAt)];
     }
 
     /// <summary>Ends one session: its refresh token stops working and its access tokens are refused. False if there was none.</summary>
     public async Task<bool> EndOneAsync(string userId, string sessionId, CancellationToken cancellationToken)
     {
-        bool ended = await sessions.DeleteAsync(userId, sessionId, cancellationToken);
-        // After the write: anything cached while it was in flight is dropped too.
-        cache.Forget(userId);
-        return ended;
+        // Nothing to publish for a session that does not exist (and no feed rows for made-up ids).
+        if (await sessions.GetAsync(userId, sessionId, cancellationToken) is null)
+        {
+            return false;
+        }
+        // The feed row first, then the delete: if the delete then fails, the row only refuses a session that
+        // is still live (the caller got a 503 and retries); the other order could leave a deleted session
+        // whose access tokens every other instance in feed mode keeps accepting until they expire.
+        await feed.PublishAsync(Revocation.SessionEnded(userId, sessionId, clock.GetUtcNow()), cancellationToken);
+        return await sessions.DeleteAsync(userId, sessionId, cancellationToken);
     }
 
     public async Task EndAsync(AuthenticatedUser user, LogoutScope scope, CancellationToken cancellationToken)
@@ -199,39 +224,37 @@ public sealed partial class SessionService(
         {
             await EndAllBeforeAsync(user.UserId, epoch, scope == LogoutScope.Others ? user.SessionId : null, cancellationToken);
         }
-        cache.Forget(user.UserId);
     }
 
     /// <summary>
-    /// After the epoch moved on to <paramref name="epoch"/> (logout everywhere, password change): carries
-    /// <paramref name="keepSessionId"/> into it and deletes the rows of the sessions that ended.
+    /// After the epoch moved on to <paramref name="epoch"/> (logout everywhere, password change or reset):
+    /// publishes the move on the revocation feed, carries <paramref name="keepSessionId"/> into it and deletes
+    /// the rows of the sessions that ended. Every caller that moves the epoch must call this right after.
     /// </summary>
     public async Task EndAllBeforeAsync(string userId, int epoch, string? keepSessionId, CancellationToken cancellationToken)
     {
+        // The kept session first: until it is moved, a storage read finds it ended too (keep that moment short).
         if (keepSessionId is not null)
         {
             await sessions.MoveToEpochAsync(userId, keepSessionId, epoch, cancellationToken);
         }
-        cache.Forget(userId);
+        // Here the feed row can only follow the revoking write: the new epoch is known once the conditional
+        // write that moved it succeeded. If this row fails to be written the caller answers 503 (and a retry
+        // moves the epoch again and publishes); refresh tokens are refused at once either way (refresh always
+        // reads storage), and only the old epoch's access tokens may pass on instances in feed mode until they expire.
+        await feed.PublishAsync(Revocation.EpochMoved(userId, epoch, keepSessionId, clock.GetUtcNow()), cancellationToken);
         await sessions.DeleteEndedAsync(userId, epoch, cancellationToken);
     }
 
     /// <summary>
-    /// Ends every session of a user without moving the epoch (the account is being deleted: its profile is
-    /// already gone, so nothing can bump it): deletes every session row and drops what this instance cached.
+    /// Ends every session of the user for good (account deletion): publishes it on the revocation feed first,
+    /// then deletes every session row. Deleting the profile (which read mode checks) is the caller's.
     /// </summary>
     public async Task EndEverySessionAsync(string userId, CancellationToken cancellationToken)
     {
-        foreach (var session in await sessions.ListAsync(userId, cancellationToken))
-        {
-            await sessions.DeleteAsync(userId, session.Id, cancellationToken);
-        }
-        // After the writes: anything cached while they were in flight is dropped too.
-        cache.Forget(userId);
+        await feed.PublishAsync(Revocation.UserEnded(userId, clock.GetUtcNow()), cancellationToken);
+        await sessions.DeleteEndedAsync(userId, int.MaxValue, cancellationToken);
     }
-
-    /// <summary>The user's profile changed (name, verified email): this instance stops serving its cached copy.</summary>
-    public void ProfileChanged(string userId) => cache.Forget(userId);
 
     private IssuedTokens Issue(UserProfile user, string sessionId, string refreshToken, DateTimeOffset refreshExpires) =>
         new(tokens.CreateAccessToken(user, sessionId), tokens.AccessTokenSeconds, refreshToken,

@@ -22,6 +22,12 @@ public sealed record AccessTokenClaims(string UserId, string Email, string Sessi
     public string? Scope { get; init; }
 
     public string? TokenId { get; init; }
+
+    /// <summary>
+    /// Claim <c>sep</c>: the session's epoch when the token was issued, so the revocation feed can refuse it without
+    /// storage; null in tokens issued before the claim existed (those are checked against storage).
+    /// </summary>
+    public int? SessionEpoch { get; init; }
 }
 
 /// <summary>A public ES256 key as a JWK publishes it (RFC 7518 §6.2.1): base64url coordinates, and its RFC 7638 thumbprint as <c>kid</c>.</summary>
@@ -40,6 +46,7 @@ public sealed class TokenService
 {
     public const string AccessTokenType = "at+jwt";
     private const string AccessTokenMediaType = "application/at+jwt";
+    public const string SessionEpochClaim = "sep";
     private const int MaxTokenBytes = 8 * 1024;
 
     // Header parameters that would locate a key outside our own set or change how the token is processed
@@ -142,6 +149,7 @@ public sealed class TokenService
                 [JwtRegisteredClaimNames.Sub] = user.Id,
                 [JwtRegisteredClaimNames.Email] = user.Email,
                 [JwtRegisteredClaimNames.Sid] = sessionId,
+                [SessionEpochClaim] = user.SessionEpoch,
                 [JwtRegisteredClaimNames.Jti] = Guid.NewGuid().ToString("N"),
                 ["scope"] = "user",
             },
@@ -192,6 +200,7 @@ public sealed class TokenService
             NotBefore = jwt.ValidFrom == DateTime.MinValue ? null : new DateTimeOffset(jwt.ValidFrom, TimeSpan.Zero),
             Scope = jwt.TryGetPayloadValue<string>("scope", out var scope) ? scope : null,
             TokenId = jwt.Id,
+            SessionEpoch = jwt.TryGetPayloadValue<int>(SessionEpochClaim, out var sep) ? sep : null,
         };
     }
 

@@ -55,7 +55,9 @@ public static class AuthFunctionsApp
         services.AddOptions<IntrospectionOptions>().Bind(configuration.GetSection(IntrospectionOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<IntrospectionOptions>, IntrospectionOptionsValidator>();
         services.AddSingleton<IntrospectionClients>();
-        services.AddSingleton<RevocationCache>();
+        services.AddSingleton<RevocationStore>();
+        services.AddSingleton<RevocationFeed>();
+        services.AddHostedService<RevocationPoller>();
         services.AddSingleton<SessionService>();
         services.AddSingleton<UserStore>();
         services.AddSingleton<SessionStore>();

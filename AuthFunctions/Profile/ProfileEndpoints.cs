@@ -23,10 +23,15 @@ public static class ProfileEndpoints
         return TypedResults.Ok(new WelcomeResponse($"Welcome, {user.Email}!", user.UserId, user.Email));
     }
 
-    public static Ok<MeResponse> Me(AuthenticatedUser user)
+    public static async Task<Results<Ok<MeResponse>, ProblemHttpResult>> Me(AuthenticatedUser user, SessionService sessions, HttpContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(user);
-        return TypedResults.Ok(ToResponse(user.Profile));
+        // The access-token check reads no storage; the profile is read here, once.
+        if (await sessions.GetProfileAsync(user, cancellationToken) is not { } profile)
+        {
+            return Problems.InvalidToken(context);
+        }
+        return TypedResults.Ok(ToResponse(profile));
     }
 
     public static MeResponse ToResponse(Users.UserProfile profile)

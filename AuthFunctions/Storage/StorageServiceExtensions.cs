@@ -1,4 +1,6 @@
+using System.Diagnostics.Metrics;
 using Azure.Core;
+using Azure.Core.Pipeline;
 using Azure.Data.Tables;
 using Azure.Identity;
 using Microsoft.Extensions.Options;
@@ -11,15 +13,21 @@ public static class StorageServiceExtensions
     {
         services.AddOptions<StorageOptions>().Bind(configuration.GetSection(StorageOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<StorageOptions>, StorageOptionsValidator>();
-        services.AddSingleton(provider => CreateServiceClient(provider.GetRequiredService<IOptions<StorageOptions>>().Value));
+        services.AddSingleton(provider => CreateServiceClient(
+            provider.GetRequiredService<IOptions<StorageOptions>>().Value, provider.GetService<IMeterFactory>()));
         services.AddSingleton<StorageTables>();
         return services;
     }
 
     /// <summary>A connection string (Azurite: <c>UseDevelopmentStorage=true</c>), or keyless Entra ID with a managed identity.</summary>
-    public static TableServiceClient CreateServiceClient(StorageOptions options)
+    public static TableServiceClient CreateServiceClient(StorageOptions options, IMeterFactory? meters = null)
     {
         var clientOptions = ClientOptionsFor(options);
+        if (meters is not null)
+        {
+            // Per try: every HTTP request that reaches the Table service counts, retries included.
+            clientOptions.AddPolicy(new StorageRequestCounter(meters), HttpPipelinePosition.PerRetry);
+        }
         if (!string.IsNullOrWhiteSpace(options.ConnectionString))
         {
             return new TableServiceClient(options.ConnectionString, clientOptions);
@@ -58,4 +66,16 @@ public sealed class StorageTables(TableServiceClient service, IOptions<StorageOp
         _tables.GetOrAdd(logicalName, name => new StorageTable(
             service.GetTableClient(options.Value.TablePrefix + name),
             TimeSpan.FromSeconds(options.Value.OperationTimeoutSeconds)));
+}
+
+/// <summary>Counts the requests sent to the Table service (<c>authfunctions.storage.requests</c>): how a protected call is shown to read no storage.</summary>
+public sealed class StorageRequestCounter(IMeterFactory meters) : HttpPipelineSynchronousPolicy
+{
+    public const string MeterName = "AuthFunctions.Storage";
+    public const string RequestsInstrument = "authfunctions.storage.requests";
+
+    private readonly Counter<long> _requests = meters.Create(MeterName).CreateCounter<long>(
+        RequestsInstrument, unit: "{request}", description: "HTTP requests sent to the Table service, retries included.");
+
+    public override void OnSendingRequest(HttpMessage message) => _requests.Add(1);
 }

@@ -52,6 +52,25 @@ public sealed class SessionStore(StorageTables tables)
         return sessions;
     }
 
+    /// <summary>The user's profile (null if the user is gone) and every session row, in one single-partition query.</summary>
+    public async Task<(UserProfile? Profile, IReadOnlyList<Session> Sessions)> ListWithProfileAsync(string userId, CancellationToken cancellationToken)
+    {
+        UserProfile? profile = null;
+        var all = new List<Session>();
+        await foreach (var row in _users.QueryAsync(TableClient.CreateQueryFilter($"PartitionKey eq {userId}"), cancellationToken: cancellationToken))
+        {
+            if (row.RowKey == UserRows.ProfileRowKey)
+            {
+                profile = UserRows.ToProfile(row);
+            }
+            else if (UserRows.IsSessionRow(row.RowKey))
+            {
+                all.Add(UserRows.ToSession(row));
+            }
+        }
+        return (profile, all);
+    }
+
     /// <summary>
     /// Deletes the session rows an epoch change ended (their refresh-token hashes with them), but never a
     /// session already in <paramref name="currentEpoch"/>: a login that raced the logout keeps its session.

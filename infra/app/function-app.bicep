@@ -71,7 +71,9 @@ var settings = [
   { name: 'Auth__RefreshGraceSeconds', value: '5' }
   { name: 'Auth__BcryptCost', value: string(bcryptCost) }
   { name: 'Auth__ClockSkewSeconds', value: '30' }
-  { name: 'Auth__RevocationCacheSeconds', value: '0' }
+  { name: 'Auth__RevocationMode', value: 'feed' }
+  { name: 'Auth__RevocationPollMilliseconds', value: '1000' }
+  { name: 'Auth__RevocationMaxStalenessSeconds', value: '10' }
   { name: 'Throttle__FreeAttempts', value: '5' }
   { name: 'Throttle__BaseDelaySeconds', value: '1' }
   { name: 'Throttle__MaxDelaySeconds', value: '900' }
