@@ -85,6 +85,12 @@ public sealed class PackageTests
         Assert.Equal(5, guesses.Count(r => r.StatusCode == HttpStatusCode.Unauthorized));
         Assert.Equal(7, guesses.Count(r => r.StatusCode == HttpStatusCode.TooManyRequests));
         Assert.Equal(HttpStatusCode.OK, (await Call("jwks", HttpMethod.Get, "/api/.well-known/jwks.json")).StatusCode);
+        // The account functions answer through the package (no SMTP server is configured here, so nothing is sent).
+        Assert.Equal(HttpStatusCode.Accepted, (await Call("email-verify-send", HttpMethod.Post, "/api/email/verify/send", access)).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await Call("email-verify", HttpMethod.Post, "/api/email/verify", body: new { token = "not-a-link-token" })).StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, (await Call("password-forgot", HttpMethod.Post, "/api/password/forgot", body: new { email })).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await Call("password-reset", HttpMethod.Post, "/api/password/reset", body: new { token = "not-a-link-token", new_password = "another new password" })).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await Call("me", HttpMethod.Patch, "/api/me", access, new { full_name = "Packaged User" })).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await Call("openapi", HttpMethod.Get, "/api/openapi.json")).StatusCode);
         using (var introspection = new HttpRequestMessage(HttpMethod.Post, "/api/introspect")
         {
