@@ -69,6 +69,7 @@ internal static partial class ServiceBenchmark
         Console.WriteLine(Invariant($"bench=protected_during_logins_p99 p99_ms={underLoad.P99Ms:0.0} target_p99_ms<50"));
 
         Console.WriteLine(Invariant($"bench=memory peak_rss_mb={app.RssMegabytes("VmHWM"):0.0} feed_peak_rss_mb={cachedApp.RssMegabytes("VmHWM"):0.0} target_mb<=100"));
+        await RevocationVisibility.RunAsync(stack, quick ? 5 : 20);
         var cold = await ColdStart.MeasureAsync(() => stack.StartApp(), "/api/protected", access, quick ? 3 : 5);
         Console.WriteLine($"bench=cold_start {cold.Format()} target_ms<=300");
         File.Delete(loginScript);
