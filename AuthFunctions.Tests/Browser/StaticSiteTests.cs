@@ -1,8 +1,5 @@
 using System.Net;
 using AuthFunctions.Tests.Infrastructure;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.FileProviders;
 using Microsoft.Playwright;
 
 namespace AuthFunctions.Tests.Browser;
@@ -13,51 +10,17 @@ namespace AuthFunctions.Tests.Browser;
 /// </summary>
 public sealed class StaticSiteTests : IAsyncLifetime
 {
-    private const string ChromiumPath = "/usr/bin/chromium";
-    private WebApplication? _site;
-    private Uri _siteOrigin = null!;
-    private IPlaywright? _playwright;
-    private IBrowser? _browser;
+    private readonly StaticSiteBrowser _sample = new();
 
-    public async Task InitializeAsync()
-    {
-        Assert.True(File.Exists(ChromiumPath), "Chromium is missing: scripts/setup --test-tools installs it (apt-get install chromium).");
-        var builder = WebApplication.CreateSlimBuilder(["--urls", "http://127.0.0.1:0"]);
-        builder.Logging.ClearProviders();
-        _site = builder.Build();
-        var files = new PhysicalFileProvider(Path.Combine(RepositoryRoot.Path, "samples", "static-site"));
-        _site.UseDefaultFiles(new DefaultFilesOptions { FileProvider = files });
-        _site.UseStaticFiles(new StaticFileOptions { FileProvider = files });
-        await _site.StartAsync();
-        _siteOrigin = new Uri(_site.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+    public Task InitializeAsync() => _sample.InitializeAsync();
 
-        _playwright = await Playwright.CreateAsync();
-        _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = ChromiumPath,
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
-        });
-    }
+    public Task DisposeAsync() => _sample.DisposeAsync();
 
-    public async Task DisposeAsync()
-    {
-        if (_browser is not null)
-        {
-            await _browser.DisposeAsync();
-        }
-        _playwright?.Dispose();
-        if (_site is not null)
-        {
-            await _site.DisposeAsync();
-        }
-    }
-
-    private string SiteOrigin => _siteOrigin.GetLeftPart(UriPartial.Authority);
+    private string SiteOrigin => _sample.SiteOrigin;
 
     private async Task<IPage> OpenAsync(TestApp api)
     {
-        var page = await _browser!.NewPageAsync();
+        var page = await _sample.Browser.NewPageAsync();
         await page.GotoAsync($"{SiteOrigin}/?api={Uri.EscapeDataString(new Uri(api.BaseAddress, "/api").ToString())}");
         return page;
     }
