@@ -56,6 +56,20 @@ public class ProtectedTests : AppTestBase
         await ProblemAssert.IsInvalidTokenAsync(await App.GetAsync("/api/protected", tokens.Access));
     }
 
+    /// <summary>A token already verified (and remembered by the instance) still dies at its expiry.</summary>
+    [Fact]
+    public async Task ATokenUsedBeforeIsRefusedOnceItExpires()
+    {
+        var (_, tokens) = await App.NewUserAsync();
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await App.GetAsync("/api/protected", tokens.Access)).StatusCode);
+        App.Clock.Advance(TimeSpan.FromMinutes(15) + TimeSpan.FromSeconds(20));
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await App.GetAsync("/api/protected", tokens.Access)).StatusCode);
+
+        App.Clock.Advance(TimeSpan.FromSeconds(11));
+
+        await ProblemAssert.IsInvalidTokenAsync(await App.GetAsync("/api/protected", tokens.Access));
+    }
+
     [Fact]
     public async Task TokenStillWorksWithinTheClockSkew()
     {
