@@ -8,7 +8,8 @@ namespace AuthFunctions.Benchmarks;
 /// <summary>Azurite and the app (Release build), started the way the Functions host starts the handler.</summary>
 internal sealed class Stack : IDisposable
 {
-    public static readonly string SigningKey = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+    /// <summary>ES256, as new deployments sign (one PKCS#8 PEM P-256 key, <c>Auth__SigningKeys__0</c>).</summary>
+    public static readonly string SigningKeyPem = CreateSigningKeyPem();
     private readonly List<ChildProcess> _apps = [];
 
     private Stack(string root, ChildProcess azurite)
@@ -52,7 +53,7 @@ internal sealed class Stack : IDisposable
             ["Logging__LogLevel__Default"] = "Warning",
             ["Storage__ConnectionString"] = ConnectionString,
             ["Storage__TablePrefix"] = TablePrefix,
-            ["Auth__SigningKey"] = SigningKey,
+            ["Auth__SigningKeys__0"] = SigningKeyPem,
             ["Auth__BcryptCost"] = "12",
             ["RateLimit__PermitsPerMinute"] = "100000",
             ["Throttle__FreeAttempts"] = "20",
@@ -142,5 +143,11 @@ internal sealed class Stack : IDisposable
             app.Dispose();
         }
         Azurite.Dispose();
+    }
+
+    private static string CreateSigningKeyPem()
+    {
+        using var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        return key.ExportPkcs8PrivateKeyPem();
     }
 }
