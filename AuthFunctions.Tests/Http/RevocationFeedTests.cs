@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using AuthFunctions.Auth;
+using AuthFunctions.Storage;
 using AuthFunctions.Tests.Infrastructure;
 using Azure.Data.Tables;
 using Microsoft.Extensions.DependencyInjection;
@@ -141,7 +142,7 @@ public sealed class RevocationFeedTests : AppTestBase
         // Before its first read it reads storage per request; after, its map holds what happened before it started.
         await ProblemAssert.IsInvalidTokenAsync(await fresh.GetAsync("/api/protected", tokens.Access));
         await fresh.CoveredAsync();
-        using var requests = new StorageRequestRecorder(fresh.Services);
+        using var requests = new AppCounterRecorder(fresh.Services, StorageRequestCounter.RequestsInstrument);
         await ProblemAssert.IsInvalidTokenAsync(await fresh.GetAsync("/api/protected", tokens.Access));
         Assert.Equal(0, requests.Count);
     }
@@ -192,7 +193,7 @@ public sealed class RevocationFeedFallbackTests : AppTestBase
         string old = TokenForge.Resign(tokens.Access, App.SigningKey, payload => payload.Remove("sep"));
         await App.CoveredAsync();
 
-        using var requests = new StorageRequestRecorder(App.Services);
+        using var requests = new AppCounterRecorder(App.Services, StorageRequestCounter.RequestsInstrument);
         Assert.Equal(HttpStatusCode.OK, (await App.GetAsync("/api/protected", old)).StatusCode);
         Assert.True(requests.Count >= 1);
 
@@ -208,7 +209,7 @@ public sealed class RevocationFeedFallbackTests : AppTestBase
         await using var reading = await App.StartAnotherInstanceAsync(new Dictionary<string, string?> { ["Auth:RevocationMode"] = "read" });
         var (_, tokens) = await reading.NewUserAsync();
 
-        using var requests = new StorageRequestRecorder(reading.Services);
+        using var requests = new AppCounterRecorder(reading.Services, StorageRequestCounter.RequestsInstrument);
         for (int i = 0; i < 5; i++)
         {
             Assert.Equal(HttpStatusCode.OK, (await reading.GetAsync("/api/protected", tokens.Access)).StatusCode);
@@ -238,7 +239,7 @@ public sealed class RevocationFeedSteadyStateTests : AppTestBase
         await App.CoveredAsync();
 
         const int calls = 50;
-        using var requests = new StorageRequestRecorder(App.Services);
+        using var requests = new AppCounterRecorder(App.Services, StorageRequestCounter.RequestsInstrument);
         for (int i = 0; i < calls; i++)
         {
             Assert.Equal(HttpStatusCode.OK, (await App.GetAsync("/api/protected", tokens.Access)).StatusCode);
@@ -253,7 +254,7 @@ public sealed class RevocationFeedSteadyStateTests : AppTestBase
     {
         var (_, tokens) = await App.NewUserAsync();
         await App.CoveredAsync();
-        using var requests = new StorageRequestRecorder(App.Services);
+        using var requests = new AppCounterRecorder(App.Services, StorageRequestCounter.RequestsInstrument);
 
         Assert.Equal(HttpStatusCode.OK, (await App.GetAsync("/api/me", tokens.Access)).StatusCode); // one profile read
 
@@ -276,7 +277,7 @@ public sealed class RevocationFeedSteadyStateTests : AppTestBase
 
         Assert.Equal(2, App.Feed().Count);
         Assert.Contains(App.Logs.Entries, e => e.EventId.Name == "RevocationFeedOverflow");
-        using var requests = new StorageRequestRecorder(App.Services);
+        using var requests = new AppCounterRecorder(App.Services, StorageRequestCounter.RequestsInstrument);
         Assert.Equal(HttpStatusCode.OK, (await App.GetAsync("/api/protected", live.Access)).StatusCode);
         Assert.Equal(1, requests.Count);
         foreach (var tokens in ended)

@@ -1,24 +1,23 @@
 using System.Diagnostics.Metrics;
-using AuthFunctions.Storage;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace AuthFunctions.Tests.Infrastructure;
 
 /// <summary>
-/// Counts the Table service requests of one app instance through its <c>authfunctions.storage.requests</c>
-/// metric. Apps running in parallel publish the same instrument, so only this app's meter factory is heard.
+/// Adds up one counter instrument of one app instance (e.g. <c>authfunctions.storage.requests</c>). Apps running in
+/// parallel in this process publish the same instruments, so only meters made by this app's own factory are heard.
 /// </summary>
-public sealed class StorageRequestRecorder : IDisposable
+public sealed class AppCounterRecorder : IDisposable
 {
     private readonly MeterListener _listener = new();
     private long _count;
 
-    public StorageRequestRecorder(IServiceProvider appServices)
+    public AppCounterRecorder(IServiceProvider appServices, string instrumentName)
     {
         var appMeters = appServices.GetRequiredService<IMeterFactory>();
         _listener.InstrumentPublished = (instrument, listener) =>
         {
-            if (instrument.Meter.Scope == appMeters && instrument.Name == StorageRequestCounter.RequestsInstrument)
+            if (instrument.Meter.Scope == appMeters && instrument.Name == instrumentName)
             {
                 listener.EnableMeasurementEvents(instrument);
             }
@@ -28,6 +27,9 @@ public sealed class StorageRequestRecorder : IDisposable
     }
 
     public long Count => Interlocked.Read(ref _count);
+
+    /// <summary>The count so far, starting over from zero.</summary>
+    public long Take() => Interlocked.Exchange(ref _count, 0);
 
     public void Dispose() => _listener.Dispose();
 }
