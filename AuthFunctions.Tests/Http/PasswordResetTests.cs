@@ -186,3 +186,90 @@ public sealed class PasswordResetTests : AppTestBase
         Assert.True(problem.GetProperty("errors").TryGetProperty("email", out _));
     }
 }
+
+/// <summary>No Email__SmtpHost: the app warns once at start and every function answers as usual; nothing is sent.</summary>
+public sealed class EmailOffTests : AppTestBase
+{
+    protected override IDictionary<string, string?> Settings => new Dictionary<string, string?> { ["Email:SmtpHost"] = "" };
+
+    [Fact]
+    public async Task FunctionsAnswerAsUsualAndTheStartWarns()
+    {
+        var (email, tokens) = await App.NewUserAsync();
+
+        Assert.Equal(HttpStatusCode.Accepted, (await App.PostAsync("/api/password/forgot", null, new { email })).StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, (await App.PostAsync("/api/email/verify/send", tokens.Access)).StatusCode);
+        Assert.Single(App.Logs.Entries, log => log.EventId.Id == 3004 && log.Level == LogLevel.Warning);
+        await Task.Delay(300);
+        Assert.Empty(await (await MailDevServer.Shared).MessagesToAsync(email));
+    }
+}
+
+/// <summary>An SMTP server that accepts connections and never answers: requests must neither wait for it nor fail.</summary>
+public sealed class UnresponsiveSmtpTests : IAsyncLifetime
+{
+    private readonly TcpListener _silent = new(IPAddress.Loopback, 0);
+    private readonly ConcurrentBag<TcpClient> _held = [];
+    private TestApp? _app;
+
+    private TestApp App => _app!;
+
+    public async Task InitializeAsync()
+    {
+        _silent.Start();
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                while (true)
+                {
+                    _held.Add(await _silent.AcceptTcpClientAsync());
+                }
+            }
+            catch (ObjectDisposedException)
+            {
+            }
+            catch (SocketException)
+            {
+            }
+        });
+        _app = await TestApp.StartAsync(new Dictionary<string, string?>
+        {
+            ["Email:SmtpPort"] = ((IPEndPoint)_silent.LocalEndpoint).Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Email:TimeoutSeconds"] = "4",
+        });
+    }
+
+    [Fact]
+    public async Task RegisterAndForgotAnswerAtOnceAndTheFailedSendIsLoggedWithoutTheAddress()
+    {
+        string email = TestApp.UniqueEmail();
+        var timer = System.Diagnostics.Stopwatch.StartNew();
+        Assert.Equal(HttpStatusCode.Created, (await App.RegisterAsync(email)).StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, (await App.PostAsync("/api/password/forgot", null, new { email })).StatusCode);
+        var answered = timer.Elapsed;
+
+        // Both requests together took less than one delivery's timeout: neither waited for the server.
+        Assert.True(answered < TimeSpan.FromSeconds(4), $"the requests took {answered.TotalMilliseconds} ms");
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+        while (App.Logs.Entries.Count(log => log.EventId.Id == 3002) < 2)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the failed sends were not logged");
+            await Task.Delay(100);
+        }
+        Assert.DoesNotContain(App.Logs.Entries, log => log.AllText.Contains(email, StringComparison.OrdinalIgnoreCase) || log.AllText.Contains("token=", StringComparison.Ordinal));
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_app is not null)
+        {
+            await _app.DisposeAsync();
+        }
+        _silent.Stop();
+        foreach (var client in _held)
+        {
+            client.Dispose();
+        }
+    }
+}
