@@ -136,19 +136,18 @@ public sealed partial class AccountLifecycleService(
     }
 
     /// <summary>
-    /// Deletes the account after checking its password. The profile goes first, so every token, session and
-    /// link of the account is refused from that write on; then the email (free to register again at once)
-    /// with its throttle counters, the links and the sessions. A crash midway leaves only unreachable rows.
+    /// Deletes the account after checking its password: every session ends first (on the revocation feed, then
+    /// the rows), then the profile, the email (free to register again at once) with its throttle counters, and the
+    /// links. A crash midway leaves an account without sessions or only unreachable rows.
     /// </summary>
     public async Task<DeleteOutcome> DeleteAccountAsync(AuthenticatedUser user, string password, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(user);
-        var account = await users.GetAsync(user.UserId, cancellationToken);
+        var (account, check) = await credentials.VerifyCallerAsync(user, password, cancellationToken);
         if (account is null)
         {
             return new DeleteOutcome(DeleteStatus.AccountGone);
         }
-        var check = await credentials.VerifyAsync(account.Email, LoginThrottle.SessionPool(user.SessionId), account, password, cancellationToken);
         if (check.Status != CredentialStatus.Valid)
         {
             return new DeleteOutcome(check.Status == CredentialStatus.Throttled ? DeleteStatus.Throttled : DeleteStatus.WrongPassword, check.RetryAfter, check.LockStarted);

@@ -88,12 +88,11 @@ public sealed class AccountService(UserStore users, PasswordHasher hasher, Crede
     public async Task<PasswordChangeOutcome> ChangePasswordAsync(AuthenticatedUser user, string currentPassword, string newPassword, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(user);
-        var account = await users.GetAsync(user.UserId, cancellationToken);
+        var (account, check) = await credentials.VerifyCallerAsync(user, currentPassword, cancellationToken);
         if (account is null)
         {
             return new PasswordChangeOutcome(PasswordChangeStatus.AccountGone);
         }
-        var check = await credentials.VerifyAsync(account.Email, LoginThrottle.SessionPool(user.SessionId), account, currentPassword, cancellationToken);
         if (check.Status != CredentialStatus.Valid)
         {
             return new PasswordChangeOutcome(check.Status == CredentialStatus.Throttled ? PasswordChangeStatus.Throttled : PasswordChangeStatus.WrongPassword,
