@@ -31,7 +31,7 @@ public static class LogLevels
         "Microsoft.AspNetCore.Server.Kestrel.BadRequests",
     ];
 
-    public static WebApplicationBuilder ConfigureLogLevels(this WebApplicationBuilder builder)
+    public static IHostApplicationBuilder ConfigureLogLevels(this IHostApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource { InitialData = Defaults });
