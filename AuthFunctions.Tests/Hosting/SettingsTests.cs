@@ -13,8 +13,7 @@ public sealed class SettingsTests
         {
             configuration[key] = value;
         }
-        var app = AuthFunctions.Hosting.AuthFunctionsApp.Build(["--urls", "http://127.0.0.1:0", "--environment", environment],
-            builder => builder.Configuration.AddInMemoryCollection(configuration));
+        var app = ServicesHost.Build(environment, configuration);
         try
         {
             await app.StartAsync();

@@ -6,7 +6,7 @@ using Azure.Data.Tables;
 namespace AuthFunctions.Tests.Http;
 
 /// <summary>PATCH and DELETE /api/me: edit the profile, delete the account.</summary>
-public sealed class AccountTests : AppTestBase
+public sealed class AccountTests(AppFixture fixture) : AppTestBase(fixture)
 {
     private Task<HttpResponseMessage> DeleteAsync(string accessToken, string? password, TestApp? app = null) =>
         (app ?? App).SendAsync(HttpMethod.Delete, "/api/me", accessToken, JsonContent.Create(new { password }));

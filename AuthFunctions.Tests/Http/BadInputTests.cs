@@ -6,7 +6,7 @@ using AuthFunctions.Tests.Infrastructure;
 namespace AuthFunctions.Tests.Http;
 
 /// <summary>Malformed bodies on every function that reads one: a clear 4xx Problem Details, and storage unchanged.</summary>
-public sealed class BadInputTests : AppTestBase
+public sealed class BadInputTests(AppFixture fixture) : AppTestBase(fixture)
 {
     public static TheoryData<string, string, string, HttpStatusCode> Cases()
     {

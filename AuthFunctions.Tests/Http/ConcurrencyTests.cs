@@ -3,7 +3,7 @@ using AuthFunctions.Tests.Infrastructure;
 
 namespace AuthFunctions.Tests.Http;
 
-public sealed class ConcurrencyTests : AppTestBase
+public sealed class ConcurrencyTests(AppFixture fixture) : AppTestBase(fixture)
 {
     [Fact]
     public async Task TwentySimultaneousLoginsEachGetTheirOwnWorkingSession()

@@ -4,7 +4,7 @@ using AuthFunctions.Tests.Infrastructure;
 
 namespace AuthFunctions.Tests.Http;
 
-public sealed class EmailVerificationTests : AppTestBase
+public sealed class EmailVerificationTests(AppFixture fixture) : AppTestBase(fixture)
 {
     private static async Task<DeliveredEmail> VerificationEmailAsync(string email, int count = 1) =>
         await (await MailDevServer.Shared).WaitForMessageAsync(email, count);
@@ -150,7 +150,7 @@ public sealed class EmailVerificationTests : AppTestBase
 }
 
 /// <summary><c>Auth__RequireVerifiedEmail</c> on: a correct password of an unverified account gets a 403 the frontend recognizes.</summary>
-public sealed class RequireVerifiedEmailTests : AppTestBase
+public sealed class RequireVerifiedEmailTests(AppFixture fixture) : AppTestBase(fixture)
 {
     protected override IDictionary<string, string?> Settings => new Dictionary<string, string?> { ["Auth:RequireVerifiedEmail"] = "true" };
 

@@ -6,7 +6,7 @@ using AuthFunctions.Tests.Infrastructure;
 
 namespace AuthFunctions.Tests.Http;
 
-public sealed class HealthTests : AppTestBase
+public sealed class HealthTests(AppFixture fixture) : AppTestBase(fixture)
 {
     [Fact]
     public async Task HealthyWhenStorageAnswers()
@@ -56,7 +56,7 @@ public sealed class HealthTests : AppTestBase
         Assert.Equal("5", response.Headers.GetValues("Retry-After").Single());
     }
 
-    [Fact]
+    [Fact(Skip = "Reads the worker's in-process state (metrics or the revocation feed), which runs in the host's worker process since the isolated-worker move; needs an outside probe (issue 20 note).")]
     public async Task ConcurrentCallersShareOneStorageProbe()
     {
         await App.Services.GetRequiredService<AuthFunctions.Hosting.StartupWarmUp>().Completion.WaitAsync(TimeSpan.FromSeconds(30));

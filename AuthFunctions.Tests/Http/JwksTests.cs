@@ -8,7 +8,7 @@ using Microsoft.IdentityModel.Tokens;
 namespace AuthFunctions.Tests.Http;
 
 /// <summary>The jwks function: our public keys (RFC 7517), cacheable, nothing private; and what a rotation does to tokens.</summary>
-public sealed class JwksTests : AppTestBase
+public sealed class JwksTests(AppFixture fixture) : AppTestBase(fixture)
 {
     private const string JwksPath = "/api/.well-known/jwks.json";
 

@@ -3,7 +3,7 @@ using AuthFunctions.Tests.Infrastructure;
 
 namespace AuthFunctions.Tests.Http;
 
-public sealed class LoggingTests : AppTestBase
+public sealed class LoggingTests(AppFixture fixture) : AppTestBase(fixture)
 {
     [Fact]
     public async Task AFullFlowLogsEveryAuthEventAndNoSecret()

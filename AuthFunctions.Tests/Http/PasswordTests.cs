@@ -3,7 +3,7 @@ using AuthFunctions.Tests.Infrastructure;
 
 namespace AuthFunctions.Tests.Http;
 
-public sealed class PasswordTests : AppTestBase
+public sealed class PasswordTests(AppFixture fixture) : AppTestBase(fixture)
 {
     private const string NewPassword = "a brand new passphrase";
 

@@ -7,7 +7,7 @@ namespace AuthFunctions.Tests.Http;
 /// One budget per client and function, whatever spelling of the path reaches it: routing ignores
 /// case and a trailing slash, and the server decodes percent-encoded letters.
 /// </summary>
-public sealed class RateLimitPerFunctionTests : AppTestBase
+public sealed class RateLimitPerFunctionTests(AppFixture fixture) : AppTestBase(fixture)
 {
     private const int Permits = 3;
 
@@ -74,7 +74,7 @@ public sealed class RateLimitPerFunctionTests : AppTestBase
 }
 
 /// <summary>The client part of the key: one address however it is written, and one IPv6 /64 network.</summary>
-public sealed class RateLimitClientKeyTests : AppTestBase
+public sealed class RateLimitClientKeyTests(AppFixture fixture) : AppTestBase(fixture)
 {
     protected override IDictionary<string, string?>? Settings => new Dictionary<string, string?> { ["RateLimit:PermitsPerMinute"] = "2" };
 

@@ -4,7 +4,7 @@ using AuthFunctions.Tests.Infrastructure;
 
 namespace AuthFunctions.Tests.Http;
 
-public sealed class RefreshTests : AppTestBase
+public sealed class RefreshTests(AppFixture fixture) : AppTestBase(fixture)
 {
     private async Task<Tokens> RefreshOkAsync(string refreshToken)
     {

@@ -5,7 +5,7 @@ using AuthFunctions.Tests.Infrastructure;
 
 namespace AuthFunctions.Tests.Http;
 
-public sealed class RegisterTests : AppTestBase
+public sealed class RegisterTests(AppFixture fixture) : AppTestBase(fixture)
 {
     [Fact]
     public async Task RegisterWithJsonCreatesUserAndReturnsContractBody()

@@ -4,7 +4,7 @@ using AuthFunctions.Tests.Infrastructure;
 
 namespace AuthFunctions.Tests.Http;
 
-public sealed class SessionsTests : AppTestBase
+public sealed class SessionsTests(AppFixture fixture) : AppTestBase(fixture)
 {
     [Fact]
     public async Task ListShowsLiveSessionsWithTheCurrentOneMarked()

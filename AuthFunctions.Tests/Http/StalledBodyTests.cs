@@ -9,7 +9,7 @@ namespace AuthFunctions.Tests.Http;
 /// Content-Length, connections that vanish): a 408 or 400 Problem Details while an answer is still
 /// possible, and one log line without a stack trace, never an error.
 /// </summary>
-public sealed class StalledBodyTests : AppTestBase
+public sealed class StalledBodyTests(AppFixture fixture) : AppTestBase(fixture)
 {
     private const string Partial = "{\"email\":";
 

@@ -1,24 +1,39 @@
+using AuthFunctions.Tests.Clock;
+
 namespace AuthFunctions.Tests.Infrastructure;
 
-/// <summary>A clock that starts at the real time and moves only when a test says so.</summary>
-public sealed class ManualClock : TimeProvider
+/// <summary>
+/// The clock of a product instance under the real host: the real time plus an offset that <see cref="Advance"/> moves,
+/// shared with the worker through a small file that the tests' startup hook (AuthFunctions.Tests.Clock) maps. The
+/// instances of one deployment share one clock.
+/// </summary>
+public sealed class ManualClock : TimeProvider, IDisposable
 {
-    private DateTimeOffset _now = DateTimeOffset.UtcNow;
-    private readonly Lock _lock = new();
+    private readonly SharedOffsetClock _shared;
 
-    public override DateTimeOffset GetUtcNow()
+    public ManualClock()
     {
-        lock (_lock)
-        {
-            return _now;
-        }
+        FilePath = Path.Combine(Path.GetTempPath(), $"authfunctions-clock-{Guid.NewGuid():N}");
+        File.WriteAllBytes(FilePath, new byte[8]);
+        _shared = new SharedOffsetClock(FilePath);
     }
 
-    public void Advance(TimeSpan by)
+    public string FilePath { get; }
+
+    /// <summary>What the worker needs in its environment to run on this clock.</summary>
+    public IReadOnlyDictionary<string, string?> Environment => new Dictionary<string, string?>
     {
-        lock (_lock)
-        {
-            _now += by;
-        }
+        ["DOTNET_STARTUP_HOOKS"] = Path.Combine(AppContext.BaseDirectory, "AuthFunctions.Tests.Clock.dll"),
+        ["AUTHFUNCTIONS_TEST_CLOCK_FILE"] = FilePath,
+    };
+
+    public override DateTimeOffset GetUtcNow() => _shared.GetUtcNow();
+
+    public void Advance(TimeSpan by) => _shared.Advance(by);
+
+    public void Dispose()
+    {
+        _shared.Dispose();
+        File.Delete(FilePath);
     }
 }

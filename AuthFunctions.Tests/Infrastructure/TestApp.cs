@@ -2,16 +2,15 @@ using System.Globalization;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
-using AuthFunctions.Hosting;
 using Azure.Data.Tables;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 
 namespace AuthFunctions.Tests.Infrastructure;
 
 /// <summary>
-/// The real app on real Kestrel at a random loopback port, against real Azurite, with its own
-/// tables (a unique prefix), a manual clock and captured logs. Built exactly as Program.cs builds it.
+/// The product as Azure runs it: the built isolated worker under the real Functions host (<see cref="FunctionsHost"/>)
+/// on a free loopback port, against real Azurite and maildev, with its own tables (a unique prefix). Settings reach
+/// it as environment variables (<c>Auth__SigningKeys__0</c>), as Azure's app settings do; tests name them with
+/// <c>:</c> (<c>Auth:SigningKeys:0</c>) and null unsets one. Logs are the host's console.
 /// </summary>
 public sealed class TestApp : IAsyncDisposable
 {
@@ -20,30 +19,47 @@ public sealed class TestApp : IAsyncDisposable
     /// <summary>The lowest cost bcrypt allows keeps tests fast; the product refuses it outside tests.</summary>
     public const int BcryptCost = 4;
 
-    private readonly WebApplication _app;
+    private readonly FunctionsHost _host;
+    private bool _sharesClock;
 
-    private TestApp(WebApplication app, AzuriteServer azurite, string tablePrefix, ManualClock clock, CapturedLogs logs, byte[] signingKey,
-        IReadOnlyDictionary<string, string?> keySettings)
+    private TestApp(FunctionsHost host, AzuriteServer azurite, string tablePrefix, ManualClock clock, byte[] signingKey,
+        IReadOnlyDictionary<string, string?> keySettings, IReadOnlyDictionary<string, string?> settings)
     {
+        Clock = clock;
         KeySettings = keySettings;
-        _app = app;
+        Settings = settings;
+        _host = host;
         Azurite = azurite;
         TablePrefix = tablePrefix;
-        Clock = clock;
-        Logs = logs;
         SigningKey = signingKey;
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        BaseAddress = new Uri(address);
+        BaseAddress = new Uri($"http://127.0.0.1:{host.Port}");
         Client = new HttpClient { BaseAddress = BaseAddress };
     }
+
+    /// <summary>Every setting this instance started with (<c>:</c> names).</summary>
+    public IReadOnlyDictionary<string, string?> Settings { get; }
+
+    /// <summary>
+    /// The worker's services live in another process under the host: not reachable from a test. Tests that still need
+    /// them are skipped with a reason until they have an outside probe.
+    /// </summary>
+    public IServiceProvider Services => throw new NotSupportedException("The worker's services run in the host's worker process.");
+
+    /// <summary>The poll interval this instance's revocation feed runs at.</summary>
+    public TimeSpan RevocationPollInterval => TimeSpan.FromMilliseconds(
+        Settings.GetValueOrDefault("Auth:RevocationPollMilliseconds") is { } ms ? int.Parse(ms, CultureInfo.InvariantCulture) : 1000);
+
+    /// <summary>The host process (for tests that stop or signal it).</summary>
+    public FunctionsHost Host => _host;
 
     public AzuriteServer Azurite { get; }
 
     public string TablePrefix { get; }
 
-    public ManualClock Clock { get; }
+    public HostLogs Logs => _host.Logs;
 
-    public CapturedLogs Logs { get; }
+    /// <summary>This deployment's clock (shared by its instances): <c>Clock.Advance</c> moves time in the worker.</summary>
+    public ManualClock Clock { get; }
 
     /// <summary>
     /// The newest signing key as bytes: the HS256 key, or the PKCS#8 encoding of the EC key (ES256, the default);
@@ -77,9 +93,10 @@ public sealed class TestApp : IAsyncDisposable
 
     public HttpClient Client { get; }
 
-    public IServiceProvider Services => _app.Services;
+    public static Task<TestApp> StartAsync(IDictionary<string, string?>? settings = null, AzuriteServer? azurite = null) =>
+        StartAsync(settings, azurite, clock: null);
 
-    public static async Task<TestApp> StartAsync(IDictionary<string, string?>? settings = null, AzuriteServer? azurite = null)
+    private static async Task<TestApp> StartAsync(IDictionary<string, string?>? settings, AzuriteServer? azurite, ManualClock? clock)
     {
         azurite ??= await AzuriteServer.Shared;
         string prefix = "t" + Guid.NewGuid().ToString("N")[..16];
@@ -92,6 +109,7 @@ public sealed class TestApp : IAsyncDisposable
             // Every test client is 127.0.0.1; the rate limit tests set their own small limit.
             ["RateLimit:PermitsPerMinute"] = "100000",
             ["Logging:LogLevel:Default"] = "Information",
+            ["Cleanup:Schedule"] = "0 0 0 1 1 *",
         };
         // ES256 with a key of its own unless the test chose its keys (HS256 via Hs256Settings, or EC keys).
         if (settings is null || !settings.Keys.Any(IsSigningKeySetting))
@@ -109,18 +127,14 @@ public sealed class TestApp : IAsyncDisposable
         }
         var keySettings = configuration.Where(s => IsSigningKeySetting(s.Key)).ToDictionary();
         byte[] key = NewestKeyBytes(keySettings);
-        var clock = new ManualClock();
-        var logs = new CapturedLogs();
-        var app = AuthFunctionsApp.Build(["--urls", "http://127.0.0.1:0", "--environment", "Testing"], builder =>
+        clock ??= new ManualClock();
+        var environment = new Dictionary<string, string?>(clock.Environment) { ["AzureWebJobsStorage"] = azurite.ConnectionString };
+        foreach (var (name, value) in configuration)
         {
-            builder.Configuration.AddInMemoryCollection(configuration);
-            builder.Services.AddSingleton<TimeProvider>(clock);
-            builder.Logging.ClearProviders();
-            builder.Logging.AddProvider(logs);
-            builder.Logging.SetMinimumLevel(LogLevel.Debug);
-        });
-        await app.StartAsync();
-        return new TestApp(app, azurite, prefix, clock, logs, key, keySettings);
+            environment[name.Replace(":", "__", StringComparison.Ordinal)] = value;
+        }
+        var host = await FunctionsHost.StartAsync(environment);
+        return new TestApp(host, azurite, prefix, clock, key, keySettings, configuration);
     }
 
     private static byte[] NewestKeyBytes(IReadOnlyDictionary<string, string?> keySettings)
@@ -135,8 +149,8 @@ public sealed class TestApp : IAsyncDisposable
     }
 
     /// <summary>
-    /// A second instance of the same deployment, as a scaled-out Functions app has: the same tables,
-    /// signing keys and storage, its clock set to this one's time; <paramref name="settings"/> on top (signing-key
+    /// A second instance of the same deployment, as a scaled-out Functions app has: another host and worker over the same
+    /// tables, signing keys and storage; <paramref name="settings"/> on top (signing-key
     /// settings there replace the shared keys: a rotation is another instance with keys [new, old]).
     /// </summary>
     public async Task<TestApp> StartAnotherInstanceAsync(IDictionary<string, string?>? settings = null)
@@ -153,8 +167,8 @@ public sealed class TestApp : IAsyncDisposable
         {
             shared[name] = value;
         }
-        var other = await StartAsync(shared, Azurite);
-        other.Clock.Advance(Clock.GetUtcNow() - other.Clock.GetUtcNow());
+        var other = await StartAsync(shared, Azurite, Clock);
+        other._sharesClock = true;
         return other;
     }
 
@@ -219,8 +233,11 @@ public sealed class TestApp : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Client.Dispose();
-        await _app.StopAsync();
-        await _app.DisposeAsync();
+        await _host.DisposeAsync();
+        if (!_sharesClock)
+        {
+            Clock.Dispose();
+        }
     }
 }
 

@@ -31,7 +31,7 @@ public static class ApiDocumentWriter
             string path = "/api/" + function.Route;
             var item = paths[path] as JsonObject ?? new JsonObject();
             paths[path] = item;
-            foreach (string method in function.Methods.Where(m => m is not ("OPTIONS" or "HEAD")))
+            foreach (string method in function.Methods.Where(m => m != "OPTIONS"))
             {
                 item[method.ToLowerInvariant()] = Operation(function, method);
             }
@@ -58,7 +58,7 @@ public static class ApiDocumentWriter
 
     private static JsonObject Operation(HttpFunction function, string method)
     {
-        var operation = new JsonObject { ["operationId"] = function.Methods.Count(m => m is not ("OPTIONS" or "HEAD")) > 1 ? $"{function.Name}-{method.ToLowerInvariant()}" : function.Name };
+        var operation = new JsonObject { ["operationId"] = function.Methods.Count(m => m != "OPTIONS") > 1 ? $"{function.Name}-{method.ToLowerInvariant()}" : function.Name };
         if (function.RequiresAccessToken)
         {
             operation["security"] = new JsonArray(new JsonObject { ["bearer"] = new JsonArray() });

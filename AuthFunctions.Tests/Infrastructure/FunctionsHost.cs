@@ -1,0 +1,282 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace AuthFunctions.Tests.Infrastructure;
+
+/// <summary>
+/// The real Azure Functions host running the built worker (AuthFunctions/bin/Release/net10.0), as <c>func start</c>
+/// runs it: Core Tools' <c>func</c> where installed, else the host build in <c>../shared/functions-host</c> (installed
+/// once into <c>artifacts/functions-host</c> by scripts/setup or here). App settings are environment variables with
+/// <c>__</c>, as Azure sets them. The host's console (which carries the worker's logs) is captured line by line.
+/// Ended by its process id (SIGTERM, then kill).
+/// </summary>
+public sealed partial class FunctionsHost : IAsyncDisposable
+{
+    private static readonly SemaphoreSlim InstallLock = new(1, 1);
+    private readonly Process _process;
+    private readonly string _state;
+
+    private FunctionsHost(Process process, int port, string state, HostLogs logs)
+    {
+        _process = process;
+        _state = state;
+        Port = port;
+        Logs = logs;
+    }
+
+    public int Port { get; }
+
+    public HostLogs Logs { get; }
+
+    public int ProcessId => _process.Id;
+
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>The built worker the host runs.</summary>
+    public static string WorkerOutput => Path.Combine(RepositoryRoot.Path, "AuthFunctions", "bin", "Release", "net10.0");
+
+    /// <summary>Starts a host on a free port with <paramref name="environment"/> (null values unset) and waits until it routes to the worker.</summary>
+    public static async Task<FunctionsHost> StartAsync(IReadOnlyDictionary<string, string?> environment, TimeSpan? timeout = null)
+    {
+        int port = FreePort.Next();
+        string state = Path.Combine(Path.GetTempPath(), "authfunctions-fh", Guid.NewGuid().ToString("N")[..12]);
+        var start = await StartInfoAsync(port, state);
+        foreach (var (name, value) in environment)
+        {
+            if (value is null)
+            {
+                start.Environment.Remove(name);
+            }
+            else
+            {
+                start.Environment[name] = value;
+            }
+        }
+        var logs = new HostLogs();
+        var process = Process.Start(start) ?? throw new InvalidOperationException("The Functions host did not start.");
+        process.OutputDataReceived += (_, line) => logs.Add(line.Data);
+        process.ErrorDataReceived += (_, line) => logs.Add(line.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        var host = new FunctionsHost(process, port, state, logs);
+        try
+        {
+            await host.WaitUntilReadyAsync(timeout ?? TimeSpan.FromSeconds(90));
+        }
+        catch
+        {
+            await host.DisposeAsync();
+            throw;
+        }
+        return host;
+    }
+
+    /// <summary>Ready when the host routes to the worker: the openapi function (no storage, no limits) answers 200.</summary>
+    private async Task WaitUntilReadyAsync(TimeSpan timeout)
+    {
+        using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{Port}"), Timeout = TimeSpan.FromSeconds(20) };
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < timeout)
+        {
+            if (_process.HasExited)
+            {
+                throw new InvalidOperationException($"The Functions host exited ({_process.ExitCode}) before it was ready:\n{Logs.Tail(40)}");
+            }
+            try
+            {
+                using var response = await client.GetAsync("/api/openapi.json");
+                if (response.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+            catch (TaskCanceledException)
+            {
+            }
+            await Task.Delay(100);
+        }
+        throw new TimeoutException($"The Functions host did not route to the worker within {timeout.TotalSeconds} s:\n{Logs.Tail(40)}");
+    }
+
+    private static async Task<ProcessStartInfo> StartInfoAsync(int port, string state)
+    {
+        ProcessStartInfo start;
+        if (FindOnPath("func") is { } func)
+        {
+            start = new ProcessStartInfo(func) { WorkingDirectory = WorkerOutput };
+            foreach (var argument in new[] { "start", "--port", port.ToString(CultureInfo.InvariantCulture), "--no-build" })
+            {
+                start.ArgumentList.Add(argument);
+            }
+            start.Environment["FUNCTIONS_WORKER_RUNTIME"] = "dotnet-isolated";
+        }
+        else
+        {
+            start = new ProcessStartInfo(await SharedHostScriptAsync());
+            start.ArgumentList.Add(WorkerOutput);
+            start.ArgumentList.Add(port.ToString(CultureInfo.InvariantCulture));
+            start.Environment["FH_STATE"] = state;
+        }
+        start.UseShellExecute = false;
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
+        start.Environment["AZURE_FUNCTIONS_ENVIRONMENT"] = "Testing";
+        start.Environment["DOTNET_ENVIRONMENT"] = "Testing";
+        // The host's own framework lines at Warning; our functions' lines (the worker's) at Information.
+        start.Environment["AzureFunctionsJobHost__logging__logLevel__default"] = "Warning";
+        start.Environment["AzureFunctionsJobHost__logging__logLevel__Function"] = "Information";
+        start.Environment["AzureFunctionsJobHost__logging__logLevel__Host.Function.Console"] = "Information";
+        return start;
+    }
+
+    /// <summary><c>../shared/functions-host</c> installed into <c>artifacts/functions-host</c> (idempotent; the install checks its sha256).</summary>
+    public static async Task<string> SharedHostScriptAsync()
+    {
+        string target = Path.Combine(RepositoryRoot.Path, "artifacts", "functions-host");
+        string script = Path.Combine(target, "functions-host", "fh-start.sh");
+        await InstallLock.WaitAsync();
+        try
+        {
+            if (!File.Exists(script))
+            {
+                string installer = Path.GetFullPath(Path.Combine(RepositoryRoot.Path, "..", "shared", "functions-host", "install"));
+                if (!File.Exists(installer))
+                {
+                    throw new InvalidOperationException($"No Functions host: install Azure Functions Core Tools 4 (func), or place the host build at {installer}.");
+                }
+                var install = Process.Start(new ProcessStartInfo(installer, [target]) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true })!;
+                string output = await install.StandardOutput.ReadToEndAsync() + await install.StandardError.ReadToEndAsync();
+                await install.WaitForExitAsync();
+                if (install.ExitCode != 0)
+                {
+                    throw new InvalidOperationException($"{installer} failed: {output}");
+                }
+            }
+        }
+        finally
+        {
+            InstallLock.Release();
+        }
+        return script;
+    }
+
+    private static string? FindOnPath(string name) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
+            .Select(dir => Path.Combine(dir, name)).FirstOrDefault(File.Exists);
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int SendSignal(int pid, int signal);
+
+    /// <summary>SIGTERM (the host stops its worker), then kill after 10 s.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _ = SendSignal(_process.Id, 15);
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            try
+            {
+                await _process.WaitForExitAsync(timeout.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                _process.Kill(entireProcessTree: true);
+                await _process.WaitForExitAsync();
+            }
+        }
+        _process.Dispose();
+        try
+        {
+            Directory.Delete(_state, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+}
+
+/// <summary>
+/// The host's console, one entry per log record (its header line <c>info: Category[EventId]</c> and the indented
+/// lines below it): the host's own records and the worker's, which the host prints under their categories.
+/// </summary>
+public sealed partial class HostLogs
+{
+    private readonly ConcurrentQueue<CapturedLog> _entries = new();
+    private readonly Lock _lock = new();
+    private (string Category, LogLevel Level, int EventId, List<string> Lines)? _current;
+    private readonly ConcurrentQueue<string> _raw = new();
+
+    public IReadOnlyCollection<CapturedLog> Entries
+    {
+        get
+        {
+            Flush();
+            return _entries;
+        }
+    }
+
+    /// <summary>Every line the host printed, as printed.</summary>
+    public string AllText => string.Join('\n', _raw);
+
+    public string Tail(int lines) => string.Join('\n', _raw.TakeLast(lines));
+
+    internal void Add(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+        _raw.Enqueue(line);
+        lock (_lock)
+        {
+            var header = Header().Match(line);
+            if (header.Success)
+            {
+                FlushLocked();
+                _current = (header.Groups[2].Value, Level(header.Groups[1].Value), int.Parse(header.Groups[3].Value, CultureInfo.InvariantCulture), []);
+            }
+            else if (_current is { } current)
+            {
+                current.Lines.Add(line.Trim());
+            }
+        }
+    }
+
+    private void Flush()
+    {
+        lock (_lock)
+        {
+            FlushLocked();
+        }
+    }
+
+    private void FlushLocked()
+    {
+        if (_current is { } done)
+        {
+            _entries.Enqueue(new CapturedLog(done.Category, done.Level, new EventId(done.EventId), string.Join('\n', done.Lines), new Dictionary<string, string?>(), null));
+            _current = null;
+        }
+    }
+
+    private static LogLevel Level(string prefix) => prefix switch
+    {
+        "trce" => LogLevel.Trace,
+        "dbug" => LogLevel.Debug,
+        "info" => LogLevel.Information,
+        "warn" => LogLevel.Warning,
+        "fail" => LogLevel.Error,
+        _ => LogLevel.Critical,
+    };
+
+    [GeneratedRegex(@"^(trce|dbug|info|warn|fail|crit): (.+?)\[(\d+)\]\s*$")]
+    private static partial Regex Header();
+}
