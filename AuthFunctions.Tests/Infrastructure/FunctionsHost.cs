@@ -262,7 +262,23 @@ public sealed partial class HostLogs
     {
         if (_current is { } done)
         {
-            _entries.Enqueue(new CapturedLog(done.Category, done.Level, new EventId(done.EventId), string.Join('\n', done.Lines), new Dictionary<string, string?>(), null));
+            string message = string.Join('\n', done.Lines);
+            // The worker's console (records written outside an invocation), one line each: "warn: Category[EventId] message".
+            if (done.Category == "Host.Function.Console" && WorkerConsoleLine().Match(message) is { Success: true } line)
+            {
+                var recovered = LogTemplates.Match(line.Groups[4].Value);
+                _entries.Enqueue(new CapturedLog(line.Groups[2].Value, Level(line.Groups[1].Value),
+                    new EventId(int.Parse(line.Groups[3].Value, CultureInfo.InvariantCulture), recovered?.Id.Name), line.Groups[4].Value,
+                    recovered?.State ?? new Dictionary<string, string?>(), null));
+                _current = null;
+                return;
+            }
+            // The host prints a worker's record under Function.<name>.User without its event id or structured values:
+            // they are recovered from our own [LoggerMessage] templates, which the message was formatted from.
+            var (category, eventId, state) = done.EventId == 0 && LogTemplates.Match(message) is { } known
+                ? known
+                : (done.Category, new EventId(done.EventId), new Dictionary<string, string?>());
+            _entries.Enqueue(new CapturedLog(category, done.Level, eventId, message, state, null));
             _current = null;
         }
     }
@@ -279,4 +295,58 @@ public sealed partial class HostLogs
 
     [GeneratedRegex(@"^(trce|dbug|info|warn|fail|crit): (.+?)\[(\d+)\]\s*$")]
     private static partial Regex Header();
+
+    [GeneratedRegex(@"^(trce|dbug|info|warn|fail|crit): (\S+?)\[(\d+)\] (.*)$", RegexOptions.Singleline)]
+    private static partial Regex WorkerConsoleLine();
+}
+
+/// <summary>The app's own <c>[LoggerMessage]</c> templates (worker and services), as patterns that give back a formatted message's event id and values.</summary>
+internal static partial class LogTemplates
+{
+    private static readonly Lazy<IReadOnlyList<(string Category, EventId Id, Regex Pattern, string[] Names)>> Templates = new(Load);
+
+    /// <summary>The logger category (the declaring class, as <c>ILogger&lt;T&gt;</c> names it), event id and values of a message formatted from one of our templates.</summary>
+    public static (string Category, EventId Id, Dictionary<string, string?> State)? Match(string message)
+    {
+        foreach (var (category, id, pattern, names) in Templates.Value)
+        {
+            var match = pattern.Match(message);
+            if (match.Success)
+            {
+                var state = new Dictionary<string, string?>();
+                for (int i = 0; i < names.Length; i++)
+                {
+                    state[names[i]] = match.Groups[i + 1].Value;
+                }
+                return (category, id, state);
+            }
+        }
+        return null;
+    }
+
+    private static List<(string, EventId, Regex, string[])> Load()
+    {
+        var found = new List<(string, EventId, Regex, string[])>();
+        var assemblies = new[] { typeof(AuthFunctions.Http.FunctionCatalog).Assembly, typeof(AuthFunctions.CoreServices).Assembly };
+        var flags = System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.Instance;
+        foreach (var method in assemblies.SelectMany(a => a.GetTypes()).SelectMany(t => t.GetMethods(flags)))
+        {
+            if (method.GetCustomAttributes(typeof(LoggerMessageAttribute), false).FirstOrDefault() is not LoggerMessageAttribute { Message: { Length: > 0 } template } attribute)
+            {
+                continue;
+            }
+            var names = new List<string>();
+            string pattern = "^" + Placeholder().Replace(Regex.Escape(template).Replace(@"\{", "{", StringComparison.Ordinal), m =>
+            {
+                names.Add(m.Groups[1].Value);
+                return "(.*?)";
+            }) + "$";
+            found.Add((method.DeclaringType!.FullName!, new EventId(attribute.EventId, attribute.EventName), new Regex(pattern, RegexOptions.Singleline), [.. names]));
+        }
+        // Longer templates first, so a specific message is not taken by a shorter, looser one.
+        return [.. found.OrderByDescending(t => t.Item3.ToString().Length)];
+    }
+
+    [GeneratedRegex(@"\{(\w+)\}")]
+    private static partial Regex Placeholder();
 }

@@ -3,19 +3,19 @@ using AuthFunctions.Tests.Clock;
 namespace AuthFunctions.Tests.Infrastructure;
 
 /// <summary>
-/// The clock of a product instance under the real host: the real time plus an offset that <see cref="Advance"/> moves,
-/// shared with the worker through a small file that the tests' startup hook (AuthFunctions.Tests.Clock) maps. The
+/// The clock of a product instance under the real host: it starts at the real time and moves only when a test says so
+/// (<see cref="Advance"/>), shared with the worker through a small file that the tests' startup hook (AuthFunctions.Tests.Clock) maps. The
 /// instances of one deployment share one clock.
 /// </summary>
 public sealed class ManualClock : TimeProvider, IDisposable
 {
-    private readonly SharedOffsetClock _shared;
+    private readonly SharedManualClock _shared;
 
     public ManualClock()
     {
         FilePath = Path.Combine(Path.GetTempPath(), $"authfunctions-clock-{Guid.NewGuid():N}");
-        File.WriteAllBytes(FilePath, new byte[8]);
-        _shared = new SharedOffsetClock(FilePath);
+        File.WriteAllBytes(FilePath, BitConverter.GetBytes(DateTimeOffset.UtcNow.UtcTicks));
+        _shared = new SharedManualClock(FilePath);
     }
 
     public string FilePath { get; }

@@ -4,7 +4,7 @@ using Microsoft.Azure.Functions.Worker.Middleware;
 namespace AuthFunctions.Http;
 
 /// <summary>
-/// Outermost on HTTP functions: the response headers every answer carries, and the answer to a failure. A storage
+/// Outermost: marks the invocation (see <see cref="Hosting.FunctionInvocation"/>); on HTTP functions, the response headers every answer carries, and the answer to a failure. A storage
 /// failure is 503 Problem Details with <c>Retry-After</c>; anything else 500 Problem Details. Never a stack trace in a
 /// response; the log gets the status and error code. A timer invocation passes through untouched.
 /// </summary>
@@ -17,6 +17,7 @@ public sealed partial class HttpResponseMiddleware(ILogger<HttpResponseMiddlewar
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(next);
+        Hosting.FunctionInvocation.Enter();
         if (context.GetHttpContext() is not { } http)
         {
             await next(context);
