@@ -130,6 +130,8 @@ public sealed partial class DeploymentTests(CompiledInfrastructure infra, ITestO
         Assert.Equal(
         [
             "function-app: Microsoft.Web/serverfarms@2024-04-01",
+            "function-app: Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01",
+            "function-app: Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01",
             "function-app: Microsoft.Web/sites@2024-04-01",
             "identity: Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31",
             "keyvault: Microsoft.Authorization/roleAssignments@2022-04-01",
@@ -182,6 +184,12 @@ public sealed partial class DeploymentTests(CompiledInfrastructure infra, ITestO
         Assert.DoesNotContain(EmittedSettings(), s => notOnFlex.Contains(s));
         Assert.All(notOnFlex, name => Assert.DoesNotContain(name, app.Root.GetRawText(), StringComparison.Ordinal));
         Assert.False(site.At("properties", "siteConfig").TryGetProperty("linuxFxVersion", out _));
+
+        // Deployments authenticate with Entra ID: no basic publishing credentials for scm or ftp.
+        var policies = app.Resources().Where(r => r.Str("type") == "Microsoft.Web/sites/basicPublishingCredentialsPolicies").ToList();
+        Assert.Equal(["[format('{0}/{1}', parameters('name'), 'ftp')]", "[format('{0}/{1}', parameters('name'), 'scm')]"],
+            policies.Select(p => p.Str("name")).Order(StringComparer.Ordinal));
+        Assert.All(policies, p => Assert.False(p.At("properties", "allow").GetBoolean()));
     }
 
     [Fact]
