@@ -203,6 +203,20 @@ public sealed partial class DeploymentTests(CompiledInfrastructure infra, ITestO
     }
 
     [Fact]
+    public void AzdBuildsTheWorkerProjectAndDeploysItToTheAppTaggedWithItsServiceName()
+    {
+        // azd finds the app by the azd-service-name tag and publishes the project with `dotnet publish`.
+        string yaml = AzureYaml();
+        Assert.Contains("\nservices:\n  api:\n    project: ./AuthFunctions\n    language: dotnet\n    host: function\n", yaml, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(RepositoryRoot.Path, "AuthFunctions", "AuthFunctions.csproj")));
+        var site = infra.Main.Module("function-app").Resource("Microsoft.Web/sites");
+        Assert.Equal("[union(parameters('tags'), createObject('azd-service-name', 'api'))]", site.Str("tags"));
+        // The service deploys the app; a hook that deployed it too would upload a second package.
+        Assert.DoesNotMatch(@"run:.*scripts/deploy", yaml);
+        Assert.DoesNotContain("custom handler", yaml, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
     public void StorageIsKeylessAndReachedWithTheAppIdentity()
     {
         var account = infra.Main.Module("storage").Resource("Microsoft.Storage/storageAccounts");
@@ -283,7 +297,7 @@ public sealed partial class DeploymentTests(CompiledInfrastructure infra, ITestO
         Assert.Equal(["keyvault.emailSmtpPassword", "main.emailSmtpPassword"], secureParameters.Order(StringComparer.Ordinal));
         string hook = File.ReadAllText(Path.Combine(RepositoryRoot.Path, "scripts", "azd-ensure-signing-key"));
         Assert.Contains("secret=auth-signing-key-0\n", hook, StringComparison.Ordinal);
-        Assert.Contains("run: scripts/azd-ensure-signing-key && scripts/deploy\n", File.ReadAllText(Path.Combine(RepositoryRoot.Path, "azure.yaml")), StringComparison.Ordinal);
+        Assert.Contains("  postprovision:\n    posix:\n      shell: sh\n      run: scripts/azd-ensure-signing-key\n", AzureYaml(), StringComparison.Ordinal);
         using var parameters = ParameterFile();
         Assert.Equal("${AZURE_PRINCIPAL_ID=}", parameters.RootElement.Str("parameters", "keyVaultAdminPrincipalId", "value"));
     }
@@ -417,6 +431,8 @@ public sealed partial class DeploymentTests(CompiledInfrastructure infra, ITestO
 
     private static IEnumerable<string> SettingNames(string expression) =>
         SettingObject().Matches(expression).Select(m => m.Groups["name"].Value);
+
+    private static string AzureYaml() => File.ReadAllText(Path.Combine(RepositoryRoot.Path, "azure.yaml")).ReplaceLineEndings("\n");
 
     private static JsonDocument ParameterFile() =>
         JsonDocument.Parse(File.ReadAllText(Path.Combine(RepositoryRoot.Path, "infra", "main.parameters.json")));
