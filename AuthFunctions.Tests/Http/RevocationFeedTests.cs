@@ -170,7 +170,9 @@ public sealed class RevocationFeedTests(AppFixture fixture) : AppTestBase(fixtur
         App.Clock.Advance(TimeSpan.FromSeconds(1));
         await App.PostAsync("/api/logout", tokens.Access);
 
-        var rows = await App.Table("revocations").QueryAsync<TableEntity>().ToListAsync();
+        // The class's tests share one instance and its tables: this user's rows only.
+        string userId = (string)TokenForge.Payload(tokens.Access)["sub"]!;
+        var rows = await App.Table("revocations").QueryAsync<TableEntity>(row => row.GetString("UserId") == userId).ToListAsync();
 
         Assert.Equal(["Session", "Epoch"], rows.OrderBy(r => r.RowKey, StringComparer.Ordinal).Select(r => r.GetString("Kind")));
         Assert.All(rows, row =>

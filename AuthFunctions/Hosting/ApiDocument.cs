@@ -26,7 +26,8 @@ public static class ApiDocumentWriter
     {
         ArgumentNullException.ThrowIfNull(catalog);
         var paths = new JsonObject();
-        foreach (var function in catalog.All)
+        // The document describes the API, not itself.
+        foreach (var function in catalog.All.Where(f => f.Method.DeclaringType != typeof(ApiDocument)))
         {
             string path = "/api/" + function.Route;
             var item = paths[path] as JsonObject ?? new JsonObject();
