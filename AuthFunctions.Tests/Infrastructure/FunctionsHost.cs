@@ -22,11 +22,15 @@ public sealed partial class FunctionsHost : IAsyncDisposable
     {
         _process = process;
         _state = state;
+        StateDirectory = state;
         Port = port;
         Logs = logs;
     }
 
     public int Port { get; }
+
+    /// <summary>The host's own files for this instance (FH_STATE: file-based secrets, logs).</summary>
+    public string StateDirectory { get; }
 
     public HostLogs Logs { get; }
 
@@ -38,11 +42,12 @@ public sealed partial class FunctionsHost : IAsyncDisposable
     public static string WorkerOutput => Path.Combine(RepositoryRoot.Path, "AuthFunctions", "bin", "Release", "net10.0");
 
     /// <summary>Starts a host on a free port with <paramref name="environment"/> (null values unset) and waits until it routes to the worker.</summary>
-    public static async Task<FunctionsHost> StartAsync(IReadOnlyDictionary<string, string?> environment, TimeSpan? timeout = null)
+    /// <param name="workerOutput">The worker's build or publish output; the solution's Release build by default.</param>
+    public static async Task<FunctionsHost> StartAsync(IReadOnlyDictionary<string, string?> environment, TimeSpan? timeout = null, string? workerOutput = null)
     {
         int port = FreePort.Next();
         string state = Path.Combine(Path.GetTempPath(), "authfunctions-fh", Guid.NewGuid().ToString("N")[..12]);
-        var start = await StartInfoAsync(port, state);
+        var start = await StartInfoAsync(port, state, workerOutput ?? WorkerOutput);
         foreach (var (name, value) in environment)
         {
             if (value is null)
@@ -103,12 +108,12 @@ public sealed partial class FunctionsHost : IAsyncDisposable
         throw new TimeoutException($"The Functions host did not route to the worker within {timeout.TotalSeconds} s:\n{Logs.Tail(40)}");
     }
 
-    private static async Task<ProcessStartInfo> StartInfoAsync(int port, string state)
+    private static async Task<ProcessStartInfo> StartInfoAsync(int port, string state, string workerOutput)
     {
         ProcessStartInfo start;
         if (FindOnPath("func") is { } func)
         {
-            start = new ProcessStartInfo(func) { WorkingDirectory = WorkerOutput };
+            start = new ProcessStartInfo(func) { WorkingDirectory = workerOutput };
             foreach (var argument in new[] { "start", "--port", port.ToString(CultureInfo.InvariantCulture), "--no-build" })
             {
                 start.ArgumentList.Add(argument);
@@ -118,7 +123,7 @@ public sealed partial class FunctionsHost : IAsyncDisposable
         else
         {
             start = new ProcessStartInfo(await SharedHostScriptAsync());
-            start.ArgumentList.Add(WorkerOutput);
+            start.ArgumentList.Add(workerOutput);
             start.ArgumentList.Add(port.ToString(CultureInfo.InvariantCulture));
             start.Environment["FH_STATE"] = state;
         }

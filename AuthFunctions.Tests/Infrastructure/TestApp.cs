@@ -96,7 +96,11 @@ public sealed class TestApp : IAsyncDisposable
     public static Task<TestApp> StartAsync(IDictionary<string, string?>? settings = null, AzuriteServer? azurite = null) =>
         StartAsync(settings, azurite, clock: null);
 
-    private static async Task<TestApp> StartAsync(IDictionary<string, string?>? settings, AzuriteServer? azurite, ManualClock? clock)
+    /// <summary>The product from another build of the worker (the deployable package: <c>scripts/package</c>'s output).</summary>
+    public static Task<TestApp> StartFromAsync(string workerOutput, IDictionary<string, string?>? settings = null) =>
+        StartAsync(settings, azurite: null, clock: null, workerOutput);
+
+    private static async Task<TestApp> StartAsync(IDictionary<string, string?>? settings, AzuriteServer? azurite, ManualClock? clock, string? workerOutput = null)
     {
         azurite ??= await AzuriteServer.Shared;
         string prefix = "t" + Guid.NewGuid().ToString("N")[..16];
@@ -133,7 +137,7 @@ public sealed class TestApp : IAsyncDisposable
         {
             environment[name.Replace(":", "__", StringComparison.Ordinal)] = value;
         }
-        var host = await FunctionsHost.StartAsync(environment);
+        var host = await FunctionsHost.StartAsync(environment, workerOutput: workerOutput);
         return new TestApp(host, azurite, prefix, clock, key, keySettings, configuration);
     }
 
