@@ -15,11 +15,18 @@ public sealed class ServicesHost : IAsyncDisposable
 
     public IServiceProvider Services => _host.Services;
 
-    public static ServicesHost Build(string environment, IDictionary<string, string?> configuration)
+    public static ServicesHost Build(string environment, IDictionary<string, string?> configuration, ILoggerProvider? logs = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = environment, DisableDefaults = true });
         builder.Configuration.AddInMemoryCollection(configuration);
-        builder.Services.AddLogging();
+        builder.Services.AddLogging(logging =>
+        {
+            if (logs is not null)
+            {
+                logging.AddProvider(logs);
+                logging.SetMinimumLevel(LogLevel.Debug);
+            }
+        });
         builder.Services.AddAuthCore(builder.Configuration);
         builder.Services.AddHttpFeatures(builder.Configuration);
         return new ServicesHost(builder.Build());
