@@ -8,6 +8,8 @@ using AuthFunctions.Hosting;
 using AuthFunctions.Storage;
 using AuthFunctions.Tests.Infrastructure;
 using Xunit.Abstractions;
+using AuthFunctions.Tokens;
+using AuthFunctions.Throttling;
 
 namespace AuthFunctions.Tests.Hosting;
 

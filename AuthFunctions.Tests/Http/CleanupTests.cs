@@ -113,7 +113,7 @@ public sealed class CleanupTests(AppFixture fixture) : AppTestBase(fixture)
         var feedRows = await App.Table("revocations").QueryAsync<TableEntity>().ToListAsync();
         Assert.Equal(2, feedRows.Count);
         // The first row is now older than an access token's life plus the margin (and the minute it is filed under); the second is not.
-        var keep = App.Services.GetRequiredService<AuthFunctions.Auth.RevocationFeed>().EntryLifetime + AuthFunctions.Maintenance.CleanupService.FeedMargin;
+        var keep = App.Services.GetRequiredService<AuthFunctions.Tokens.RevocationFeed>().EntryLifetime + AuthFunctions.Maintenance.CleanupService.FeedMargin;
         App.Clock.Advance(keep - TimeSpan.FromMinutes(10) + TimeSpan.FromMinutes(2));
 
         var json = await InvokeAsync();

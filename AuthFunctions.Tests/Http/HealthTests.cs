@@ -59,7 +59,7 @@ public sealed class HealthTests(AppFixture fixture) : AppTestBase(fixture)
     [Fact(Skip = "Reads the worker's in-process state (metrics or the revocation feed), which runs in the host's worker process since the isolated-worker move; needs an outside probe (issue 20 note).")]
     public async Task ConcurrentCallersShareOneStorageProbe()
     {
-        await App.Services.GetRequiredService<AuthFunctions.Hosting.StartupWarmUp>().Completion.WaitAsync(TimeSpan.FromSeconds(30));
+        await App.Services.GetRequiredService<AuthFunctions.Sessions.StartupWarmUp>().Completion.WaitAsync(TimeSpan.FromSeconds(30));
         // The users table only: the revocation poller reads its own table on its own schedule.
         using var storage = new TableRequestCounter(App.TablePrefix + "users");
 

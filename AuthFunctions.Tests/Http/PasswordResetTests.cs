@@ -16,7 +16,7 @@ public sealed class PasswordResetTests(AppFixture fixture) : AppTestBase(fixture
         (app ?? App).PostAsync("/api/password/reset", null, new { token, new_password = newPassword });
 
     /// <summary>Registers, asks for a reset and returns the token of the reset link (the verification email comes first).</summary>
-    private async Task<(string Email, Tokens Tokens, string ResetToken)> ForgottenAsync()
+    private async Task<(string Email, TokenPair Tokens, string ResetToken)> ForgottenAsync()
     {
         var (email, tokens) = await App.NewUserAsync();
         var maildev = await MailDevServer.Shared;

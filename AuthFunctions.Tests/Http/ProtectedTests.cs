@@ -156,7 +156,7 @@ public class ProtectedTests(AppFixture fixture) : AppTestBase(fixture)
         string userId = (string)TokenForge.Payload(tokens.Access)["sub"]!;
 
         // What account deletion does: end every session (published on the feed), then delete the user.
-        await App.Services.GetRequiredService<AuthFunctions.Auth.SessionService>().EndEverySessionAsync(userId, CancellationToken.None);
+        await App.Services.GetRequiredService<AuthFunctions.Sessions.SessionService>().EndEverySessionAsync(userId, CancellationToken.None);
         await App.Table("users").DeleteEntityAsync(userId, "profile");
 
         await ProblemAssert.IsInvalidTokenAsync(await App.GetAsync("/api/protected", tokens.Access));

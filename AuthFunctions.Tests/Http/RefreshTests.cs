@@ -6,10 +6,10 @@ namespace AuthFunctions.Tests.Http;
 
 public sealed class RefreshTests(AppFixture fixture) : AppTestBase(fixture)
 {
-    private async Task<Tokens> RefreshOkAsync(string refreshToken)
+    private async Task<TokenPair> RefreshOkAsync(string refreshToken)
     {
         var json = await ProblemAssert.JsonAsync(await App.RefreshAsync(refreshToken), HttpStatusCode.OK);
-        return new Tokens(json.GetProperty("access_token").GetString()!, json.GetProperty("refresh_token").GetString()!);
+        return new TokenPair(json.GetProperty("access_token").GetString()!, json.GetProperty("refresh_token").GetString()!);
     }
 
     [Fact]
@@ -19,7 +19,7 @@ public sealed class RefreshTests(AppFixture fixture) : AppTestBase(fixture)
 
         var response = await App.RefreshAsync(login.Refresh);
         var json = await ProblemAssert.JsonAsync(response, HttpStatusCode.OK);
-        var refreshed = new Tokens(json.GetProperty("access_token").GetString()!, json.GetProperty("refresh_token").GetString()!);
+        var refreshed = new TokenPair(json.GetProperty("access_token").GetString()!, json.GetProperty("refresh_token").GetString()!);
 
         Assert.NotEqual(login.Refresh, refreshed.Refresh);
         Assert.Equal("Bearer", json.GetProperty("token_type").GetString());

@@ -5,6 +5,7 @@ using AuthFunctions.Storage;
 using AuthFunctions.Tests.Infrastructure;
 using Azure.Data.Tables;
 using Microsoft.Extensions.DependencyInjection;
+using AuthFunctions.Sessions;
 
 namespace AuthFunctions.Tests.Http;
 
@@ -269,7 +270,7 @@ public sealed class RevocationFeedSteadyStateTests(AppFixture fixture) : AppTest
         var (_, live) = await App.NewUserAsync();
         await App.CoveredAsync();
         App.Feed().Capacity = 2;
-        var ended = new List<Tokens>();
+        var ended = new List<TokenPair>();
         for (int i = 0; i < 3; i++)
         {
             var (_, tokens) = await App.NewUserAsync("ended");

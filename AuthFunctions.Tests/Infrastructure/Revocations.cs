@@ -7,7 +7,7 @@ namespace AuthFunctions.Tests.Infrastructure;
 public static class Revocations
 {
     /// <summary>The feed's state lives in the worker process: tests that read it are skipped (see TestApp.Services).</summary>
-    public static AuthFunctions.Auth.RevocationFeed Feed(this TestApp app) => app.Services.GetRequiredService<AuthFunctions.Auth.RevocationFeed>();
+    public static AuthFunctions.Tokens.RevocationFeed Feed(this TestApp app) => app.Services.GetRequiredService<AuthFunctions.Tokens.RevocationFeed>();
 
     /// <summary>Calls <c>protected</c> on <paramref name="app"/> until it refuses the token; fails if that takes longer than <paramref name="within"/>.</summary>
     public static async Task<TimeSpan> RefusedWithinAsync(this TestApp app, string accessToken, TimeSpan within)

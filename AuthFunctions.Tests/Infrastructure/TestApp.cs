@@ -200,16 +200,16 @@ public sealed class TestApp : IAsyncDisposable
     public async Task<HttpResponseMessage> RegisterAsync(string email, string password = Password, string? fullName = null) =>
         await Client.PostAsJsonAsync("/api/register", new { email, password, full_name = fullName });
 
-    public async Task<Tokens> LoginAsync(string email, string password = Password)
+    public async Task<TokenPair> LoginAsync(string email, string password = Password)
     {
         var response = await Client.PostAsJsonAsync("/api/login", new { email, password });
         Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
         var json = await response.Content.ReadFromJsonAsync<JsonElement>();
-        return new Tokens(json.GetProperty("access_token").GetString()!, json.GetProperty("refresh_token").GetString()!);
+        return new TokenPair(json.GetProperty("access_token").GetString()!, json.GetProperty("refresh_token").GetString()!);
     }
 
     /// <summary>Registers a new user and logs in.</summary>
-    public async Task<(string Email, Tokens Tokens)> NewUserAsync(string tag = "user")
+    public async Task<(string Email, TokenPair Tokens)> NewUserAsync(string tag = "user")
     {
         string email = UniqueEmail(tag);
         Assert.Equal(System.Net.HttpStatusCode.Created, (await RegisterAsync(email)).StatusCode);
@@ -245,4 +245,4 @@ public sealed class TestApp : IAsyncDisposable
     }
 }
 
-public sealed record Tokens(string Access, string Refresh);
+public sealed record TokenPair(string Access, string Refresh);

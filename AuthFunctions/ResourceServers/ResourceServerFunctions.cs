@@ -3,6 +3,8 @@ using AuthFunctions.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Azure.Functions.Worker.Http;
 using Microsoft.Net.Http.Headers;
+using AuthFunctions.Tokens;
+using AuthFunctions.Sessions;
 
 namespace AuthFunctions.ResourceServers;
 

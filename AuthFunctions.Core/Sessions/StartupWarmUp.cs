@@ -1,7 +1,7 @@
-using AuthFunctions.Auth;
 using AuthFunctions.Users;
+using AuthFunctions.Tokens;
 
-namespace AuthFunctions.Hosting;
+namespace AuthFunctions.Sessions;
 
 /// <summary>
 /// Pays the first request's one-off costs (the token library's first use, the storage client's first

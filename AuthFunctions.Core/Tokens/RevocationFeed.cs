@@ -3,7 +3,7 @@ using AuthFunctions.Storage;
 using AuthFunctions.Users;
 using Microsoft.Extensions.Options;
 
-namespace AuthFunctions.Auth;
+namespace AuthFunctions.Tokens;
 
 /// <summary>
 /// This instance's copy of the revocation feed, so that a protected call needs no storage read
@@ -109,7 +109,7 @@ public sealed partial class RevocationFeed
 
     /// <summary>
     /// Appends the revocation to the feed, then applies it here at once (what reading it back would do).
-    /// Callers publish before the storage write that revokes where they can (see <see cref="SessionService"/>).
+    /// Callers publish before the storage write that revokes where they can (see <c>SessionService</c>).
     /// In read mode the row is written all the same, so instances switched to feed mode miss nothing.
     /// </summary>
     public async Task PublishAsync(Revocation revocation, CancellationToken cancellationToken)

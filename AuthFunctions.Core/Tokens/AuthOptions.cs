@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Options;
 
-namespace AuthFunctions.Auth;
+namespace AuthFunctions.Tokens;
 
 /// <summary>Settings section <c>Auth</c> (environment variables <c>Auth__…</c>).</summary>
 public sealed class AuthOptions
