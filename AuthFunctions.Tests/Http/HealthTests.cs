@@ -39,9 +39,29 @@ public sealed class HealthTests(AppFixture fixture) : AppTestBase(fixture)
     public async Task ReadinessProbeAtRootAnswers() =>
         Assert.Equal(HttpStatusCode.OK, (await App.Client.GetAsync("/")).StatusCode);
 
+    /// <summary>
+    /// The host routes by the functions' metadata: a path no function declares gets its own empty 404 (not Problem
+    /// Details), whatever the method, and nothing is invoked (the host logs "Executing 'Functions.name'" for every
+    /// invocation, in order; a control request to openapi bounds the wait).
+    /// </summary>
     [Fact]
-    public async Task UnknownRouteIsProblemDetails() =>
-        await ProblemAssert.IsProblemAsync(await App.Client.GetAsync("/api/nothing-here"), HttpStatusCode.NotFound);
+    public async Task AnUnknownRouteGetsTheHostsEmpty404AndNoInvocation()
+    {
+        var mark = (Records: App.Logs.Entries.Count, Text: App.Logs.AllText.Length);
+
+        foreach (var (method, path) in new[] { ("GET", "/api/nothing-here"), ("POST", "/api/nothing-here"), ("GET", "/nothing-here") })
+        {
+            (await RawHttp.SendAsync(App.BaseAddress, method, path)).AssertBareHostAnswer(404);
+        }
+
+        Assert.Equal(200, (await RawHttp.SendAsync(App.BaseAddress, "GET", "/api/openapi.json")).Status);
+        for (int i = 0; i < 200 && !App.Logs.AllText[mark.Text..].Contains("Executed 'Functions.openapi'", StringComparison.Ordinal); i++)
+        {
+            await Task.Delay(50);
+        }
+        var invoked = App.Logs.Entries.Skip(mark.Records).Where(e => e.Message.StartsWith("Executing 'Functions.", StringComparison.Ordinal)).ToList();
+        Assert.StartsWith("Executing 'Functions.openapi'", Assert.Single(invoked).Message, StringComparison.Ordinal);
+    }
 
     [Fact]
     public async Task StorageDownIs503WithRetryAfterLikeEveryOtherFunction()
