@@ -101,12 +101,12 @@ public sealed class LoopbackClient : IDisposable
     }
 
     /// <summary>Logs in (expecting 200) and returns the tokens.</summary>
-    public async Task<Tokens> LoginAsync(string email, string password = TestApp.Password, IDictionary<string, string>? headers = null)
+    public async Task<TokenPair> LoginAsync(string email, string password = TestApp.Password, IDictionary<string, string>? headers = null)
     {
         var response = await PostAsync("/api/login", new { email, password }, headers: headers);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var json = await response.Content.ReadFromJsonAsync<JsonElement>();
-        return new Tokens(json.GetProperty("access_token").GetString()!, json.GetProperty("refresh_token").GetString()!);
+        return new TokenPair(json.GetProperty("access_token").GetString()!, json.GetProperty("refresh_token").GetString()!);
     }
 
     public void Dispose() => Http.Dispose();
