@@ -53,7 +53,7 @@ public sealed class CredentialFunctions(AccountService accounts, SessionService 
             return invalid;
         }
         var login = body.Value!;
-        var outcome = await accounts.LoginAsync(email, login.Password!, login.DeviceToken, HostUserAgent.ClientPart(request.Headers.UserAgent.ToString()),
+        var outcome = await accounts.LoginAsync(email, login.Password!, login.DeviceToken, request.Headers.UserAgent.ToString(),
             login.RememberMe ?? true, cancellationToken);
         events.LoginAttempted(request.HttpContext, outcome);
         return outcome.Status switch
