@@ -1,54 +1,46 @@
+using System.Diagnostics;
+using System.Globalization;
 using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json;
+using System.Text.RegularExpressions;
 using AuthFunctions.Tests.Infrastructure;
 using Azure.Data.Tables;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace AuthFunctions.Tests.Http;
 
 /// <summary>
-/// The cleanup timer function, invoked as the Functions host invokes a custom handler's timer trigger:
-/// a POST to /cleanup with the invocation payload, answered with the invocation response.
+/// The <c>cleanup</c> timer function, run by the real Functions host through its admin API (as an operator runs a timer
+/// now); the class's schedule (<c>Cleanup:Schedule</c>, once a year) never fires during a test. The host and its tables
+/// are shared by the class's tests, so each test looks only at its own users' rows.
 /// </summary>
 public sealed class CleanupTests(AppFixture fixture) : AppTestBase(fixture)
 {
-    private const string TimerPayload = """
-        {"Data":{"timer":{"Schedule":{"AdjustForDST":true},"ScheduleStatus":null,"IsPastDue":false}},
-         "Metadata":{"sys":{"MethodName":"cleanup","UtcNow":"2026-11-22T18:00:00Z","RandGuid":"9a1c4e6e-1f4b-4d55-8a9c-2b1f0f5e7d33"}}}
-        """;
+    private Task<FunctionRun> RunCleanupAsync() => App.RunFunctionAsync("cleanup");
 
-    private async Task<JsonElement> InvokeAsync()
-    {
-        var response = await App.Client.PostAsync("/cleanup", new StringContent(TimerPayload, System.Text.Encoding.UTF8, "application/json"));
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var json = await response.Content.ReadFromJsonAsync<JsonElement>();
-        Assert.Equal(JsonValueKind.Object, json.GetProperty("Outputs").ValueKind);
-        Assert.Equal(JsonValueKind.Null, json.GetProperty("ReturnValue").ValueKind);
-        return json;
-    }
+    private static string UserId(Tokens tokens) => TokenForge.Payload(tokens.Access)["sub"]!.GetValue<string>();
 
-    private async Task<List<string>> RowKeysAsync(string table) =>
-        await App.Table(table).QueryAsync<TableEntity>(select: ["RowKey"]).Select(e => e.RowKey).ToListAsync();
+    /// <summary>The RowKeys of one user's partition of the <c>users</c> table (profile, sessions, email links).</summary>
+    private async Task<List<string>> UserRowKeysAsync(string userId) =>
+        await App.Table("users").QueryAsync<TableEntity>(e => e.PartitionKey == userId, select: ["RowKey"]).Select(e => e.RowKey).ToListAsync();
 
-    [Fact]
-    public async Task AnswersTheHostsInvocationFormat()
-    {
-        var json = await InvokeAsync();
-        Assert.Contains("cleanup: deleted", json.GetProperty("Logs")[0].GetString(), StringComparison.Ordinal);
-    }
+    private async Task<List<string>> ThrottleRowsAsync(params string[] emails) =>
+        await App.Table("emails").QueryAsync<TableEntity>(e => e.RowKey == "throttle").Select(e => e.PartitionKey).Where(email => emails.Contains(email)).ToListAsync();
+
+    private async Task<List<string>> FeedRowKindsAsync(string userId) =>
+        await App.Table("revocations").QueryAsync<TableEntity>(e => e.GetString("UserId") == userId).Select(e => e.GetString("Kind") ?? "").ToListAsync();
 
     [Fact]
     public async Task ExpiredSessionsAreDeletedAndLiveOnesStay()
     {
         var (email, old) = await App.NewUserAsync();
+        string userId = UserId(old);
         App.Clock.Advance(TimeSpan.FromDays(20));
         var recent = await App.LoginAsync(email);
         App.Clock.Advance(TimeSpan.FromDays(11)); // the first session's 30-day refresh token has expired
+        Assert.Equal(2, (await UserRowKeysAsync(userId)).Count(k => k.StartsWith("session-", StringComparison.Ordinal)));
 
-        await InvokeAsync();
+        await RunCleanupAsync();
 
-        var sessions = (await RowKeysAsync("users")).Where(k => k.StartsWith("session-", StringComparison.Ordinal)).ToList();
+        var sessions = (await UserRowKeysAsync(userId)).Where(k => k.StartsWith("session-", StringComparison.Ordinal)).ToList();
         Assert.Equal(["session-" + TokenForge.Payload(recent.Access)["sid"]!.GetValue<string>()], sessions);
         Assert.Equal(HttpStatusCode.OK, (await App.RefreshAsync(recent.Refresh)).StatusCode);
         await ProblemAssert.IsProblemAsync(await App.RefreshAsync(old.Refresh), HttpStatusCode.Unauthorized);
@@ -57,15 +49,17 @@ public sealed class CleanupTests(AppFixture fixture) : AppTestBase(fixture)
     [Fact]
     public async Task ExpiredEmailLinksAreDeletedAndLiveOnesStay()
     {
-        var (email, _) = await App.NewUserAsync();
+        var (email, tokens) = await App.NewUserAsync();
+        string userId = UserId(tokens);
         await (await MailDevServer.Shared).WaitForMessageAsync(email); // the verification link (24 h)
         Assert.Equal(HttpStatusCode.Accepted, (await App.PostAsync("/api/password/forgot", null, new { email })).StatusCode);
         await (await MailDevServer.Shared).WaitForMessageAsync(email, count: 2); // the reset link (30 min)
+        Assert.Equal(2, (await UserRowKeysAsync(userId)).Count(k => k.StartsWith("link-", StringComparison.Ordinal)));
         App.Clock.Advance(TimeSpan.FromHours(1));
 
-        await InvokeAsync();
+        await RunCleanupAsync();
 
-        Assert.Equal(["link-verify-email"], (await RowKeysAsync("users")).Where(k => k.StartsWith("link-", StringComparison.Ordinal)));
+        Assert.Equal(["link-verify-email"], (await UserRowKeysAsync(userId)).Where(k => k.StartsWith("link-", StringComparison.Ordinal)));
     }
 
     [Fact]
@@ -79,11 +73,11 @@ public sealed class CleanupTests(AppFixture fixture) : AppTestBase(fixture)
         {
             await App.PostAsync("/api/login", null, new { email = locked, password = "wrong password " + i });
         }
+        Assert.Equal([idle, locked], (await ThrottleRowsAsync(idle, locked)).Order());
 
-        await InvokeAsync();
+        await RunCleanupAsync();
 
-        var throttles = await App.Table("emails").QueryAsync<TableEntity>(e => e.RowKey == "throttle").Select(e => e.PartitionKey).ToListAsync();
-        Assert.Equal([locked], throttles);
+        Assert.Equal([locked], await ThrottleRowsAsync(idle, locked));
         await ProblemAssert.IsProblemAsync(await App.PostAsync("/api/login", null, new { email = locked, password = "again" }), HttpStatusCode.TooManyRequests);
     }
 
@@ -91,35 +85,102 @@ public sealed class CleanupTests(AppFixture fixture) : AppTestBase(fixture)
     public async Task LogoutEverywhereDeletesTheEndedSessionsRows()
     {
         var (email, first) = await App.NewUserAsync();
+        string userId = UserId(first);
         await App.LoginAsync(email);
         var current = await App.LoginAsync(email);
+        Assert.Equal(3, (await UserRowKeysAsync(userId)).Count(k => k.StartsWith("session-", StringComparison.Ordinal)));
 
         Assert.Equal(HttpStatusCode.NoContent, (await App.PostAsync("/api/logout?scope=others", current.Access)).StatusCode);
-        Assert.Single(await RowKeysAsync("users"), k => k.StartsWith("session-", StringComparison.Ordinal));
+        Assert.Single(await UserRowKeysAsync(userId), k => k.StartsWith("session-", StringComparison.Ordinal));
 
         Assert.Equal(HttpStatusCode.NoContent, (await App.PostAsync("/api/logout", current.Access)).StatusCode);
-        Assert.DoesNotContain(await RowKeysAsync("users"), k => k.StartsWith("session-", StringComparison.Ordinal));
+        Assert.DoesNotContain(await UserRowKeysAsync(userId), k => k.StartsWith("session-", StringComparison.Ordinal));
         await ProblemAssert.IsProblemAsync(await App.RefreshAsync(first.Refresh), HttpStatusCode.Unauthorized);
     }
 
-    [Fact(Skip = "Reads the worker's in-process state (metrics or the revocation feed), which runs in the host's worker process since the isolated-worker move; needs an outside probe (issue 20 note).")]
+    [Fact]
     public async Task RevocationFeedRowsAreDeletedOnceNoAccessTokenTheyRefuseCanBeLive()
     {
         var (email, old) = await App.NewUserAsync();
+        string userId = UserId(old);
         Assert.Equal(HttpStatusCode.NoContent, (await App.PostAsync("/api/logout", old.Access)).StatusCode);
         App.Clock.Advance(TimeSpan.FromMinutes(10));
         var recent = await App.LoginAsync(email);
         Assert.Equal(HttpStatusCode.NoContent, (await App.PostAsync("/api/logout?scope=session", recent.Access)).StatusCode);
-        var feedRows = await App.Table("revocations").QueryAsync<TableEntity>().ToListAsync();
-        Assert.Equal(2, feedRows.Count);
+        var kinds = await FeedRowKindsAsync(userId);
+        Assert.Equal(2, kinds.Count);
+        Assert.Contains("Session", kinds);
         // The first row is now older than an access token's life plus the margin (and the minute it is filed under); the second is not.
-        var keep = App.Services.GetRequiredService<AuthFunctions.Auth.RevocationFeed>().EntryLifetime + AuthFunctions.Maintenance.CleanupService.FeedMargin;
+        var keep = await FeedEntryLifetimeAsync() + AuthFunctions.Maintenance.CleanupService.FeedMargin;
         App.Clock.Advance(keep - TimeSpan.FromMinutes(10) + TimeSpan.FromMinutes(2));
 
-        var json = await InvokeAsync();
+        var run = await RunCleanupAsync();
 
-        Assert.Contains("1 old revocation feed rows", json.GetProperty("Logs")[0].GetString(), StringComparison.Ordinal);
-        var left = await App.Table("revocations").QueryAsync<TableEntity>().Select(e => e.GetString("Kind")).ToListAsync();
-        Assert.Equal(["Session"], left);
+        // Other tests' older rows may go in the same run: the report counts at least this user's one.
+        var deleted = Regex.Match(run.Log, @"cleanup: deleted .*?(\d+) old revocation feed rows");
+        Assert.True(deleted.Success, run.Log);
+        Assert.True(int.Parse(deleted.Groups[1].Value, CultureInfo.InvariantCulture) >= 1, run.Log);
+        Assert.Equal(["Session"], await FeedRowKindsAsync(userId));
     }
+
+    /// <summary>
+    /// <see cref="AuthFunctions.Auth.RevocationFeed.EntryLifetime"/> as the worker computes it from this instance's
+    /// settings: the worker's own service registrations over the same settings, built (not started) in this process.
+    /// </summary>
+    private async Task<TimeSpan> FeedEntryLifetimeAsync()
+    {
+        await using var services = ServicesHost.Build("Testing", App.Settings.ToDictionary());
+        return services.Services.GetRequiredService<AuthFunctions.Auth.RevocationFeed>().EntryLifetime;
+    }
+}
+
+/// <summary>
+/// The <c>cleanup</c> timer firing on its own schedule under the real host: every 2 seconds here. The host id is this
+/// instance's own: every test host runs the same script root on one machine, so by default they share one host id in
+/// the run's Azurite and with it the timer's listener lock (a blob lease): a host of another class holding it would
+/// keep this one's timer from ever firing.
+/// </summary>
+public sealed class ScheduledCleanupTests(AppFixture fixture) : AppTestBase(fixture)
+{
+    private static readonly string HostId = "cleanup-" + Guid.NewGuid().ToString("N")[..16];
+
+    protected override IDictionary<string, string?>? Settings => new Dictionary<string, string?>
+    {
+        ["Cleanup:Schedule"] = "*/2 * * * * *",
+        ["AzureFunctionsWebHost:hostid"] = HostId,
+    };
+
+    [Fact]
+    public async Task TheTimerDeletesExpiredSessionsOnItsSchedule()
+    {
+        var (email, old) = await App.NewUserAsync();
+        string userId = TokenForge.Payload(old.Access)["sub"]!.GetValue<string>();
+        string oldSession = "session-" + TokenForge.Payload(old.Access)["sid"]!.GetValue<string>();
+        Assert.Contains(oldSession, await SessionRowsAsync(userId));
+        int mark = App.Logs.AllText.Length;
+        App.Clock.Advance(TimeSpan.FromDays(31)); // the session's 30-day refresh token has expired
+        var recent = await App.LoginAsync(email);
+        string recentSession = "session-" + TokenForge.Payload(recent.Access)["sid"]!.GetValue<string>();
+
+        var deadline = Stopwatch.StartNew();
+        List<string> sessions;
+        while ((sessions = await SessionRowsAsync(userId)).Contains(oldSession))
+        {
+            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(30),
+                $"The expired session is still there after {deadline.Elapsed.TotalSeconds:F0} s:\n{App.Logs.Tail(40)}");
+            await Task.Delay(200);
+        }
+
+        Assert.Equal([recentSession], sessions);
+        // The timer did it: a run it started reported the deletion, and nothing ran the function through the admin API.
+        var run = await App.WaitForRunAsync("cleanup", mark, reason => reason.StartsWith("Timer fired at ", StringComparison.Ordinal));
+        Assert.True(run.Succeeded, run.Log);
+        string since = App.Logs.AllText[mark..];
+        Assert.Matches(@"cleanup: deleted [1-9]\d* expired sessions", since);
+        Assert.DoesNotContain($"Executing 'Functions.cleanup' (Reason='{HostAdmin.AdminApiReason}'", since, StringComparison.Ordinal);
+    }
+
+    private async Task<List<string>> SessionRowsAsync(string userId) =>
+        await App.Table("users").QueryAsync<TableEntity>(e => e.PartitionKey == userId, select: ["RowKey"])
+            .Select(e => e.RowKey).Where(k => k.StartsWith("session-", StringComparison.Ordinal)).ToListAsync();
 }
