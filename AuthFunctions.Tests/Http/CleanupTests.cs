@@ -14,6 +14,14 @@ namespace AuthFunctions.Tests.Http;
 /// </summary>
 public sealed class CleanupTests(AppFixture fixture) : AppTestBase(fixture)
 {
+    /// <summary>Delays of a minute and more after the 5 free attempts, so that one can outlast its hour's window (the throttle test).</summary>
+    protected override IDictionary<string, string?>? Settings => new Dictionary<string, string?>
+    {
+        ["Throttle:FreeAttempts"] = "5",
+        ["Throttle:BaseDelaySeconds"] = "60",
+        ["Throttle:MaxDelaySeconds"] = "900",
+    };
+
     private Task<FunctionRun> RunCleanupAsync() => App.RunFunctionAsync("cleanup");
 
     private static string UserId(Tokens tokens) => TokenForge.Payload(tokens.Access)["sub"]!.GetValue<string>();
@@ -62,23 +70,51 @@ public sealed class CleanupTests(AppFixture fixture) : AppTestBase(fixture)
         Assert.Equal(["link-verify-email"], (await UserRowKeysAsync(userId)).Where(k => k.StartsWith("link-", StringComparison.Ordinal)));
     }
 
+    /// <summary>
+    /// A counter goes only when it has nothing left to enforce: <c>idle</c> (its hour's window is over, no delay) goes;
+    /// <c>recent</c> (a failure within the hour: the NIST count) and <c>locked</c> (a delay in force, window fresh) stay; so
+    /// does <c>held</c>, whose window is over but whose delay, started near the window's end, still runs.
+    /// </summary>
     [Fact]
     public async Task ThrottleRowsAreDeletedOnlyWhenTheyHaveNothingLeftToEnforce()
     {
         string idle = TestApp.UniqueEmail("idle");
+        string held = TestApp.UniqueEmail("held");
         string locked = TestApp.UniqueEmail("locked");
-        await App.PostAsync("/api/login", null, new { email = idle, password = "wrong password" });
-        App.Clock.Advance(TimeSpan.FromMinutes(61));
+        string recent = TestApp.UniqueEmail("recent");
+        await FailLoginAsync(idle);
+        await FailLoginAsync(held); // held's window starts here
+        App.Clock.Advance(TimeSpan.FromMinutes(50));
+        for (int i = 0; i < 4; i++)
+        {
+            await FailLoginAsync(held); // the 5th failure starts a delay of 60 s, doubled by each further one
+        }
+        foreach (int seconds in new[] { 60, 120, 240 })
+        {
+            App.Clock.Advance(TimeSpan.FromSeconds(seconds + 1));
+            await FailLoginAsync(held);
+        }
+        // held: window over at +60:00, delay of 480 s until +65:03. Now +61:03.
+        App.Clock.Advance(TimeSpan.FromMinutes(4));
         for (int i = 0; i < 5; i++)
         {
-            await App.PostAsync("/api/login", null, new { email = locked, password = "wrong password " + i });
+            await FailLoginAsync(locked);
         }
-        Assert.Equal([idle, locked], (await ThrottleRowsAsync(idle, locked)).Order());
+        await FailLoginAsync(recent);
+        Assert.Equal([held, idle, locked, recent], (await ThrottleRowsAsync(idle, held, locked, recent)).Order());
 
         await RunCleanupAsync();
 
-        Assert.Equal([locked], await ThrottleRowsAsync(idle, locked));
+        Assert.Equal([held, locked, recent], (await ThrottleRowsAsync(idle, held, locked, recent)).Order());
         await ProblemAssert.IsProblemAsync(await App.PostAsync("/api/login", null, new { email = locked, password = "again" }), HttpStatusCode.TooManyRequests);
+        await ProblemAssert.IsProblemAsync(await App.PostAsync("/api/login", null, new { email = held, password = "again" }), HttpStatusCode.TooManyRequests);
+    }
+
+    /// <summary>A wrong password that the throttle lets through to the check (401, not 429): one failure counted.</summary>
+    private async Task FailLoginAsync(string email)
+    {
+        var response = await App.PostAsync("/api/login", null, new { email, password = "wrong password" });
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
     }
 
     [Fact]
@@ -116,11 +152,11 @@ public sealed class CleanupTests(AppFixture fixture) : AppTestBase(fixture)
 
         var run = await RunCleanupAsync();
 
+        Assert.Equal(["Session"], await FeedRowKindsAsync(userId));
         // Other tests' older rows may go in the same run: the report counts at least this user's one.
         var deleted = Regex.Match(run.Log, @"cleanup: deleted .*?(\d+) old revocation feed rows");
         Assert.True(deleted.Success, run.Log);
         Assert.True(int.Parse(deleted.Groups[1].Value, CultureInfo.InvariantCulture) >= 1, run.Log);
-        Assert.Equal(["Session"], await FeedRowKindsAsync(userId));
     }
 
     /// <summary>
@@ -173,12 +209,18 @@ public sealed class ScheduledCleanupTests(AppFixture fixture) : AppTestBase(fixt
 
         Assert.Equal([recentSession], sessions);
         // The timer did it: a run it started reported the deletion, and nothing ran the function through the admin API.
-        var run = await App.WaitForRunAsync("cleanup", mark, reason => reason.StartsWith("Timer fired at ", StringComparison.Ordinal));
+        var run = await App.WaitForRunAsync("cleanup", mark, IsTimerRun);
         Assert.True(run.Succeeded, run.Log);
+        // A whole later run leaves the live session.
+        var later = await App.WaitForRunAsync("cleanup", App.Logs.AllText.Length, IsTimerRun);
+        Assert.True(later.Succeeded, later.Log);
+        Assert.Equal([recentSession], await SessionRowsAsync(userId));
         string since = App.Logs.AllText[mark..];
         Assert.Matches(@"cleanup: deleted [1-9]\d* expired sessions", since);
         Assert.DoesNotContain($"Executing 'Functions.cleanup' (Reason='{HostAdmin.AdminApiReason}'", since, StringComparison.Ordinal);
     }
+
+    private static bool IsTimerRun(string reason) => reason.StartsWith("Timer fired at ", StringComparison.Ordinal);
 
     private async Task<List<string>> SessionRowsAsync(string userId) =>
         await App.Table("users").QueryAsync<TableEntity>(e => e.PartitionKey == userId, select: ["RowKey"])
