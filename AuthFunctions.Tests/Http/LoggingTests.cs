@@ -23,6 +23,9 @@ public sealed class LoggingTests(AppFixture fixture) : AppTestBase(fixture)
         await App.PostAsync("/api/password", second.Access, new { current_password = TestApp.Password, new_password = newPassword });
         await App.PostAsync("/api/logout", second.Access);
 
+        // The worker's records reach the host's log after the answers: wait for the last request's (bounded).
+        string loggedOut = (string)TokenForge.Payload(second.Access)["sub"]!;
+        await App.Logs.WaitForAsync(e => e.EventId.Id == 1004 && e.State.GetValueOrDefault("UserId") == loggedOut);
         var entries = App.Logs.Entries.ToList();
         // The parsed records and the host's console exactly as printed (the worker's lines included).
         string everything = string.Join("\n", entries.Select(e => e.AllText)) + "\n" + App.Logs.AllText;

@@ -234,6 +234,27 @@ public sealed partial class HostLogs
         }
     }
 
+    /// <summary>
+    /// Waits until a record matching <paramref name="match"/> has been printed (the worker's records reach the host's log
+    /// over its channel, after the answer that caused them), failing after <paramref name="timeout"/> (10 s).
+    /// </summary>
+    public async Task<CapturedLog> WaitForAsync(Func<CapturedLog, bool> match, TimeSpan? timeout = null)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            if (Entries.FirstOrDefault(match) is { } found)
+            {
+                return found;
+            }
+            if (deadline.Elapsed > (timeout ?? TimeSpan.FromSeconds(10)))
+            {
+                throw new TimeoutException("the expected log record was not printed in time");
+            }
+            await Task.Delay(20);
+        }
+    }
+
     /// <summary>Every line the host printed, as printed.</summary>
     public string AllText => string.Join('\n', _raw);
 
