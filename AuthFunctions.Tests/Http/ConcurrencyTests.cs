@@ -73,6 +73,9 @@ public sealed class ConcurrencyTests(AppFixture fixture) : AppTestBase(fixture)
         var during = race.Entries.Skip(1).ToList();
         Assert.True(during.Any(l => l.Overlaps(logout)), "No login was in flight while the logout was.");
         var after = await App.LoginAsync(email);
+        // The other instance learns of the logout from the revocation feed (within two polls): wait for a poll that
+        // started after it, so both instances judge every token on the same facts.
+        await other.NextPollAsync();
 
         foreach (var old in before.Append(first))
         {
