@@ -3,7 +3,7 @@ using Microsoft.Extensions.Options;
 
 try
 {
-    await AuthFunctionsApp.Build(args).RunAsync();
+    await AuthFunctionsWorker.CreateBuilder(args).Build().RunAsync();
     return 0;
 }
 catch (OptionsValidationException invalid)

@@ -48,6 +48,9 @@ param sessionMaxDays int = 90
 @description('Refuse logins of accounts whose email is not verified (Auth__RequireVerifiedEmail); needs the Email settings.')
 param requireVerifiedEmail bool = false
 
+@description('NCRONTAB schedule (with seconds) of the cleanup timer function (Cleanup__Schedule); default every 15 minutes.')
+param cleanupSchedule string = '0 */15 * * * *'
+
 @description('Object id of a user or group to grant Key Vault Secrets Officer: whoever runs the azd hook that creates the first signing key, or rotates keys (azd passes the signed-in user).')
 param keyVaultAdminPrincipalId string = ''
 
@@ -170,6 +173,7 @@ module functionApp 'app/function-app.bicep' = {
     refreshTokenDays: refreshTokenDays
     sessionMaxDays: sessionMaxDays
     requireVerifiedEmail: requireVerifiedEmail
+    cleanupSchedule: cleanupSchedule
   }
 }
 

@@ -8,6 +8,8 @@ using AuthFunctions.Hosting;
 using AuthFunctions.Storage;
 using AuthFunctions.Tests.Infrastructure;
 using Xunit.Abstractions;
+using AuthFunctions.Tokens;
+using AuthFunctions.Throttling;
 
 namespace AuthFunctions.Tests.Hosting;
 
@@ -34,14 +36,19 @@ public sealed partial class DeploymentTests(CompiledInfrastructure infra, ITestO
         ["Email__ResetLinkMinutes"] = "the default link lifetime applies",
         ["Auth__SigningKey"] = "new deployments sign with ES256 keys from Key Vault (Auth__SigningKeys__N); the HS256 key is for deployments made before them",
         ["Introspection__Clients"] = "no introspection clients is a valid deployment (introspect answers 404)",
+        ["Auth__RevocationMaxEntries"] = "the default bound on the revocation map (100,000) suits any deployment",
     };
 
-    /// <summary>Settings the Functions host and its Application Insights integration read, not the app.</summary>
+    /// <summary>Settings that trigger bindings name as <c>%Setting%</c>: the host resolves them, no options type reads them.</summary>
+    private static readonly string[] BindingSettings = ["Cleanup__Schedule"];
+
+    /// <summary>Settings the Functions host (bindings included) and its Application Insights integration read, not the app.</summary>
     private static readonly string[] HostSettings =
     [
         "AzureWebJobsStorage__credential", "AzureWebJobsStorage__clientId", "AzureWebJobsStorage__blobServiceUri",
         "AzureWebJobsStorage__queueServiceUri", "AzureWebJobsStorage__tableServiceUri",
         "APPLICATIONINSIGHTS_CONNECTION_STRING", "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
+        .. BindingSettings,
     ];
 
     /// <summary>Email settings (names fixed by DESIGN.md) that the email feature will read.</summary>
@@ -126,6 +133,8 @@ public sealed partial class DeploymentTests(CompiledInfrastructure infra, ITestO
         Assert.Equal(
         [
             "function-app: Microsoft.Web/serverfarms@2024-04-01",
+            "function-app: Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01",
+            "function-app: Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01",
             "function-app: Microsoft.Web/sites@2024-04-01",
             "identity: Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31",
             "keyvault: Microsoft.Authorization/roleAssignments@2022-04-01",
@@ -148,7 +157,7 @@ public sealed partial class DeploymentTests(CompiledInfrastructure infra, ITestO
     }
 
     [Fact]
-    public void FunctionAppRunsOnFlexConsumptionAsACustomHandler()
+    public void FunctionAppRunsOnFlexConsumptionAsADotNet10IsolatedWorker()
     {
         var app = infra.Main.Module("function-app");
         var plan = app.Resource("Microsoft.Web/serverfarms");
@@ -162,8 +171,8 @@ public sealed partial class DeploymentTests(CompiledInfrastructure infra, ITestO
         Assert.True(site.At("properties", "httpsOnly").GetBoolean());
         Assert.Equal("[parameters('identityId')]", site.Str("properties", "keyVaultReferenceIdentity"));
         var config = site.At("properties", "functionAppConfig");
-        Assert.Equal("custom", config.Str("runtime", "name"));
-        Assert.Equal("1.0", config.Str("runtime", "version"));
+        Assert.Equal("dotnet-isolated", config.Str("runtime", "name"));
+        Assert.Equal("10.0", config.Str("runtime", "version"));
         Assert.Equal("blobContainer", config.Str("deployment", "storage", "type"));
         Assert.Equal("UserAssignedIdentity", config.Str("deployment", "storage", "authentication", "type"));
         Assert.Equal("[parameters('instanceMemoryMB')]", config.Str("scaleAndConcurrency", "instanceMemoryMB"));
@@ -172,8 +181,42 @@ public sealed partial class DeploymentTests(CompiledInfrastructure infra, ITestO
         Assert.Equal("Disabled", site.Str("properties", "siteConfig", "ftpsState"));
         Assert.Equal("[parameters('corsAllowedOrigins')]", site.Str("properties", "siteConfig", "cors", "allowedOrigins"));
         Assert.Equal([512, 2048, 4096], infra.Main.Parameter("instanceMemoryMB").GetProperty("allowedValues").EnumerateArray().Select(v => v.GetInt32()));
-        // Flex Consumption refuses these: functionAppConfig replaces them.
-        Assert.DoesNotContain(EmittedSettings(), s => s is "FUNCTIONS_WORKER_RUNTIME" or "FUNCTIONS_EXTENSION_VERSION" or "WEBSITE_RUN_FROM_PACKAGE");
+        // Flex Consumption refuses these: functionAppConfig replaces them. Not as a setting, nor anywhere
+        // else in the app's template (a linuxFxVersion or a stray setting expression).
+        string[] notOnFlex = ["FUNCTIONS_WORKER_RUNTIME", "FUNCTIONS_EXTENSION_VERSION", "WEBSITE_RUN_FROM_PACKAGE"];
+        Assert.DoesNotContain(EmittedSettings(), s => notOnFlex.Contains(s));
+        Assert.All(notOnFlex, name => Assert.DoesNotContain(name, app.Root.GetRawText(), StringComparison.Ordinal));
+        Assert.False(site.At("properties", "siteConfig").TryGetProperty("linuxFxVersion", out _));
+
+        // Deployments authenticate with Entra ID: no basic publishing credentials for scm or ftp.
+        var policies = app.Resources().Where(r => r.Str("type") == "Microsoft.Web/sites/basicPublishingCredentialsPolicies").ToList();
+        Assert.Equal(["[format('{0}/{1}', parameters('name'), 'ftp')]", "[format('{0}/{1}', parameters('name'), 'scm')]"],
+            policies.Select(p => p.Str("name")).Order(StringComparer.Ordinal));
+        Assert.All(policies, p => Assert.False(p.At("properties", "allow").GetBoolean()));
+    }
+
+    [Fact]
+    public void CleanupScheduleIsASettingThatDefaultsToEveryFifteenMinutes()
+    {
+        // The cleanup TimerTrigger's schedule is '%Cleanup__Schedule%': a missing setting fails the function's indexing.
+        Assert.Equal("[parameters('cleanupSchedule')]", SettingsVariable().Single(s => s.Str("name") == "Cleanup__Schedule").Str("value"));
+        Assert.Equal("[parameters('cleanupSchedule')]", infra.Main.ModuleParameter("function-app", "cleanupSchedule"));
+        Assert.Equal("0 */15 * * * *", infra.Main.Parameter("cleanupSchedule").Str("defaultValue"));
+        Assert.Equal("string", infra.Main.Module("function-app").Parameter("cleanupSchedule").Str("type"));
+    }
+
+    [Fact]
+    public void AzdBuildsTheWorkerProjectAndDeploysItToTheAppTaggedWithItsServiceName()
+    {
+        // azd finds the app by the azd-service-name tag and publishes the project with `dotnet publish`.
+        string yaml = AzureYaml();
+        Assert.Contains("\nservices:\n  api:\n    project: ./AuthFunctions\n    language: dotnet\n    host: function\n", yaml, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(RepositoryRoot.Path, "AuthFunctions", "AuthFunctions.csproj")));
+        var site = infra.Main.Module("function-app").Resource("Microsoft.Web/sites");
+        Assert.Equal("[union(parameters('tags'), createObject('azd-service-name', 'api'))]", site.Str("tags"));
+        // The service deploys the app; a hook that deployed it too would upload a second package.
+        Assert.DoesNotMatch(@"run:.*scripts/deploy", yaml);
+        Assert.DoesNotContain("custom handler", yaml, StringComparison.OrdinalIgnoreCase);
     }
 
     [Fact]
@@ -257,7 +300,7 @@ public sealed partial class DeploymentTests(CompiledInfrastructure infra, ITestO
         Assert.Equal(["keyvault.emailSmtpPassword", "main.emailSmtpPassword"], secureParameters.Order(StringComparer.Ordinal));
         string hook = File.ReadAllText(Path.Combine(RepositoryRoot.Path, "scripts", "azd-ensure-signing-key"));
         Assert.Contains("secret=auth-signing-key-0\n", hook, StringComparison.Ordinal);
-        Assert.Contains("run: scripts/azd-ensure-signing-key && scripts/deploy\n", File.ReadAllText(Path.Combine(RepositoryRoot.Path, "azure.yaml")), StringComparison.Ordinal);
+        Assert.Contains("  postprovision:\n    posix:\n      shell: sh\n      run: scripts/azd-ensure-signing-key\n", AzureYaml(), StringComparison.Ordinal);
         using var parameters = ParameterFile();
         Assert.Equal("${AZURE_PRINCIPAL_ID=}", parameters.RootElement.Str("parameters", "keyVaultAdminPrincipalId", "value"));
     }
@@ -330,7 +373,7 @@ public sealed partial class DeploymentTests(CompiledInfrastructure infra, ITestO
     {
         using var sample = JsonDocument.Parse(File.ReadAllText(Path.Combine(RepositoryRoot.Path, "local.settings.sample.json")));
         var values = sample.RootElement.GetProperty("Values").EnumerateObject().Select(p => p.Name).ToHashSet();
-        var hostOnly = new[] { "FUNCTIONS_WORKER_RUNTIME", "AzureWebJobsStorage", "ASPNETCORE_ENVIRONMENT" };
+        string[] hostOnly = ["FUNCTIONS_WORKER_RUNTIME", "AzureWebJobsStorage", "ASPNETCORE_ENVIRONMENT", .. BindingSettings];
         // A list setting (X__0, X__1, …) may be left out of the sample: an empty list.
         var lists = AppSettings().Where(s => s.IsList).Select(s => s.Name + "__").ToList();
 
@@ -391,6 +434,8 @@ public sealed partial class DeploymentTests(CompiledInfrastructure infra, ITestO
 
     private static IEnumerable<string> SettingNames(string expression) =>
         SettingObject().Matches(expression).Select(m => m.Groups["name"].Value);
+
+    private static string AzureYaml() => File.ReadAllText(Path.Combine(RepositoryRoot.Path, "azure.yaml")).ReplaceLineEndings("\n");
 
     private static JsonDocument ParameterFile() =>
         JsonDocument.Parse(File.ReadAllText(Path.Combine(RepositoryRoot.Path, "infra", "main.parameters.json")));

@@ -3,7 +3,7 @@ using AuthFunctions.Tests.Infrastructure;
 
 namespace AuthFunctions.Tests.Http;
 
-public sealed class CorsTests : AppTestBase
+public sealed class CorsTests(AppFixture fixture) : AppTestBase(fixture)
 {
     private const string Site = "https://app.example.com";
 

@@ -10,7 +10,7 @@ namespace AuthFunctions.Tests.Http;
 /// account's shared "untrusted" pool; the owner's browser, holding the device token of an earlier login,
 /// has a pool of its own.
 /// </summary>
-public sealed class DeviceTokenTests : AppTestBase
+public sealed class DeviceTokenTests(AppFixture fixture) : AppTestBase(fixture)
 {
     private static Task<HttpResponseMessage> LoginAsync(TestApp app, string email, string password, string? deviceToken = null) =>
         app.PostAsync("/api/login", null, new { email, password, device_token = deviceToken });

@@ -8,7 +8,7 @@ using AuthFunctions.Tests.Infrastructure;
 namespace AuthFunctions.Tests.Http;
 
 /// <summary>The introspect function (RFC 7662): whether an access token is active now, for services with Basic credentials.</summary>
-public sealed class IntrospectTests : AppTestBase
+public sealed class IntrospectTests(AppFixture fixture) : AppTestBase(fixture)
 {
     private const string ClientId = "orders-api";
     private const string ClientSecret = "0123456789abcdef0123456789abcdef-orders";

@@ -8,7 +8,7 @@ using Microsoft.IdentityModel.Tokens;
 namespace AuthFunctions.Tests.Http;
 
 /// <summary>RFC 8725 attacks on an ES256 access token (the default): every one is a 401 with the Bearer challenge, none a 500.</summary>
-public sealed class JwtAttackTests : JwtAttackTestBase
+public sealed class JwtAttackTests(AppFixture fixture) : JwtAttackTestBase(fixture)
 {
     public static TheoryData<string> Attacks =>
     [
@@ -23,7 +23,7 @@ public sealed class JwtAttackTests : JwtAttackTestBase
 }
 
 /// <summary>The same attacks on an HS256 access token (only <c>Auth__SigningKey</c> set, today's deployments).</summary>
-public sealed class Hs256JwtAttackTests : JwtAttackTestBase
+public sealed class Hs256JwtAttackTests(AppFixture fixture) : JwtAttackTestBase(fixture)
 {
     protected override IDictionary<string, string?>? Settings => TestApp.Hs256Settings();
 
@@ -45,7 +45,7 @@ public sealed class Hs256JwtAttackTests : JwtAttackTestBase
     }
 }
 
-public abstract class JwtAttackTestBase : AppTestBase
+public abstract class JwtAttackTestBase(AppFixture fixture) : AppTestBase(fixture)
 {
     protected static readonly string[] CommonAttacks =
     [

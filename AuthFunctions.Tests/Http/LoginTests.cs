@@ -9,7 +9,7 @@ using Azure.Data.Tables;
 
 namespace AuthFunctions.Tests.Http;
 
-public sealed class LoginTests : AppTestBase
+public sealed class LoginTests(AppFixture fixture) : AppTestBase(fixture)
 {
     [Fact]
     public async Task LoginReturnsBearerTokensThatAreNotCached()
@@ -64,7 +64,7 @@ public sealed class LoginTests : AppTestBase
         // Counting bcrypt work (not timing it) keeps this exact on a busy machine; the benchmark measures the time of one hash.
         string email = TestApp.UniqueEmail();
         await App.RegisterAsync(email);
-        using var verifications = new PasswordVerificationRecorder(App.Services);
+        using var verifications = new PasswordVerificationRecorder(App);
 
         await App.Client.PostAsJsonAsync("/api/login", new { email = TestApp.UniqueEmail(), password = "wrong password!" });
         var unknownEmail = verifications.TakeCosts();
@@ -150,7 +150,7 @@ public sealed class LoginTests : AppTestBase
             ["PasswordHash"] = BCrypt.Net.BCrypt.HashPassword(typed, BCrypt.Net.BCrypt.GenerateSalt(4, 'b')),
             ["PasswordNormalized"] = false,
         }, ETag.All, TableUpdateMode.Merge);
-        using var verifications = new PasswordVerificationRecorder(App.Services);
+        using var verifications = new PasswordVerificationRecorder(App);
 
         await App.LoginAsync(email, typed);
 

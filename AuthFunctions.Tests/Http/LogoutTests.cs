@@ -4,7 +4,7 @@ using AuthFunctions.Tests.Infrastructure;
 namespace AuthFunctions.Tests.Http;
 
 /// <summary>Logout in the default feed mode; <see cref="LogoutInReadModeTests"/> runs every test again with a storage read per call.</summary>
-public class LogoutTests : AppTestBase
+public class LogoutTests(AppFixture fixture) : AppTestBase(fixture)
 {
     protected const int PollMilliseconds = 500;
 
@@ -113,7 +113,7 @@ public class LogoutTests : AppTestBase
 }
 
 /// <summary>Every logout test again with <c>Auth__RevocationMode=read</c>: the per-request storage read.</summary>
-public sealed class LogoutInReadModeTests : LogoutTests
+public sealed class LogoutInReadModeTests(AppFixture fixture) : LogoutTests(fixture)
 {
     protected override IDictionary<string, string?>? Settings => new Dictionary<string, string?> { ["Auth:RevocationMode"] = "read" };
 }

@@ -3,7 +3,7 @@ using AuthFunctions.Tests.Infrastructure;
 
 namespace AuthFunctions.Tests.Http;
 
-public sealed class MeTests : AppTestBase
+public sealed class MeTests(AppFixture fixture) : AppTestBase(fixture)
 {
     [Fact]
     public async Task MeReturnsTheProfile()

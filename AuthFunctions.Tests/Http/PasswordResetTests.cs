@@ -6,7 +6,7 @@ using AuthFunctions.Tests.Infrastructure;
 
 namespace AuthFunctions.Tests.Http;
 
-public sealed class PasswordResetTests : AppTestBase
+public sealed class PasswordResetTests(AppFixture fixture) : AppTestBase(fixture)
 {
     private const string NewPassword = "a fresh reset passphrase";
 
@@ -16,7 +16,7 @@ public sealed class PasswordResetTests : AppTestBase
         (app ?? App).PostAsync("/api/password/reset", null, new { token, new_password = newPassword });
 
     /// <summary>Registers, asks for a reset and returns the token of the reset link (the verification email comes first).</summary>
-    private async Task<(string Email, Tokens Tokens, string ResetToken)> ForgottenAsync()
+    private async Task<(string Email, TokenPair Tokens, string ResetToken)> ForgottenAsync()
     {
         var (email, tokens) = await App.NewUserAsync();
         var maildev = await MailDevServer.Shared;
@@ -150,8 +150,8 @@ public sealed class PasswordResetTests : AppTestBase
     {
         var (known, _) = await App.NewUserAsync();
         string unknown = TestApp.UniqueEmail("nobody");
-        using var verifications = new PasswordVerificationRecorder(App.Services);
-        using var queued = new AppCounterRecorder(App.Services, EmailOutbox.QueuedInstrument);
+        using var verifications = new PasswordVerificationRecorder(App);
+        using var queued = new AppCounterRecorder(App, EmailOutbox.QueuedInstrument);
 
         var forKnown = await ForgotAsync(known);
         var knownWork = (verifications.TakeCosts().Length, queued.Take());
@@ -188,7 +188,7 @@ public sealed class PasswordResetTests : AppTestBase
 }
 
 /// <summary>No Email__SmtpHost: the app warns once at start and every function answers as usual; nothing is sent.</summary>
-public sealed class EmailOffTests : AppTestBase
+public sealed class EmailOffTests(AppFixture fixture) : AppTestBase(fixture)
 {
     protected override IDictionary<string, string?> Settings => new Dictionary<string, string?> { ["Email:SmtpHost"] = "" };
 

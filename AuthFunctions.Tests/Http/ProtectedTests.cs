@@ -9,7 +9,7 @@ namespace AuthFunctions.Tests.Http;
 /// The protected function and, through it, the shared access-token middleware, in the default feed mode;
 /// <see cref="ProtectedInReadModeTests"/> runs every test again with a storage read per call.
 /// </summary>
-public class ProtectedTests : AppTestBase
+public class ProtectedTests(AppFixture fixture) : AppTestBase(fixture)
 {
     [Fact]
     public async Task ValidTokenGetsTheWelcome()
@@ -153,11 +153,10 @@ public class ProtectedTests : AppTestBase
     public async Task DeletedUsersTokenIsRefused()
     {
         var (_, tokens) = await App.NewUserAsync();
-        string userId = (string)TokenForge.Payload(tokens.Access)["sub"]!;
 
-        // What account deletion does: end every session (published on the feed), then delete the user.
-        await App.Services.GetRequiredService<AuthFunctions.Auth.SessionService>().EndEverySessionAsync(userId, CancellationToken.None);
-        await App.Table("users").DeleteEntityAsync(userId, "profile");
+        // Account deletion: every session ends (published on the feed), then the user is deleted.
+        var deleted = await App.SendAsync(HttpMethod.Delete, "/api/me", tokens.Access, System.Net.Http.Json.JsonContent.Create(new { password = TestApp.Password }));
+        Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
 
         await ProblemAssert.IsInvalidTokenAsync(await App.GetAsync("/api/protected", tokens.Access));
         await ProblemAssert.IsInvalidTokenAsync(await App.GetAsync("/api/me", tokens.Access));
@@ -192,7 +191,7 @@ public class ProtectedTests : AppTestBase
 }
 
 /// <summary>Every protected test again with <c>Auth__RevocationMode=read</c>, plus what only a storage read can tell.</summary>
-public sealed class ProtectedInReadModeTests : ProtectedTests
+public sealed class ProtectedInReadModeTests(AppFixture fixture) : ProtectedTests(fixture)
 {
     protected override IDictionary<string, string?>? Settings => new Dictionary<string, string?> { ["Auth:RevocationMode"] = "read" };
 

@@ -5,7 +5,7 @@ using AuthFunctions.Tests.Infrastructure;
 namespace AuthFunctions.Tests.Http;
 
 /// <summary>The README's curl session works as written.</summary>
-public sealed partial class ReadmeTests : AppTestBase
+public sealed partial class ReadmeTests(AppFixture fixture) : AppTestBase(fixture)
 {
     [Fact]
     public async Task CurlSessionRunsAsWritten()

@@ -9,7 +9,7 @@ namespace AuthFunctions.Tests.Http;
 /// A spent refresh token's successor is derived with a key from the signing keys (HKDF, its own label): instances of
 /// one deployment agree on it in either signing mode, and a deployment with other keys derives another.
 /// </summary>
-public sealed class RefreshRotationKeyTests : AppTestBase
+public sealed class RefreshRotationKeyTests(AppFixture fixture) : AppTestBase(fixture)
 {
     private static async Task<string> RefreshedTokenAsync(TestApp app, string refreshToken)
     {

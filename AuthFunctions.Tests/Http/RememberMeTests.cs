@@ -6,7 +6,7 @@ using AuthFunctions.Tests.Infrastructure;
 namespace AuthFunctions.Tests.Http;
 
 /// <summary>remember_me (the Flask-Login seed's feature) and every session's absolute lifetime (ASVS 7.3.2).</summary>
-public sealed class RememberMeTests : AppTestBase
+public sealed class RememberMeTests(AppFixture fixture) : AppTestBase(fixture)
 {
     protected override IDictionary<string, string?> Settings => new Dictionary<string, string?> { ["Auth:SessionMaxDays"] = "45" };
 

@@ -14,7 +14,7 @@ namespace AuthFunctions.Tests.Http;
 /// samples/resource-api, a separate ASP.NET Core API with JwtBearer configured with only our JWKS URL, issuer and
 /// audience, accepts our access tokens across a key rotation and refuses anything else.
 /// </summary>
-public sealed class ResourceApiTests : AppTestBase
+public sealed class ResourceApiTests(AppFixture fixture) : AppTestBase(fixture)
 {
     private static Uri JwksUrl(TestApp app) => new(app.BaseAddress, "/api/.well-known/jwks.json");
 

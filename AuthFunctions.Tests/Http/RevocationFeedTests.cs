@@ -5,6 +5,7 @@ using AuthFunctions.Storage;
 using AuthFunctions.Tests.Infrastructure;
 using Azure.Data.Tables;
 using Microsoft.Extensions.DependencyInjection;
+using AuthFunctions.Sessions;
 
 namespace AuthFunctions.Tests.Http;
 
@@ -13,7 +14,7 @@ namespace AuthFunctions.Tests.Http;
 /// one instance is refused on another within two poll intervals, a fresh instance misses nothing from before
 /// it started, and protected calls read no storage in steady state.
 /// </summary>
-public sealed class RevocationFeedTests : AppTestBase
+public sealed class RevocationFeedTests(AppFixture fixture) : AppTestBase(fixture)
 {
     private const int PollMilliseconds = 1000; // the default: also keeps scheduling noise on a busy test machine small beside the bound
     private static readonly TimeSpan TwoPolls = TimeSpan.FromMilliseconds(2 * PollMilliseconds);
@@ -117,13 +118,13 @@ public sealed class RevocationFeedTests : AppTestBase
     [Fact]
     public async Task EndingEverySessionOfAUserIsRefusedOnAnotherInstance()
     {
-        // What account deletion calls.
+        // Account deletion ends every session of the user.
         var (email, first) = await App.NewUserAsync();
         var second = await App.LoginAsync(email);
         await using var other = await OtherInstanceInFeedModeAsync();
-        string userId = TokenForge.Payload(first.Access)["sub"]!.GetValue<string>();
 
-        await App.Services.GetRequiredService<SessionService>().EndEverySessionAsync(userId, CancellationToken.None);
+        var deleted = await App.SendAsync(HttpMethod.Delete, "/api/me", first.Access, JsonContent.Create(new { password = TestApp.Password }));
+        Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
 
         await other.RefusedWithinAsync(first.Access, TwoPolls);
         await other.RefusedWithinAsync(second.Access, TwoPolls);
@@ -142,7 +143,7 @@ public sealed class RevocationFeedTests : AppTestBase
         // Before its first read it reads storage per request; after, its map holds what happened before it started.
         await ProblemAssert.IsInvalidTokenAsync(await fresh.GetAsync("/api/protected", tokens.Access));
         await fresh.CoveredAsync();
-        using var requests = new AppCounterRecorder(fresh.Services, StorageRequestCounter.RequestsInstrument);
+        using var requests = new AppCounterRecorder(fresh, StorageRequestCounter.RequestsInstrument);
         await ProblemAssert.IsInvalidTokenAsync(await fresh.GetAsync("/api/protected", tokens.Access));
         Assert.Equal(0, requests.Count);
     }
@@ -150,15 +151,17 @@ public sealed class RevocationFeedTests : AppTestBase
     [Fact]
     public async Task RevocationsAreForgottenOnceEveryTokenTheyRefuseHasExpired()
     {
-        var (_, tokens) = await App.NewUserAsync();
-        await App.PostAsync("/api/logout", tokens.Access);
-        Assert.Equal(1, App.Feed().Count);
+        // An instance of its own: the class's instance holds the other tests' revocations, and this one moves its clock far.
+        await using var app = await TestApp.StartAsync(FeedSettings);
+        var (_, tokens) = await app.NewUserAsync();
+        await app.PostAsync("/api/logout", tokens.Access);
+        Assert.Equal(1, (await app.FeedAsync()).Count);
 
-        App.Clock.Advance(App.Feed().EntryLifetime + TimeSpan.FromSeconds(1));
-        await App.NextPollAsync();
+        app.Clock.Advance((await app.FeedAsync()).EntryLifetime + TimeSpan.FromSeconds(1));
+        await app.NextPollAsync();
 
-        Assert.Equal(0, App.Feed().Count);
-        await ProblemAssert.IsInvalidTokenAsync(await App.GetAsync("/api/protected", tokens.Access)); // expired by now anyway
+        Assert.Equal(0, (await app.FeedAsync()).Count);
+        await ProblemAssert.IsInvalidTokenAsync(await app.GetAsync("/api/protected", tokens.Access)); // expired by now anyway
     }
 
     [Fact]
@@ -170,7 +173,9 @@ public sealed class RevocationFeedTests : AppTestBase
         App.Clock.Advance(TimeSpan.FromSeconds(1));
         await App.PostAsync("/api/logout", tokens.Access);
 
-        var rows = await App.Table("revocations").QueryAsync<TableEntity>().ToListAsync();
+        // The class's tests share one instance and its tables: this user's rows only.
+        string userId = (string)TokenForge.Payload(tokens.Access)["sub"]!;
+        var rows = await App.Table("revocations").QueryAsync<TableEntity>(row => row.GetString("UserId") == userId).ToListAsync();
 
         Assert.Equal(["Session", "Epoch"], rows.OrderBy(r => r.RowKey, StringComparer.Ordinal).Select(r => r.GetString("Kind")));
         Assert.All(rows, row =>
@@ -182,7 +187,7 @@ public sealed class RevocationFeedTests : AppTestBase
 }
 
 /// <summary>Without the epoch claim (tokens issued before it existed) the check reads storage, in feed mode too.</summary>
-public sealed class RevocationFeedFallbackTests : AppTestBase
+public sealed class RevocationFeedFallbackTests(AppFixture fixture) : AppTestBase(fixture)
 {
     protected override IDictionary<string, string?>? Settings => new Dictionary<string, string?> { ["Auth:RevocationPollMilliseconds"] = "100", ["Auth:RevocationMaxStalenessSeconds"] = "5" };
 
@@ -193,7 +198,7 @@ public sealed class RevocationFeedFallbackTests : AppTestBase
         string old = TokenForge.Resign(tokens.Access, App.SigningKey, payload => payload.Remove("sep"));
         await App.CoveredAsync();
 
-        using var requests = new AppCounterRecorder(App.Services, StorageRequestCounter.RequestsInstrument);
+        using var requests = new AppCounterRecorder(App, StorageRequestCounter.RequestsInstrument);
         Assert.Equal(HttpStatusCode.OK, (await App.GetAsync("/api/protected", old)).StatusCode);
         Assert.True(requests.Count >= 1);
 
@@ -209,18 +214,18 @@ public sealed class RevocationFeedFallbackTests : AppTestBase
         await using var reading = await App.StartAnotherInstanceAsync(new Dictionary<string, string?> { ["Auth:RevocationMode"] = "read" });
         var (_, tokens) = await reading.NewUserAsync();
 
-        using var requests = new AppCounterRecorder(reading.Services, StorageRequestCounter.RequestsInstrument);
+        using var requests = new AppCounterRecorder(reading, StorageRequestCounter.RequestsInstrument);
         for (int i = 0; i < 5; i++)
         {
             Assert.Equal(HttpStatusCode.OK, (await reading.GetAsync("/api/protected", tokens.Access)).StatusCode);
         }
         Assert.Equal(5, requests.Count);
-        Assert.False(reading.Feed().Covered); // no poller in read mode
+        Assert.False((await reading.FeedAsync()).Covered); // no poller in read mode
     }
 }
 
 /// <summary>One read of the feed at start and none after it: every storage request during the test is a protected call's.</summary>
-public sealed class RevocationFeedSteadyStateTests : AppTestBase
+public sealed class RevocationFeedSteadyStateTests(AppFixture fixture) : AppTestBase(fixture)
 {
     internal static Dictionary<string, string?> OnePollSettings => new()
     {
@@ -239,7 +244,7 @@ public sealed class RevocationFeedSteadyStateTests : AppTestBase
         await App.CoveredAsync();
 
         const int calls = 50;
-        using var requests = new AppCounterRecorder(App.Services, StorageRequestCounter.RequestsInstrument);
+        using var requests = new AppCounterRecorder(App, StorageRequestCounter.RequestsInstrument);
         for (int i = 0; i < calls; i++)
         {
             Assert.Equal(HttpStatusCode.OK, (await App.GetAsync("/api/protected", tokens.Access)).StatusCode);
@@ -254,7 +259,7 @@ public sealed class RevocationFeedSteadyStateTests : AppTestBase
     {
         var (_, tokens) = await App.NewUserAsync();
         await App.CoveredAsync();
-        using var requests = new AppCounterRecorder(App.Services, StorageRequestCounter.RequestsInstrument);
+        using var requests = new AppCounterRecorder(App, StorageRequestCounter.RequestsInstrument);
 
         Assert.Equal(HttpStatusCode.OK, (await App.GetAsync("/api/me", tokens.Access)).StatusCode); // one profile read
 
@@ -264,25 +269,26 @@ public sealed class RevocationFeedSteadyStateTests : AppTestBase
     [Fact]
     public async Task AFullMapFallsBackToStorageReadsInsteadOfDroppingRevocations()
     {
-        var (_, live) = await App.NewUserAsync();
-        await App.CoveredAsync();
-        App.Feed().Capacity = 2;
-        var ended = new List<Tokens>();
+        // An instance of its own (own tables, so nothing else is in its map) whose map holds two entries.
+        await using var app = await TestApp.StartAsync(new Dictionary<string, string?>(OnePollSettings) { ["Auth:RevocationMaxEntries"] = "2" });
+        var (_, live) = await app.NewUserAsync();
+        await app.CoveredAsync();
+        var ended = new List<TokenPair>();
         for (int i = 0; i < 3; i++)
         {
-            var (_, tokens) = await App.NewUserAsync("ended");
-            Assert.Equal(HttpStatusCode.NoContent, (await App.PostAsync("/api/logout?scope=session", tokens.Access)).StatusCode);
+            var (_, tokens) = await app.NewUserAsync("ended");
+            Assert.Equal(HttpStatusCode.NoContent, (await app.PostAsync("/api/logout?scope=session", tokens.Access)).StatusCode);
             ended.Add(tokens);
         }
 
-        Assert.Equal(2, App.Feed().Count);
-        Assert.Contains(App.Logs.Entries, e => e.EventId.Name == "RevocationFeedOverflow");
-        using var requests = new AppCounterRecorder(App.Services, StorageRequestCounter.RequestsInstrument);
-        Assert.Equal(HttpStatusCode.OK, (await App.GetAsync("/api/protected", live.Access)).StatusCode);
+        Assert.Equal(2, (await app.FeedAsync()).Count);
+        Assert.Contains(app.Logs.Entries, e => e.EventId.Name == "RevocationFeedOverflow");
+        using var requests = new AppCounterRecorder(app, StorageRequestCounter.RequestsInstrument);
+        Assert.Equal(HttpStatusCode.OK, (await app.GetAsync("/api/protected", live.Access)).StatusCode);
         Assert.Equal(1, requests.Count);
         foreach (var tokens in ended)
         {
-            await ProblemAssert.IsInvalidTokenAsync(await App.GetAsync("/api/protected", tokens.Access));
+            await ProblemAssert.IsInvalidTokenAsync(await app.GetAsync("/api/protected", tokens.Access));
         }
     }
 }

@@ -3,8 +3,8 @@ using System.Diagnostics;
 namespace AuthFunctions.Tests.Infrastructure;
 
 /// <summary>
-/// A real Azurite Table service (from the repository's node_modules, installed by <c>npm ci</c>)
-/// on a free loopback port. In memory by default; with a location it persists across
+/// A real Azurite (from the repository's node_modules, installed by <c>npm ci</c>): Blob and Queue for the Functions
+/// host's own storage (timer locks), Table for the app, on free loopback ports. In memory by default; with a location it persists across
 /// <see cref="StopAsync"/>/<see cref="StartAsync"/> so outage tests can check nothing is lost.
 /// </summary>
 public sealed class AzuriteServer : IAsyncDisposable
@@ -24,7 +24,13 @@ public sealed class AzuriteServer : IAsyncDisposable
     {
         _location = location;
         Port = FreePort.Next();
+        BlobPort = FreePort.Next();
+        QueuePort = FreePort.Next();
     }
+
+    public int BlobPort { get; }
+
+    public int QueuePort { get; }
 
     /// <summary>One in-memory Azurite for the whole test run; tests isolate themselves with table prefixes.</summary>
     public static Task<AzuriteServer> Shared => SharedInstance.Value;
@@ -38,11 +44,12 @@ public sealed class AzuriteServer : IAsyncDisposable
 
     public string ConnectionString =>
         $"DefaultEndpointsProtocol=http;AccountName={DevelopmentAccountName};" +
-        $"AccountKey={DevelopmentAccountKey};TableEndpoint=http://127.0.0.1:{Port}/{DevelopmentAccountName};";
+        $"AccountKey={DevelopmentAccountKey};TableEndpoint=http://127.0.0.1:{Port}/{DevelopmentAccountName};" +
+        $"BlobEndpoint=http://127.0.0.1:{BlobPort}/{DevelopmentAccountName};QueueEndpoint=http://127.0.0.1:{QueuePort}/{DevelopmentAccountName};";
 
     public async Task StartAsync()
     {
-        string executable = Path.Combine(RepositoryRoot.Path, "node_modules", ".bin", "azurite-table");
+        string executable = Path.Combine(RepositoryRoot.Path, "node_modules", ".bin", "azurite");
         if (!File.Exists(executable))
         {
             throw new InvalidOperationException($"Azurite is not installed at {executable}: run 'npm ci' in the repository root (the test command in README.md does).");
@@ -53,7 +60,13 @@ public sealed class AzuriteServer : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var argument in new[] { "--tableHost", "127.0.0.1", "--tablePort", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--skipApiVersionCheck", "--loose", "--disableTelemetry" })
+        foreach (var argument in new[]
+        {
+            "--tableHost", "127.0.0.1", "--tablePort", Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--blobHost", "127.0.0.1", "--blobPort", BlobPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--queueHost", "127.0.0.1", "--queuePort", QueuePort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--skipApiVersionCheck", "--loose", "--disableTelemetry",
+        })
         {
             start.ArgumentList.Add(argument);
         }
@@ -72,7 +85,7 @@ public sealed class AzuriteServer : IAsyncDisposable
         _process.ErrorDataReceived += (_, _) => { };
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
-        if (!await FreePort.WaitUntilListeningAsync(Port, TimeSpan.FromSeconds(30)))
+        if (!await FreePort.WaitUntilListeningAsync(Port, TimeSpan.FromSeconds(30)) || !await FreePort.WaitUntilListeningAsync(QueuePort, TimeSpan.FromSeconds(30)))
         {
             Kill();
             throw new InvalidOperationException($"Azurite did not listen on port {Port} within 30 s.");

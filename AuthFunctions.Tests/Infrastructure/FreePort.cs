@@ -5,11 +5,28 @@ namespace AuthFunctions.Tests.Infrastructure;
 
 internal static class FreePort
 {
+    private static int _next = 20000 + (Environment.ProcessId % 400) * 25;
+
+    /// <summary>
+    /// A loopback port below 32768 that nothing listens on now: the ephemeral range above it is where the kernel picks
+    /// outgoing connections' ports, so a server there could find its port taken between this check and its bind.
+    /// </summary>
     public static int Next()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        while (true)
+        {
+            int port = 20000 + (Interlocked.Increment(ref _next) - 20000) % 12000;
+            try
+            {
+                using var listener = new TcpListener(IPAddress.Loopback, port);
+                listener.Start();
+                return port;
+            }
+            catch (SocketException)
+            {
+                // Taken: try the next one.
+            }
+        }
     }
 
     public static async Task<bool> WaitUntilListeningAsync(int port, TimeSpan timeout)

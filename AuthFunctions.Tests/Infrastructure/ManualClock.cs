@@ -1,24 +1,32 @@
+using AuthFunctions.Tests.Probe;
+
 namespace AuthFunctions.Tests.Infrastructure;
 
-/// <summary>A clock that starts at the real time and moves only when a test says so.</summary>
-public sealed class ManualClock : TimeProvider
+/// <summary>
+/// The clock of a product instance under the real host: it starts at the real time and moves only when a test says so
+/// (<see cref="Advance"/>), shared with the worker through a small file that the tests' startup hook (AuthFunctions.Tests.Probe) maps. The
+/// instances of one deployment share one clock.
+/// </summary>
+public sealed class ManualClock : TimeProvider, IDisposable
 {
-    private DateTimeOffset _now = DateTimeOffset.UtcNow;
-    private readonly Lock _lock = new();
+    private readonly SharedManualClock _shared;
 
-    public override DateTimeOffset GetUtcNow()
+    public ManualClock()
     {
-        lock (_lock)
-        {
-            return _now;
-        }
+        FilePath = Path.Combine(Path.GetTempPath(), $"authfunctions-clock-{Guid.NewGuid():N}");
+        File.WriteAllBytes(FilePath, BitConverter.GetBytes(DateTimeOffset.UtcNow.UtcTicks));
+        _shared = new SharedManualClock(FilePath);
     }
 
-    public void Advance(TimeSpan by)
+    public string FilePath { get; }
+
+    public override DateTimeOffset GetUtcNow() => _shared.GetUtcNow();
+
+    public void Advance(TimeSpan by) => _shared.Advance(by);
+
+    public void Dispose()
     {
-        lock (_lock)
-        {
-            _now += by;
-        }
+        _shared.Dispose();
+        File.Delete(FilePath);
     }
 }

@@ -2,16 +2,16 @@ using System.Globalization;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
-using AuthFunctions.Hosting;
+using AuthFunctions.Tests.Probe;
 using Azure.Data.Tables;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 
 namespace AuthFunctions.Tests.Infrastructure;
 
 /// <summary>
-/// The real app on real Kestrel at a random loopback port, against real Azurite, with its own
-/// tables (a unique prefix), a manual clock and captured logs. Built exactly as Program.cs builds it.
+/// The product as Azure runs it: the built isolated worker under the real Functions host (<see cref="FunctionsHost"/>)
+/// on a free loopback port, against real Azurite and maildev, with its own tables (a unique prefix). Settings reach
+/// it as environment variables (<c>Auth__SigningKeys__0</c>), as Azure's app settings do; tests name them with
+/// <c>:</c> (<c>Auth:SigningKeys:0</c>) and null unsets one. Logs are the host's console.
 /// </summary>
 public sealed class TestApp : IAsyncDisposable
 {
@@ -20,30 +20,51 @@ public sealed class TestApp : IAsyncDisposable
     /// <summary>The lowest cost bcrypt allows keeps tests fast; the product refuses it outside tests.</summary>
     public const int BcryptCost = 4;
 
-    private readonly WebApplication _app;
+    private readonly FunctionsHost _host;
+    private bool _sharesClock;
 
-    private TestApp(WebApplication app, AzuriteServer azurite, string tablePrefix, ManualClock clock, CapturedLogs logs, byte[] signingKey,
-        IReadOnlyDictionary<string, string?> keySettings)
+    private TestApp(FunctionsHost host, AzuriteServer azurite, string tablePrefix, ManualClock clock, ProbeFile probe, byte[] signingKey,
+        IReadOnlyDictionary<string, string?> keySettings, IReadOnlyDictionary<string, string?> settings)
     {
+        Clock = clock;
+        Probe = probe;
         KeySettings = keySettings;
-        _app = app;
+        Settings = settings;
+        _host = host;
         Azurite = azurite;
         TablePrefix = tablePrefix;
-        Clock = clock;
-        Logs = logs;
         SigningKey = signingKey;
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        BaseAddress = new Uri(address);
+        BaseAddress = new Uri($"http://127.0.0.1:{host.Port}");
         Client = new HttpClient { BaseAddress = BaseAddress };
     }
+
+    /// <summary>Every setting this instance started with (<c>:</c> names).</summary>
+    public IReadOnlyDictionary<string, string?> Settings { get; }
+
+    /// <summary>
+    /// The worker's services live in another process under the host: not reachable from a test. What tests need of
+    /// them is read through <see cref="Probe"/> (the app's metrics) instead.
+    /// </summary>
+    public IServiceProvider Services => throw new NotSupportedException("The worker's services run in the host's worker process: read its metrics through TestApp.Probe.");
+
+    /// <summary>The poll interval this instance's revocation feed runs at.</summary>
+    public TimeSpan RevocationPollInterval => TimeSpan.FromMilliseconds(
+        Settings.GetValueOrDefault("Auth:RevocationPollMilliseconds") is { } ms ? int.Parse(ms, CultureInfo.InvariantCulture) : 1000);
+
+    /// <summary>The host process (for tests that stop or signal it).</summary>
+    public FunctionsHost Host => _host;
 
     public AzuriteServer Azurite { get; }
 
     public string TablePrefix { get; }
 
+    public HostLogs Logs => _host.Logs;
+
+    /// <summary>This deployment's clock (shared by its instances): <c>Clock.Advance</c> moves time in the worker.</summary>
     public ManualClock Clock { get; }
 
-    public CapturedLogs Logs { get; }
+    /// <summary>This instance's metrics, as its worker measured them (see <see cref="ProbeEnvironment"/>).</summary>
+    public ProbeFile Probe { get; }
 
     /// <summary>
     /// The newest signing key as bytes: the HS256 key, or the PKCS#8 encoding of the EC key (ES256, the default);
@@ -77,9 +98,14 @@ public sealed class TestApp : IAsyncDisposable
 
     public HttpClient Client { get; }
 
-    public IServiceProvider Services => _app.Services;
+    public static Task<TestApp> StartAsync(IDictionary<string, string?>? settings = null, AzuriteServer? azurite = null) =>
+        StartAsync(settings, azurite, clock: null);
 
-    public static async Task<TestApp> StartAsync(IDictionary<string, string?>? settings = null, AzuriteServer? azurite = null)
+    /// <summary>The product from another build of the worker (the deployable package: <c>scripts/package</c>'s output).</summary>
+    public static Task<TestApp> StartFromAsync(string workerOutput, IDictionary<string, string?>? settings = null) =>
+        StartAsync(settings, azurite: null, clock: null, workerOutput);
+
+    private static async Task<TestApp> StartAsync(IDictionary<string, string?>? settings, AzuriteServer? azurite, ManualClock? clock, string? workerOutput = null)
     {
         azurite ??= await AzuriteServer.Shared;
         string prefix = "t" + Guid.NewGuid().ToString("N")[..16];
@@ -92,6 +118,7 @@ public sealed class TestApp : IAsyncDisposable
             // Every test client is 127.0.0.1; the rate limit tests set their own small limit.
             ["RateLimit:PermitsPerMinute"] = "100000",
             ["Logging:LogLevel:Default"] = "Information",
+            ["Cleanup:Schedule"] = "0 0 0 1 1 *",
         };
         // ES256 with a key of its own unless the test chose its keys (HS256 via Hs256Settings, or EC keys).
         if (settings is null || !settings.Keys.Any(IsSigningKeySetting))
@@ -109,19 +136,34 @@ public sealed class TestApp : IAsyncDisposable
         }
         var keySettings = configuration.Where(s => IsSigningKeySetting(s.Key)).ToDictionary();
         byte[] key = NewestKeyBytes(keySettings);
-        var clock = new ManualClock();
-        var logs = new CapturedLogs();
-        var app = AuthFunctionsApp.Build(["--urls", "http://127.0.0.1:0", "--environment", "Testing"], builder =>
+        clock ??= new ManualClock();
+        var probe = new ProbeFile(Path.Combine(Path.GetTempPath(), $"authfunctions-probe-{Guid.NewGuid():N}"));
+        var environment = new Dictionary<string, string?>(ProbeEnvironment(clock, probe)) { ["AzureWebJobsStorage"] = azurite.ConnectionString };
+        foreach (var (name, value) in configuration)
         {
-            builder.Configuration.AddInMemoryCollection(configuration);
-            builder.Services.AddSingleton<TimeProvider>(clock);
-            builder.Logging.ClearProviders();
-            builder.Logging.AddProvider(logs);
-            builder.Logging.SetMinimumLevel(LogLevel.Debug);
-        });
-        await app.StartAsync();
-        return new TestApp(app, azurite, prefix, clock, logs, key, keySettings);
+            environment[name.Replace(":", "__", StringComparison.Ordinal)] = value;
+        }
+        FunctionsHost host;
+        try
+        {
+            host = await FunctionsHost.StartAsync(environment, workerOutput: workerOutput);
+        }
+        catch
+        {
+            probe.Dispose();
+            throw;
+        }
+        return new TestApp(host, azurite, prefix, clock, probe, key, keySettings, configuration);
     }
+
+    // The outside probe: the tests' startup hook (AuthFunctions.Tests.Probe), loaded into the worker, moves its clock
+    // (the deployment's shared ManualClock file) and appends its metrics to this instance's own probe file.
+    private static Dictionary<string, string?> ProbeEnvironment(ManualClock clock, ProbeFile probe) => new()
+    {
+        ["DOTNET_STARTUP_HOOKS"] = Path.Combine(AppContext.BaseDirectory, "AuthFunctions.Tests.Probe.dll"),
+        [SharedManualClock.EnvironmentVariable] = clock.FilePath,
+        [MetricsProbe.EnvironmentVariable] = probe.Path,
+    };
 
     private static byte[] NewestKeyBytes(IReadOnlyDictionary<string, string?> keySettings)
     {
@@ -135,8 +177,8 @@ public sealed class TestApp : IAsyncDisposable
     }
 
     /// <summary>
-    /// A second instance of the same deployment, as a scaled-out Functions app has: the same tables,
-    /// signing keys and storage, its clock set to this one's time; <paramref name="settings"/> on top (signing-key
+    /// A second instance of the same deployment, as a scaled-out Functions app has: another host and worker over the same
+    /// tables, signing keys and storage; <paramref name="settings"/> on top (signing-key
     /// settings there replace the shared keys: a rotation is another instance with keys [new, old]).
     /// </summary>
     public async Task<TestApp> StartAnotherInstanceAsync(IDictionary<string, string?>? settings = null)
@@ -153,8 +195,8 @@ public sealed class TestApp : IAsyncDisposable
         {
             shared[name] = value;
         }
-        var other = await StartAsync(shared, Azurite);
-        other.Clock.Advance(Clock.GetUtcNow() - other.Clock.GetUtcNow());
+        var other = await StartAsync(shared, Azurite, Clock);
+        other._sharesClock = true;
         return other;
     }
 
@@ -182,16 +224,16 @@ public sealed class TestApp : IAsyncDisposable
     public async Task<HttpResponseMessage> RegisterAsync(string email, string password = Password, string? fullName = null) =>
         await Client.PostAsJsonAsync("/api/register", new { email, password, full_name = fullName });
 
-    public async Task<Tokens> LoginAsync(string email, string password = Password)
+    public async Task<TokenPair> LoginAsync(string email, string password = Password)
     {
         var response = await Client.PostAsJsonAsync("/api/login", new { email, password });
         Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
         var json = await response.Content.ReadFromJsonAsync<JsonElement>();
-        return new Tokens(json.GetProperty("access_token").GetString()!, json.GetProperty("refresh_token").GetString()!);
+        return new TokenPair(json.GetProperty("access_token").GetString()!, json.GetProperty("refresh_token").GetString()!);
     }
 
     /// <summary>Registers a new user and logs in.</summary>
-    public async Task<(string Email, Tokens Tokens)> NewUserAsync(string tag = "user")
+    public async Task<(string Email, TokenPair Tokens)> NewUserAsync(string tag = "user")
     {
         string email = UniqueEmail(tag);
         Assert.Equal(System.Net.HttpStatusCode.Created, (await RegisterAsync(email)).StatusCode);
@@ -219,9 +261,13 @@ public sealed class TestApp : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Client.Dispose();
-        await _app.StopAsync();
-        await _app.DisposeAsync();
+        await _host.DisposeAsync();
+        Probe.Dispose();
+        if (!_sharesClock)
+        {
+            Clock.Dispose();
+        }
     }
 }
 
-public sealed record Tokens(string Access, string Refresh);
+public sealed record TokenPair(string Access, string Refresh);

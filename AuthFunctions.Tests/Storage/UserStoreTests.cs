@@ -4,9 +4,24 @@ using AuthFunctions.Users;
 namespace AuthFunctions.Tests.Storage;
 
 /// <summary>The user store against a real Azurite: credential writes are conditional on the version read.</summary>
-public sealed class UserStoreTests : AppTestBase
+public sealed class UserStoreTests : IAsyncLifetime
 {
-    private UserStore Users => App.Services.GetRequiredService<UserStore>();
+    private ServicesHost? _services;
+
+    private UserStore Users => _services!.Services.GetRequiredService<UserStore>();
+
+    public async Task InitializeAsync()
+    {
+        var azurite = await AzuriteServer.Shared;
+        _services = ServicesHost.Build("Testing", new Dictionary<string, string?>
+        {
+            ["Storage:ConnectionString"] = azurite.ConnectionString,
+            ["Storage:TablePrefix"] = "s" + Guid.NewGuid().ToString("N")[..16],
+            ["Auth:SigningKeys:0"] = TestApp.NewSigningKeyPem(),
+        });
+    }
+
+    public async Task DisposeAsync() => await _services!.DisposeAsync();
 
     private async Task<UserAccount> NewAccountAsync()
     {

@@ -1,3 +1,6 @@
+using AuthFunctions.Http;
+using Microsoft.AspNetCore.Cors.Infrastructure;
+using Microsoft.Azure.Functions.Worker.Middleware;
 using Microsoft.Extensions.Options;
 
 namespace AuthFunctions.Hosting;
@@ -54,5 +57,44 @@ public static class CorsSetup
                 .WithExposedHeaders("WWW-Authenticate", "Retry-After")
                 .SetPreflightMaxAge(TimeSpan.FromMinutes(10))));
         return services;
+    }
+}
+
+/// <summary>
+/// CORS for static sites calling the functions from a browser, when <c>Cors__AllowedOrigins</c> names them (local runs;
+/// on Azure leave it empty and let <c>siteConfig.cors</c> answer: one layer only). Every function declares OPTIONS so the
+/// host routes preflights here: a preflight is answered 204 (with the CORS headers when the origin is allowed) and never
+/// reaches the function; any other OPTIONS is 405. Other requests get the headers as the response starts, so error
+/// answers (401, 429, 503) carry them too.
+/// </summary>
+public sealed class StaticSiteCorsMiddleware(ICorsService cors, ICorsPolicyProvider policies) : IFunctionsWorkerMiddleware
+{
+    public async Task Invoke(FunctionContext context, FunctionExecutionDelegate next)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(next);
+        if (context.GetHttpContext() is not { } http)
+        {
+            await next(context);
+            return;
+        }
+        bool isOptions = HttpMethods.IsOptions(http.Request.Method);
+        if (http.Request.Headers.Origin.Count > 0 && await policies.GetPolicyAsync(http, CorsSetup.PolicyName) is { } policy)
+        {
+            var result = cors.EvaluatePolicy(http, policy);
+            cors.ApplyResult(result, http.Response);
+            if (result.IsPreflightRequest)
+            {
+                context.Answer(TypedResults.NoContent());
+                return;
+            }
+        }
+        if (isOptions)
+        {
+            http.Response.Headers.Allow = string.Join(", ", FunctionCatalog.Instance.Find(context.FunctionDefinition.Name)?.Methods ?? []);
+            context.Answer(TypedResults.Problem("OPTIONS answers CORS preflights only.", statusCode: StatusCodes.Status405MethodNotAllowed, title: "Method not allowed"));
+            return;
+        }
+        await next(context);
     }
 }

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Configuration.Memory;
+using Microsoft.Extensions.Logging.Console;
 using Microsoft.Extensions.Options;
 
 namespace AuthFunctions.Hosting;
@@ -31,11 +32,24 @@ public static class LogLevels
         "Microsoft.AspNetCore.Server.Kestrel.BadRequests",
     ];
 
-    public static WebApplicationBuilder ConfigureLogLevels(this WebApplicationBuilder builder)
+    public static IHostApplicationBuilder ConfigureLogLevels(this IHostApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource { InitialData = Defaults });
         builder.Services.AddSingleton<IPostConfigureOptions<LoggerFilterOptions>>(new HoldAtWarning());
+        // A record written during a function invocation reaches the host's log through the worker channel. One written
+        // outside any (a start-up warning, the email sender's failures) has no invocation to belong to, and the host
+        // drops it there; the host does log the worker's console, so those records go to the console, one line each.
+        builder.Logging.AddSimpleConsole(console =>
+        {
+            console.SingleLine = true;
+            console.ColorBehavior = LoggerColorBehavior.Disabled;
+            console.IncludeScopes = false;
+        });
+        // The worker passes every level on (the host's logging settings filter what arrives through its channel), so
+        // the console applies our levels itself: our categories from Information, everything else from Warning.
+        builder.Logging.AddFilter<ConsoleLoggerProvider>((category, level) => !FunctionInvocation.InProgress &&
+            level >= (category?.StartsWith("AuthFunctions.", StringComparison.Ordinal) == true ? LogLevel.Information : LogLevel.Warning));
         return builder;
     }
 
@@ -87,4 +101,14 @@ public static class LogLevels
             return category.StartsWith(prefix, StringComparison.OrdinalIgnoreCase) || prefix.StartsWith(category, StringComparison.OrdinalIgnoreCase);
         }
     }
+}
+
+/// <summary>Whether the current code runs inside a function invocation (set by the outermost worker middleware).</summary>
+public static class FunctionInvocation
+{
+    private static readonly AsyncLocal<bool> Current = new();
+
+    public static bool InProgress => Current.Value;
+
+    internal static void Enter() => Current.Value = true;
 }

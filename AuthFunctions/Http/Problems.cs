@@ -41,7 +41,7 @@ public static class Problems
     public static ProblemHttpResult TooManyRequests(HttpContext context, TimeSpan retryAfter, string detail)
     {
         ArgumentNullException.ThrowIfNull(context);
-        context.Response.Headers.RetryAfter = ClientRateLimiting.RetryAfterSeconds(retryAfter);
+        context.Response.Headers.RetryAfter = ClientRateLimitMiddleware.RetryAfterSeconds(retryAfter);
         return TypedResults.Problem(detail, statusCode: StatusCodes.Status429TooManyRequests, title: "Too many requests");
     }
 

@@ -1,6 +1,13 @@
 namespace AuthFunctions.Profile;
 
-public sealed record MeResponse(string Id, string Email, string? FullName, DateTimeOffset CreatedAt, DateTimeOffset? LastLoginAt, bool EmailVerified);
+public sealed record MeResponse(string Id, string Email, string? FullName, DateTimeOffset CreatedAt, DateTimeOffset? LastLoginAt, bool EmailVerified)
+{
+    public static MeResponse From(Users.UserProfile profile)
+    {
+        ArgumentNullException.ThrowIfNull(profile);
+        return new MeResponse(profile.Id, profile.Email, profile.FullName, profile.CreatedAt, profile.LastLoginAt, profile.EmailVerified);
+    }
+}
 
 public sealed record WelcomeResponse(string Message, string UserId, string Email);
 

@@ -41,13 +41,15 @@ param accessTokenMinutes int
 param refreshTokenDays int
 param sessionMaxDays int
 param requireVerifiedEmail bool
+@description('NCRONTAB schedule of the cleanup timer function (Cleanup__Schedule).')
+param cleanupSchedule string
 
 // A Key Vault reference to the latest version of a secret (the versionless URI ends with '/').
 func keyVaultReference(vaultUri string, secretName string) string =>
   '@Microsoft.KeyVault(SecretUri=${vaultUri}secrets/${secretName}/)'
 
 // Settings always set. Flex Consumption: no FUNCTIONS_WORKER_RUNTIME, FUNCTIONS_EXTENSION_VERSION or
-// WEBSITE_RUN_FROM_PACKAGE (functionAppConfig replaces them).
+// WEBSITE_RUN_FROM_PACKAGE (functionAppConfig.runtime and .deployment replace them).
 var settings = [
   { name: 'AzureWebJobsStorage__credential', value: 'managedidentity' }
   { name: 'AzureWebJobsStorage__clientId', value: identityClientId }
@@ -79,6 +81,8 @@ var settings = [
   { name: 'Throttle__MaxDelaySeconds', value: '900' }
   { name: 'Throttle__MaxFailuresPerHour', value: '100' }
   { name: 'RateLimit__PermitsPerMinute', value: '30' }
+  // The cleanup function's TimerTrigger schedule is '%Cleanup__Schedule%': the host resolves it from here.
+  { name: 'Cleanup__Schedule', value: cleanupSchedule }
 ]
 
 // The previous key only verifies tokens it signed before a rotation; its secret exists only then,
@@ -147,9 +151,11 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
         instanceMemoryMB: instanceMemoryMB
         maximumInstanceCount: maximumInstanceCount
       }
+      // The .NET isolated worker on .NET 10: the platform provides the runtime, so the package is
+      // framework-dependent (scripts/package).
       runtime: {
-        name: 'custom'
-        version: '1.0'
+        name: 'dotnet-isolated'
+        version: '10.0'
       }
     }
     siteConfig: {
@@ -164,6 +170,24 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
       }
       appSettings: concat(settings, previousSigningKeySettings, emailSettings)
     }
+  }
+}
+
+// No basic (user name and password) publishing: deployments authenticate with Entra ID (azd deploy,
+// scripts/deploy through az), so the scm and ftp credentials stay off.
+resource scmBasicPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: site
+  name: 'scm'
+  properties: {
+    allow: false
+  }
+}
+
+resource ftpBasicPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: site
+  name: 'ftp'
+  properties: {
+    allow: false
   }
 }
 

@@ -1,0 +1,110 @@
+using AuthFunctions.Passwords;
+using AuthFunctions.Users;
+using Microsoft.Extensions.Options;
+using AuthFunctions.Tokens;
+using AuthFunctions.Sessions;
+using AuthFunctions.Throttling;
+
+namespace AuthFunctions.Accounts;
+
+public enum LoginStatus
+{
+    LoggedIn,
+    InvalidCredentials,
+    Throttled,
+
+    /// <summary>The password was right, but <c>Auth__RequireVerifiedEmail</c> is on and the address is not verified.</summary>
+    EmailNotVerified,
+}
+
+public sealed record LoginOutcome(LoginStatus Status, string? UserId, IssuedTokens? Tokens = null, string? DeviceToken = null, TimeSpan? RetryAfter = null, TimeSpan? LockStarted = null);
+
+public enum PasswordChangeStatus
+{
+    Changed,
+    WrongPassword,
+    Throttled,
+
+    /// <summary>The credential changed between our read and our write (another change won): nothing was written.</summary>
+    Conflict,
+    AccountGone,
+}
+
+public sealed record PasswordChangeOutcome(PasswordChangeStatus Status, TimeSpan? RetryAfter = null, TimeSpan? LockStarted = null);
+
+/// <summary>Register, log in and change the password: the credential's life, over the user store, the credential check and sessions.</summary>
+public sealed class AccountService(UserStore users, PasswordHasher hasher, CredentialCheck credentials, SessionService sessions, DeviceTokens devices,
+    AccountLifecycleService lifecycle, IOptions<AuthOptions> options)
+{
+    /// <summary>Creates the account and queues the first verification email.</summary>
+    public async Task<RegisterOutcome> RegisterAsync(string email, string password, string? fullName, CancellationToken cancellationToken)
+    {
+        var outcome = await users.RegisterAsync(email, await hasher.HashAsync(password), passwordNormalized: true, fullName, cancellationToken);
+        if (outcome.User is { } user)
+        {
+            lifecycle.SendVerification(user.Id);
+        }
+        return outcome;
+    }
+
+    /// <summary>
+    /// Unknown email and wrong password get one answer and cost one bcrypt verification each (ASVS 6.3.8).
+    /// A valid device token for the account selects that device's own throttle pool. A null
+    /// <paramref name="email"/> is an address no account can have: answered as an unknown one.
+    /// </summary>
+    public Task<LoginOutcome> LoginAsync(string? email, string password, string? deviceToken, string? userAgent, CancellationToken cancellationToken) =>
+        LoginAsync(email, password, deviceToken, userAgent, rememberMe: true, cancellationToken);
+
+    /// <summary>As above; <paramref name="rememberMe"/> false starts a session that ends 12 hours after this login.</summary>
+    public async Task<LoginOutcome> LoginAsync(string? email, string password, string? deviceToken, string? userAgent, bool rememberMe, CancellationToken cancellationToken)
+    {
+        if (email is null)
+        {
+            await hasher.VerifyAgainstDummyAsync(password);
+            return new LoginOutcome(LoginStatus.InvalidCredentials, null);
+        }
+        var account = await users.FindByEmailAsync(email, cancellationToken);
+        string? deviceId = account is null ? null : devices.DeviceIdFor(deviceToken, account.Id);
+        string pool = deviceId is null ? LoginThrottle.UntrustedPool : LoginThrottle.DevicePool(deviceId);
+        var check = await credentials.VerifyAsync(email, pool, account, password, cancellationToken);
+        if (check.Status != CredentialStatus.Valid)
+        {
+            return new LoginOutcome(check.Status == CredentialStatus.Throttled ? LoginStatus.Throttled : LoginStatus.InvalidCredentials,
+                account?.Id, RetryAfter: check.RetryAfter, LockStarted: check.LockStarted);
+        }
+        // Told only to someone who proved the password: the verification state is never revealed otherwise.
+        if (options.Value.RequireVerifiedEmail && !account!.Profile.EmailVerified)
+        {
+            return new LoginOutcome(LoginStatus.EmailNotVerified, account.Id);
+        }
+        string? upgradedHash = check.RehashNeeded ? await hasher.HashAsync(password) : null;
+        await users.RecordLoginAsync(account!, upgradedHash, cancellationToken);
+        var issued = await sessions.StartAsync(account!.Profile, userAgent, rememberMe, cancellationToken);
+        return new LoginOutcome(LoginStatus.LoggedIn, account.Id, issued, deviceId is null ? devices.Issue(account.Id) : deviceToken);
+    }
+
+    /// <summary>
+    /// Checks the current password (throttled in this session's own pool), then writes the new hash and
+    /// ends every other session in one write conditional on what was read: of concurrent changes exactly one wins.
+    /// </summary>
+    public async Task<PasswordChangeOutcome> ChangePasswordAsync(AuthenticatedUser user, string currentPassword, string newPassword, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        var (account, check) = await credentials.VerifyCallerAsync(user, currentPassword, cancellationToken);
+        if (account is null)
+        {
+            return new PasswordChangeOutcome(PasswordChangeStatus.AccountGone);
+        }
+        if (check.Status != CredentialStatus.Valid)
+        {
+            return new PasswordChangeOutcome(check.Status == CredentialStatus.Throttled ? PasswordChangeStatus.Throttled : PasswordChangeStatus.WrongPassword,
+                check.RetryAfter, check.LockStarted);
+        }
+        if (await users.TryChangePasswordAsync(account, await hasher.HashAsync(newPassword), cancellationToken) is not { } epoch)
+        {
+            return new PasswordChangeOutcome(PasswordChangeStatus.Conflict);
+        }
+        await sessions.EndAllBeforeAsync(user.UserId, epoch, keepSessionId: user.SessionId, cancellationToken);
+        return new PasswordChangeOutcome(PasswordChangeStatus.Changed);
+    }
+}

@@ -1,0 +1,118 @@
+using AuthFunctions.Email;
+using AuthFunctions.Health;
+using AuthFunctions.Maintenance;
+using AuthFunctions.Passwords;
+using AuthFunctions.ResourceServers;
+using AuthFunctions.Storage;
+using AuthFunctions.Users;
+using Microsoft.Extensions.Options;
+using AuthFunctions.Tokens;
+using AuthFunctions.Sessions;
+using AuthFunctions.Throttling;
+using AuthFunctions.Accounts;
+
+namespace AuthFunctions;
+
+/// <summary>
+/// The services behind the functions, one registration call per feature; the worker's Program.cs calls
+/// <see cref="AddAuthCore"/>, and the in-process tests build the same container over real Azurite.
+/// </summary>
+public static class CoreServices
+{
+    public static IServiceCollection AddAuthCore(this IServiceCollection services, IConfiguration configuration)
+    {
+        // The system clock, unless a .NET startup hook (DOTNET_STARTUP_HOOKS: code already running in this process) put
+        // another one here: the tests' hook does, to move time in the worker the real host runs.
+        services.AddSingleton(AppContext.GetData("AuthFunctions.TimeProvider") as TimeProvider ?? TimeProvider.System);
+        services.AddMetrics();
+        return services
+            .AddTableStorage(configuration)
+            .AddPasswords(configuration)
+            .AddTokens(configuration)
+            .AddSessions()
+            .AddThrottling(configuration)
+            .AddAccounts()
+            .AddEmail(configuration)
+            .AddResourceServers(configuration)
+            .AddMaintenance();
+    }
+
+    public static IServiceCollection AddPasswords(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<PasswordHashingOptions>().Bind(configuration.GetSection(PasswordHashingOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<PasswordHashingOptions>, PasswordHashingOptionsValidator>();
+        services.AddSingleton<HashingThreads>();
+        services.AddSingleton<PasswordHasher>();
+        return services;
+    }
+
+    /// <summary>Signing and validating access tokens, device tokens, and the revocation feed every instance polls.</summary>
+    public static IServiceCollection AddTokens(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<AuthOptions>().Bind(configuration.GetSection(AuthOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<AuthOptions>, AuthOptionsValidator>();
+        services.AddSingleton<IPostConfigureOptions<AuthOptions>, AuthOptionsSetup>();
+        services.AddSingleton<TokenService>();
+        services.AddSingleton<DeviceTokens>();
+        services.AddSingleton<RevocationStore>();
+        services.AddSingleton<RevocationFeed>();
+        services.AddHostedService<RevocationPoller>();
+        return services;
+    }
+
+    public static IServiceCollection AddSessions(this IServiceCollection services)
+    {
+        services.AddSingleton<UserStore>();
+        services.AddSingleton<SessionStore>();
+        services.AddSingleton<SessionService>();
+        services.AddSingleton<StartupWarmUp>();
+        services.AddHostedService(provider => provider.GetRequiredService<StartupWarmUp>());
+        return services;
+    }
+
+    public static IServiceCollection AddThrottling(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<ThrottleOptions>().Bind(configuration.GetSection(ThrottleOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ThrottleOptions>, ThrottleOptionsValidator>();
+        services.AddSingleton<ThrottleStore>();
+        services.AddSingleton<LoginThrottle>();
+        services.AddSingleton<CredentialCheck>();
+        return services;
+    }
+
+    public static IServiceCollection AddAccounts(this IServiceCollection services)
+    {
+        services.AddSingleton<AccountService>();
+        services.AddSingleton<LinkTokenStore>();
+        services.AddSingleton<AccountLifecycleService>();
+        return services;
+    }
+
+    /// <summary>SMTP through the bounded background outbox, and the link emails.</summary>
+    public static IServiceCollection AddEmail(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<EmailOptions>().Bind(configuration.GetSection(EmailOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<EmailOptions>, EmailOptionsValidator>();
+        services.AddSingleton<IEmailSender, SmtpEmailSender>();
+        services.AddSingleton<EmailOutbox>();
+        services.AddHostedService(provider => provider.GetRequiredService<EmailOutbox>());
+        services.AddSingleton<LinkEmails>();
+        return services;
+    }
+
+    public static IServiceCollection AddResourceServers(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<IntrospectionOptions>().Bind(configuration.GetSection(IntrospectionOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<IntrospectionOptions>, IntrospectionOptionsValidator>();
+        services.AddSingleton<IntrospectionClients>();
+        return services;
+    }
+
+    public static IServiceCollection AddMaintenance(this IServiceCollection services)
+    {
+        services.AddSingleton<HealthProbe>();
+        services.AddSingleton<HealthCache>();
+        services.AddSingleton<CleanupService>();
+        return services;
+    }
+}

@@ -1,0 +1,213 @@
+using AuthFunctions.Storage;
+using Azure;
+using Azure.Data.Tables;
+
+namespace AuthFunctions.Users;
+
+/// <summary>Users and their email index in Table Storage. Callers see domain records and outcomes, never rows or status codes.</summary>
+public sealed partial class UserStore(StorageTables tables, TimeProvider clock, ILogger<UserStore> logger)
+{
+    // An index row whose user row never appeared (the writer died between the two inserts) is
+    // reclaimed by the next registration of that email after this long.
+    private static readonly TimeSpan OrphanAge = TimeSpan.FromSeconds(30);
+    private const int MaxOptimisticRetries = 8;
+    private const string IndexRowKey = "";
+
+    private readonly StorageTable _users = tables.Get("users");
+    private readonly StorageTable _emails = tables.Get("emails");
+
+    public async Task<RegisterOutcome> RegisterAsync(string email, string passwordHash, bool passwordNormalized, string? fullName, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        var profile = new UserProfile(Guid.NewGuid().ToString("N"), email, fullName, now, null, 0);
+        var index = new TableEntity(TableKey.Encode(email), IndexRowKey) { ["UserId"] = profile.Id, ["CreatedAt"] = now };
+
+        // The insert of the index row is the atomic claim on the email: of any number of concurrent
+        // registrations exactly one gets Done.
+        var claim = await _emails.InsertAsync(index, cancellationToken);
+        if (claim == WriteOutcome.AlreadyExists && !await TryReclaimOrphanAsync(index, cancellationToken))
+        {
+            return new RegisterOutcome(RegisterStatus.EmailTaken, null);
+        }
+
+        try
+        {
+            await _users.InsertAsync(UserRows.NewProfile(profile, passwordHash, passwordNormalized), cancellationToken);
+        }
+        catch (Exception)
+        {
+            // Leave no half-written registration behind; a crash before this point is healed by TryReclaimOrphanAsync.
+            await _emails.DeleteAsync(index.PartitionKey, index.RowKey, cancellationToken: CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
+        return new RegisterOutcome(RegisterStatus.Created, profile);
+    }
+
+    private async Task<bool> TryReclaimOrphanAsync(TableEntity claim, CancellationToken cancellationToken)
+    {
+        var existing = await _emails.GetAsync(claim.PartitionKey, claim.RowKey, cancellationToken);
+        if (existing is null)
+        {
+            // Deleted since our insert failed: try the claim once more.
+            return await _emails.InsertAsync(claim, cancellationToken) == WriteOutcome.Done;
+        }
+        string orphanId = existing.Value.Entity.GetString("UserId") ?? "";
+        if (clock.GetUtcNow() - (existing.Value.Entity.GetTime("CreatedAt") ?? default) < OrphanAge ||
+            await _users.GetAsync(orphanId, UserRows.ProfileRowKey, cancellationToken) is not null)
+        {
+            return false;
+        }
+        bool takenOver = await _emails.UpdateAsync(claim, existing.Value.ETag, TableUpdateMode.Replace, cancellationToken) == WriteOutcome.Done;
+        if (takenOver)
+        {
+            LogOrphanReclaimed(orphanId);
+        }
+        return takenOver;
+    }
+
+    public async Task<UserAccount?> FindByEmailAsync(string email, CancellationToken cancellationToken)
+    {
+        var index = await _emails.GetAsync(TableKey.Encode(email), IndexRowKey, cancellationToken);
+        if (index?.Entity.GetString("UserId") is not { } userId)
+        {
+            return null;
+        }
+        var user = await GetAsync(userId, cancellationToken);
+        return user is not null && user.Email == email ? user : null;
+    }
+
+    public async Task<UserAccount?> GetAsync(string userId, CancellationToken cancellationToken)
+    {
+        var row = await _users.GetAsync(userId, UserRows.ProfileRowKey, cancellationToken);
+        return row is null ? null : UserRows.ToAccount(row.Value.Entity);
+    }
+
+    /// <summary>
+    /// Records a successful login. A stronger hash (<paramref name="upgradedHash"/>) is stored only if the
+    /// credential is still the one verified: a password changed meanwhile on another instance wins.
+    /// </summary>
+    public async Task RecordLoginAsync(UserAccount user, string? upgradedHash, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        var patch = new TableEntity(user.Id, UserRows.ProfileRowKey) { ["LastLoginAt"] = clock.GetUtcNow() };
+        if (upgradedHash is not null)
+        {
+            patch["PasswordHash"] = upgradedHash;
+            patch["PasswordNormalized"] = true;
+            if (await _users.UpdateAsync(patch, user.Version, TableUpdateMode.Merge, cancellationToken) != WriteOutcome.Stale)
+            {
+                return;
+            }
+            patch.Remove("PasswordHash");
+            patch.Remove("PasswordNormalized");
+        }
+        await _users.UpdateAsync(patch, ETag.All, TableUpdateMode.Merge, cancellationToken);
+    }
+
+    /// <summary>
+    /// Stores a new password hash and moves the session epoch on (ending every session) in one write,
+    /// conditional on the version read before the current password was checked: of concurrent changes
+    /// exactly one succeeds. Returns the new epoch, or null when the account changed meanwhile.
+    /// </summary>
+    public async Task<int?> TryChangePasswordAsync(UserAccount user, string newPasswordHash, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        int epoch = user.Profile.SessionEpoch + 1;
+        var patch = new TableEntity(user.Id, UserRows.ProfileRowKey)
+        {
+            ["PasswordHash"] = newPasswordHash,
+            ["PasswordNormalized"] = true,
+            ["SessionEpoch"] = epoch,
+            ["LoggedOutAt"] = clock.GetUtcNow(),
+        };
+        return await _users.UpdateAsync(patch, user.Version, TableUpdateMode.Merge, cancellationToken) == WriteOutcome.Done ? epoch : null;
+    }
+
+    /// <summary>
+    /// Ends every session of the user at once: bumps the session epoch (one ETag-guarded write is the
+    /// whole revocation, on every instance) and records the logout time. Returns the new epoch, or null if the user is gone.
+    /// </summary>
+    public async Task<int?> StartNewEpochAsync(string userId, CancellationToken cancellationToken)
+    {
+        for (int attempt = 0; attempt < MaxOptimisticRetries; attempt++)
+        {
+            var current = await GetAsync(userId, cancellationToken);
+            if (current is null)
+            {
+                return null;
+            }
+            int epoch = current.Profile.SessionEpoch + 1;
+            var patch = new TableEntity(userId, UserRows.ProfileRowKey) { ["SessionEpoch"] = epoch, ["LoggedOutAt"] = clock.GetUtcNow() };
+            switch (await _users.UpdateAsync(patch, current.Version, TableUpdateMode.Merge, cancellationToken))
+            {
+                case WriteOutcome.Done:
+                    return epoch;
+                case WriteOutcome.NotFound:
+                    return null;
+            }
+        }
+        throw new TableStorageException(412, "UpdateConditionNotSatisfied", "The user record kept changing; the sessions could not be ended.");
+    }
+
+    /// <summary>Marks the address as verified; false if the user is gone.</summary>
+    public async Task<bool> MarkEmailVerifiedAsync(string userId, CancellationToken cancellationToken)
+    {
+        var patch = new TableEntity(userId, UserRows.ProfileRowKey) { ["EmailVerified"] = true };
+        return await _users.UpdateAsync(patch, ETag.All, TableUpdateMode.Merge, cancellationToken) == WriteOutcome.Done;
+    }
+
+    /// <summary>Sets the display name; the updated profile, or null if the user is gone.</summary>
+    public async Task<UserProfile?> UpdateFullNameAsync(string userId, string? fullName, CancellationToken cancellationToken)
+    {
+        var patch = new TableEntity(userId, UserRows.ProfileRowKey) { ["FullName"] = fullName };
+        if (await _users.UpdateAsync(patch, ETag.All, TableUpdateMode.Merge, cancellationToken) != WriteOutcome.Done)
+        {
+            return null;
+        }
+        return (await GetAsync(userId, cancellationToken))?.Profile;
+    }
+
+    /// <summary>
+    /// Deletes the user's profile row: the first step of an account deletion, after which every token,
+    /// session and link of the account is refused (each check reads the profile).
+    /// </summary>
+    public async Task DeleteProfileAsync(string userId, CancellationToken cancellationToken) =>
+        await _users.DeleteAsync(userId, UserRows.ProfileRowKey, cancellationToken: cancellationToken);
+
+    /// <summary>
+    /// Frees a deleted user's email: deletes the index row if it still names <paramref name="userId"/> (so the
+    /// address can register again at once) and every other row of the address's partition (its throttle counters).
+    /// </summary>
+    public async Task ReleaseEmailAsync(string email, string userId, CancellationToken cancellationToken)
+    {
+        string key = TableKey.Encode(email);
+        var rows = new List<(string, string)>();
+        await foreach (var row in _emails.QueryAsync(TableClient.CreateQueryFilter($"PartitionKey eq {key}"), cancellationToken: cancellationToken))
+        {
+            if (row.RowKey != IndexRowKey)
+            {
+                rows.Add((row.PartitionKey, row.RowKey));
+            }
+            else if (row.GetString("UserId") == userId)
+            {
+                // Conditional: a registration that already took the address over keeps it.
+                await _emails.DeleteAsync(key, IndexRowKey, row.ETag, cancellationToken);
+            }
+        }
+        await _emails.DeleteAllAsync(rows, cancellationToken);
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Reclaimed the email of an unfinished registration (user {UserId} was never written).")]
+    private partial void LogOrphanReclaimed(string userId);
+
+    /// <summary>Reads at most one row of the users table: proves the store answers (and creates the table on first use, as a write would).</summary>
+    public async Task PingAsync(CancellationToken cancellationToken)
+    {
+        await foreach (var _ in _users.QueryAsync(TableClient.CreateQueryFilter($"PartitionKey eq {""}"), KeysOnly, maxPerPage: 1, cancellationToken))
+        {
+            break;
+        }
+    }
+
+    private static readonly string[] KeysOnly = ["PartitionKey"];
+}

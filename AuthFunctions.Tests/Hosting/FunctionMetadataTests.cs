@@ -1,0 +1,84 @@
+using System.Text.Json;
+using AuthFunctions.Http;
+using AuthFunctions.Tests.Infrastructure;
+
+namespace AuthFunctions.Tests.Hosting;
+
+/// <summary>
+/// The host routes only what the Worker SDK's generated <c>functions.metadata</c> declares: the contract's functions,
+/// names, routes and methods exactly; and which of them the access-token middleware guards, so none forgets it silently.
+/// </summary>
+public sealed class FunctionMetadataTests
+{
+    internal static IEnumerable<(string Name, string Method, string Route)> DeclaredFunctions()
+    {
+        using var document = JsonDocument.Parse(File.ReadAllText(Path.Combine(FunctionsHost.WorkerOutput, "functions.metadata")));
+        foreach (var function in document.RootElement.EnumerateArray())
+        {
+            var trigger = function.GetProperty("bindings").EnumerateArray().First(b => b.GetProperty("type").GetString()!.EndsWith("Trigger", StringComparison.Ordinal));
+            if (trigger.GetProperty("type").GetString() != "httpTrigger")
+            {
+                continue;
+            }
+            foreach (var method in trigger.GetProperty("methods").EnumerateArray())
+            {
+                yield return (function.GetProperty("name").GetString()!, method.GetString()!.ToUpperInvariant(), trigger.GetProperty("route").GetString()!);
+            }
+        }
+    }
+
+    [Fact]
+    public void TheContractsFunctionsAreDeclaredWithTheirRoutesAndMethods()
+    {
+        var declared = DeclaredFunctions().Where(f => f.Method != "OPTIONS").Select(f => $"{f.Name} {f.Method} {f.Route}").Order().ToList();
+
+        Assert.Equal(
+        [
+            "email-verify POST email/verify", "email-verify-send POST email/verify/send", "health GET health", "health HEAD health",
+            "introspect POST introspect", "jwks GET .well-known/jwks.json", "login POST login", "logout POST logout",
+            "me DELETE me", "me GET me", "me PATCH me", "openapi GET openapi.json", "password POST password",
+            "password-forgot POST password/forgot", "password-reset POST password/reset", "protected GET protected",
+            "refresh POST refresh", "register POST register", "session DELETE sessions/{id}", "sessions GET sessions",
+        ], declared);
+    }
+
+    /// <summary>Every function declares OPTIONS, so the host routes a browser's preflight to the worker's CORS middleware.</summary>
+    [Fact]
+    public void EveryHttpFunctionDeclaresOptionsForPreflights()
+    {
+        var names = DeclaredFunctions().Select(f => f.Name).Distinct();
+        Assert.All(names, name => Assert.Contains((name, "OPTIONS"), DeclaredFunctions().Select(f => (f.Name, f.Method))));
+    }
+
+    [Fact]
+    public void CleanupIsATimerOnTheScheduleSetting()
+    {
+        using var document = JsonDocument.Parse(File.ReadAllText(Path.Combine(FunctionsHost.WorkerOutput, "functions.metadata")));
+        var cleanup = document.RootElement.EnumerateArray().Single(f => f.GetProperty("name").GetString() == "cleanup");
+        var trigger = cleanup.GetProperty("bindings").EnumerateArray().Single();
+
+        Assert.Equal("timerTrigger", trigger.GetProperty("type").GetString());
+        Assert.Equal("%Cleanup:Schedule%", trigger.GetProperty("schedule").GetString());
+        Assert.False(trigger.TryGetProperty("runOnStartup", out var onStartup) && onStartup.GetBoolean());
+    }
+
+    /// <summary>The access-token middleware runs exactly on these (selected by the attribute); a new function is unprotected only by choice.</summary>
+    [Fact]
+    public void ExactlyTheseFunctionsRequireAnAccessToken()
+    {
+        var catalog = FunctionCatalog.FromAssembly(typeof(FunctionCatalog).Assembly);
+        Assert.Equal(DeclaredFunctions().Select(f => f.Name).Distinct().Order(), catalog.All.Select(f => f.Name).Order());
+
+        Assert.Equal(["email-verify-send", "logout", "me", "password", "protected", "session", "sessions"],
+            catalog.All.Where(f => f.RequiresAccessToken).Select(f => f.Name).Order());
+    }
+
+    [Fact]
+    public void TheRepositoryHasNoHandWrittenFunctionJson()
+    {
+        var written = Directory.GetFiles(RepositoryRoot.Path, "function.json", SearchOption.AllDirectories)
+            .Where(f => !f.Contains("node_modules", StringComparison.Ordinal) && !f.Contains("/bin/", StringComparison.Ordinal) &&
+                        !f.Contains("/obj/", StringComparison.Ordinal) && !f.Contains("/artifacts/", StringComparison.Ordinal));
+        Assert.Empty(written);
+    }
+}

@@ -1,0 +1,50 @@
+using AuthFunctions.Hosting;
+using Microsoft.Extensions.Hosting;
+
+namespace AuthFunctions.Tests.Infrastructure;
+
+/// <summary>
+/// The worker's services in this process, without the Functions host: for tests of settings validation and of the
+/// stores, which need no HTTP. Registered by the same calls the worker's Program.cs makes.
+/// </summary>
+public sealed class ServicesHost : IAsyncDisposable
+{
+    private readonly IHost _host;
+
+    private ServicesHost(IHost host) => _host = host;
+
+    public IServiceProvider Services => _host.Services;
+
+    public static ServicesHost Build(string environment, IDictionary<string, string?> configuration, ILoggerProvider? logs = null)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = environment, DisableDefaults = true });
+        builder.Configuration.AddInMemoryCollection(configuration);
+        builder.Services.AddLogging(logging =>
+        {
+            if (logs is not null)
+            {
+                logging.AddProvider(logs);
+                logging.SetMinimumLevel(LogLevel.Debug);
+            }
+        });
+        builder.Services.AddAuthCore(builder.Configuration);
+        builder.Services.AddHttpFeatures(builder.Configuration);
+        return new ServicesHost(builder.Build());
+    }
+
+    public Task StartAsync() => _host.StartAsync();
+
+    public Task StopAsync() => _host.StopAsync();
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_host is IAsyncDisposable asyncDisposable)
+        {
+            await asyncDisposable.DisposeAsync();
+        }
+        else
+        {
+            _host.Dispose();
+        }
+    }
+}

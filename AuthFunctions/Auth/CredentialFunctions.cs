@@ -1,0 +1,155 @@
+using AuthFunctions.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Azure.Functions.Worker.Http;
+using AuthFunctions.Tokens;
+using AuthFunctions.Sessions;
+using AuthFunctions.Accounts;
+
+namespace AuthFunctions.Auth;
+
+/// <summary>register, login, refresh, logout, password.</summary>
+public sealed class CredentialFunctions(AccountService accounts, SessionService sessions, AuthEvents events)
+{
+    [Function("register")]
+    [RateLimited]
+    [AcceptsBody(typeof(RegisterRequest))]
+    [ProducesProblems(409, 413, 415, 429, 503)]
+    public async Task<Results<Created<UserResponse>, ValidationProblem, ProblemHttpResult>> Register(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", "options", Route = "register")] HttpRequest request, CancellationToken cancellationToken)
+    {
+        var body = await RequestBody.ReadAsync(request, AuthJson.Default.RegisterRequest,
+            form => new RegisterRequest(form.GetValueOrDefault("email"), form.GetValueOrDefault("password"), form.GetValueOrDefault("full_name")), cancellationToken);
+        if (body.Problem is not null)
+        {
+            return body.Problem;
+        }
+        if (AuthRequestRules.Validate(body.Value!, out var registration) is { } invalid)
+        {
+            return invalid;
+        }
+        var outcome = await accounts.RegisterAsync(registration.Email, registration.Password, registration.FullName, cancellationToken);
+        if (outcome.User is not { } user)
+        {
+            return Problems.Conflict("An account with this email already exists.");
+        }
+        events.Registered(request.HttpContext, user.Id);
+        return TypedResults.Created("/api/me", new UserResponse(user.Id, user.Email, user.FullName, user.CreatedAt));
+    }
+
+    [Function("login")]
+    [RateLimited]
+    [AcceptsBody(typeof(LoginRequest))]
+    [ProducesProblems(401, 403, 413, 415, 429, 503)]
+    public async Task<Results<Ok<TokenResponse>, ValidationProblem, ProblemHttpResult>> Login(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", "options", Route = "login")] HttpRequest request, CancellationToken cancellationToken)
+    {
+        var body = await RequestBody.ReadAsync(request, AuthJson.Default.LoginRequest, LoginRequest.FromForm, cancellationToken);
+        if (body.Problem is not null)
+        {
+            return body.Problem;
+        }
+        if (AuthRequestRules.Validate(body.Value!, out var email) is { } invalid)
+        {
+            return invalid;
+        }
+        var login = body.Value!;
+        var outcome = await accounts.LoginAsync(email, login.Password!, login.DeviceToken, request.Headers.UserAgent.ToString(),
+            login.RememberMe ?? true, cancellationToken);
+        events.LoginAttempted(request.HttpContext, outcome);
+        return outcome.Status switch
+        {
+            LoginStatus.LoggedIn => TypedResults.Ok(ToResponse(outcome.Tokens!) with { DeviceToken = outcome.DeviceToken }),
+            LoginStatus.Throttled => Problems.TooManyRequests(request.HttpContext, outcome.RetryAfter!.Value, "Too many failed logins for this account. Try again later."),
+            LoginStatus.EmailNotVerified => Problems.EmailNotVerified(),
+            _ => Problems.Unauthorized("The email or password is incorrect."),
+        };
+    }
+
+    [Function("refresh")]
+    [RateLimited]
+    [AcceptsBody(typeof(RefreshRequest))]
+    [ProducesProblems(400, 401, 413, 415, 429, 503)]
+    public async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> Refresh(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", "options", Route = "refresh")] HttpRequest request, CancellationToken cancellationToken)
+    {
+        var body = await RequestBody.ReadAsync(request, AuthJson.Default.RefreshRequest,
+            form => new RefreshRequest(form.GetValueOrDefault("refresh_token")), cancellationToken);
+        if (body.Problem is not null)
+        {
+            return body.Problem;
+        }
+        if (string.IsNullOrEmpty(body.Value!.RefreshToken))
+        {
+            return Problems.BadRequest("refresh_token is required.");
+        }
+        var outcome = await sessions.RefreshAsync(body.Value.RefreshToken, cancellationToken);
+        events.Refreshed(request.HttpContext, outcome.Status, outcome.UserId);
+        return outcome.Status == RefreshStatus.Refreshed
+            ? TypedResults.Ok(ToResponse(outcome.Tokens!))
+            : Problems.Unauthorized("The refresh token is invalid, expired or revoked. Log in again.");
+    }
+
+    /// <summary>
+    /// Default scope ends every session of the user (the seeds' logout-everywhere semantics);
+    /// <c>?scope=session</c> ends only this one, <c>?scope=others</c> all but this one.
+    /// </summary>
+    [Function("logout")]
+    [RequireAccessToken]
+    [RateLimited]
+    [ProducesProblems(400, 401, 429, 503)]
+    public async Task<Results<NoContent, ProblemHttpResult>> Logout(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", "options", Route = "logout")] HttpRequest request, FunctionContext context, CancellationToken cancellationToken)
+    {
+        var user = context.GetAuthenticatedUser();
+        string? scope = request.Query["scope"].Count > 1 ? "" : request.Query["scope"].FirstOrDefault();
+        LogoutScope? parsed = (scope ?? "all") switch
+        {
+            "all" => LogoutScope.All,
+            "session" => LogoutScope.Session,
+            "others" => LogoutScope.Others,
+            _ => null,
+        };
+        if (parsed is not { } logoutScope)
+        {
+            return Problems.BadRequest("scope must be 'all', 'session' or 'others'.");
+        }
+        await sessions.EndAsync(user, logoutScope, cancellationToken);
+        events.LoggedOut(request.HttpContext, user.UserId, scope ?? "all");
+        return TypedResults.NoContent();
+    }
+
+    /// <summary>Changes the password after checking the current one; every other session ends, this one stays.</summary>
+    [Function("password")]
+    [RequireAccessToken]
+    [RateLimited]
+    [AcceptsBody(typeof(PasswordChangeRequest))]
+    [ProducesProblems(401, 409, 413, 415, 429, 503)]
+    public async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> ChangePassword(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", "options", Route = "password")] HttpRequest request, FunctionContext context, CancellationToken cancellationToken)
+    {
+        var user = context.GetAuthenticatedUser();
+        var body = await RequestBody.ReadAsync(request, AuthJson.Default.PasswordChangeRequest,
+            form => new PasswordChangeRequest(form.GetValueOrDefault("current_password"), form.GetValueOrDefault("new_password")), cancellationToken);
+        if (body.Problem is not null)
+        {
+            return body.Problem;
+        }
+        if (AuthRequestRules.Validate(body.Value!) is { } invalid)
+        {
+            return invalid;
+        }
+        var outcome = await accounts.ChangePasswordAsync(user, body.Value!.CurrentPassword!, body.Value.NewPassword!, cancellationToken);
+        events.PasswordChangeAttempted(request.HttpContext, user.UserId, outcome);
+        return outcome.Status switch
+        {
+            PasswordChangeStatus.Changed => TypedResults.NoContent(),
+            PasswordChangeStatus.Throttled => Problems.TooManyRequests(request.HttpContext, outcome.RetryAfter!.Value, "Too many failed password checks for this session. Try again later."),
+            PasswordChangeStatus.Conflict => Problems.Conflict("The password was changed by another request at the same time. Log in again with the new password."),
+            PasswordChangeStatus.AccountGone => Problems.InvalidToken(request.HttpContext),
+            _ => Problems.Unauthorized("The current password is wrong."),
+        };
+    }
+
+    private static TokenResponse ToResponse(IssuedTokens issued) =>
+        new(issued.AccessToken, "Bearer", issued.ExpiresInSeconds, issued.RefreshToken, issued.RefreshExpiresInSeconds);
+}
