@@ -23,7 +23,7 @@ internal static class ColdStart
         }
     }
 
-    public static async Task<Samples> MeasureAsync(Func<ChildProcess> start, string path, string bearer, int runs)
+    public static async Task<Samples> MeasureAsync(Func<IServedApp> start, string path, string? bearer, int runs)
     {
         var wall = new List<double>();
         var cpu = new List<double>();
@@ -37,7 +37,7 @@ internal static class ColdStart
     }
 
     /// <summary>One cold start: wall milliseconds and the process's CPU milliseconds at its first authenticated 200.</summary>
-    public static async Task<(double Wall, double Cpu)> OnceAsync(Func<ChildProcess> start, string path, string bearer)
+    public static async Task<(double Wall, double Cpu)> OnceAsync(Func<IServedApp> start, string path, string? bearer)
     {
         {
             var watch = Stopwatch.StartNew();
@@ -49,9 +49,17 @@ internal static class ColdStart
                 try
                 {
                     using var request = new HttpRequestMessage(HttpMethod.Get, path);
-                    request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
+                    if (bearer is not null)
+                    {
+                        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
+                    }
                     using var response = await client.SendAsync(request);
                     answered = response.IsSuccessStatusCode;
+                    if (!answered)
+                    {
+                        // A Functions host answers before its worker is ready: no busy loop against it.
+                        await Task.Delay(2);
+                    }
                 }
                 catch (HttpRequestException)
                 {

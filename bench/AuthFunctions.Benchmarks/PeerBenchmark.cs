@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -23,7 +22,7 @@ internal static class PeerBenchmark
     public static async Task<Figures?> RunAsync(Stack stack, bool quick)
     {
         string project = Path.Combine(stack.Root, "bench", "IdentityPeer", "IdentityPeer.csproj");
-        var restore = await DotnetAsync(stack.Root, "restore", project, "-nologo", "-v:q");
+        var restore = await Dotnet.RunAsync(stack.Root, "restore", project, "-nologo", "-v:q");
         if (restore.ExitCode != 0)
         {
             // The NuGet feed here is a partial copy: a missing package is an environment limit, not a failure of ours.
@@ -31,7 +30,7 @@ internal static class PeerBenchmark
             Console.WriteLine($"bench=peer_identity skipped=peer-packages-not-restorable detail=\"{missing.Replace('"', '\'')}\"");
             return null;
         }
-        var build = await DotnetAsync(stack.Root, "build", project, "-c", "Release", "--no-restore", "-nologo", "-v:q", "-clp:NoSummary");
+        var build = await Dotnet.RunAsync(stack.Root, "build", project, "-c", "Release", "--no-restore", "-nologo", "-v:q", "-clp:NoSummary");
         if (build.ExitCode != 0)
         {
             throw new InvalidOperationException("bench/IdentityPeer does not build:\n" + build.Output);
@@ -88,20 +87,6 @@ internal static class PeerBenchmark
         };
         // Its own output folder is its content root, as for an app deployed from its publish folder.
         return ChildProcess.Start("dotnet", [Path.Combine(binaries, "IdentityPeer.dll")], environment, port, binaries);
-    }
-
-    private static async Task<(int ExitCode, string Output)> DotnetAsync(string root, params string[] arguments)
-    {
-        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = root, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-        using var process = Process.Start(start)!;
-        var error = process.StandardError.ReadToEndAsync();
-        string output = await process.StandardOutput.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return (process.ExitCode, output + await error);
     }
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);

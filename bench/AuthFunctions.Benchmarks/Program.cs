@@ -1,7 +1,8 @@
 using AuthFunctions.Benchmarks;
 
-// Usage: AuthFunctions.Benchmarks [bcrypt] [soak] [service] [coldstart] [--quick]
-// (service includes the ASP.NET Core Identity peer; coldstart, by working directory, runs only when named)
+// Usage: AuthFunctions.Benchmarks [bcrypt] [soak] [service] [coldstart] [host] [--quick]
+// (service includes the ASP.NET Core Identity peer; coldstart, by working directory, and host, through the real
+// Functions host beside its bare isolated-worker floor, run only when named)
 // Everything runs on loopback, bounded in time; the processes it starts are ended by PID.
 bool quick = args.Contains("--quick");
 var suites = args.Where(a => !a.StartsWith("--", StringComparison.Ordinal)).ToHashSet();
@@ -11,9 +12,9 @@ if (all || suites.Contains("bcrypt"))
 {
     await BcryptBenchmark.RunAsync(quick);
 }
-if (all || suites.Contains("soak") || suites.Contains("service") || suites.Contains("coldstart"))
+if (all || suites.Contains("soak") || suites.Contains("service") || suites.Contains("coldstart") || suites.Contains("host"))
 {
-    using var stack = await Stack.StartAsync();
+    using var stack = await Stack.StartAsync(hostStorage: suites.Contains("host"));
     if (all || suites.Contains("soak"))
     {
         bool clean = await Soak.RunAsync(stack, TimeSpan.FromSeconds(quick ? 10 : 60), workers: 8);
@@ -26,6 +27,10 @@ if (all || suites.Contains("soak") || suites.Contains("service") || suites.Conta
     if (suites.Contains("coldstart"))
     {
         await ColdStartDirectories.RunAsync(stack, quick);
+    }
+    if (suites.Contains("host"))
+    {
+        await HostBenchmark.RunAsync(stack, quick);
     }
 }
 return exitCode;

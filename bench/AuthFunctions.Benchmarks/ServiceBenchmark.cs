@@ -85,7 +85,7 @@ internal static partial class ServiceBenchmark
     }
 
     /// <summary>Figures taken on a shared machine are labelled with its load.</summary>
-    private static double LoadAverage() =>
+    internal static double LoadAverage() =>
         double.Parse(File.ReadAllText("/proc/loadavg").Split(' ')[0], CultureInfo.InvariantCulture);
 
     private static double MedianHashMilliseconds(int cost, int runs)
@@ -123,10 +123,10 @@ internal static partial class ServiceBenchmark
 
     internal sealed record WrkResult(double RequestsPerSecond, long Requests, long Non2xx, double P50Ms, double P99Ms, double CpuMsPerRequest);
 
-    internal static async Task<WrkResult> RunWrkAsync(ChildProcess app, string path, string? bearer, string? script, int seconds, int connections)
+    internal static async Task<WrkResult> RunWrkAsync(IServedApp app, string path, string? bearer, string? script, int seconds, int connections, int threads = 2)
     {
         var start = new ProcessStartInfo("/usr/bin/wrk") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in new[] { "-t", "2", "-c", connections.ToString(CultureInfo.InvariantCulture), "-d", $"{seconds}s", "--latency", "--timeout", "10s" })
+        foreach (var argument in new[] { "-t", threads.ToString(CultureInfo.InvariantCulture), "-c", connections.ToString(CultureInfo.InvariantCulture), "-d", $"{seconds}s", "--latency", "--timeout", "10s" })
         {
             start.ArgumentList.Add(argument);
         }

@@ -12,10 +12,13 @@ internal sealed class Stack : IDisposable
     public static readonly string SigningKeyPem = CreateSigningKeyPem();
     private readonly List<ChildProcess> _apps = [];
 
-    private Stack(string root, ChildProcess azurite)
+    private readonly (int Blob, int Queue)? _hostStoragePorts;
+
+    private Stack(string root, ChildProcess azurite, (int Blob, int Queue)? hostStoragePorts)
     {
         Root = root;
         Azurite = azurite;
+        _hostStoragePorts = hostStoragePorts;
     }
 
     public string Root { get; }
@@ -24,31 +27,55 @@ internal sealed class Stack : IDisposable
 
     public string TablePrefix { get; } = "b" + Guid.NewGuid().ToString("N")[..12];
 
-    public static async Task<Stack> StartAsync()
+    /// <summary>
+    /// Starts Azurite's table service; with <paramref name="hostStorage"/>, its blob and queue services too,
+    /// which the Functions host needs for <c>AzureWebJobsStorage</c> (timer locks, host id lease).
+    /// </summary>
+    public static async Task<Stack> StartAsync(bool hostStorage = false)
     {
         string root = FindRoot();
         int port = ChildProcess.FreePort();
-        var azurite = ChildProcess.Start(Path.Combine(root, "node_modules", ".bin", "azurite-table"),
-            ["--tableHost", "127.0.0.1", "--tablePort", port.ToString(CultureInfo.InvariantCulture), "--inMemoryPersistence", "--skipApiVersionCheck", "--loose", "--disableTelemetry"],
-            new Dictionary<string, string>(), port);
+        string tablePort = port.ToString(CultureInfo.InvariantCulture);
+        string[] common = ["--inMemoryPersistence", "--skipApiVersionCheck", "--loose", "--disableTelemetry"];
+        ChildProcess azurite;
+        (int Blob, int Queue)? hostPorts = null;
+        if (hostStorage)
+        {
+            hostPorts = (ChildProcess.FreePort(), ChildProcess.FreePort());
+            azurite = ChildProcess.Start(Path.Combine(root, "node_modules", ".bin", "azurite"),
+                ["--blobHost", "127.0.0.1", "--blobPort", hostPorts.Value.Blob.ToString(CultureInfo.InvariantCulture),
+                 "--queueHost", "127.0.0.1", "--queuePort", hostPorts.Value.Queue.ToString(CultureInfo.InvariantCulture),
+                 "--tableHost", "127.0.0.1", "--tablePort", tablePort, .. common],
+                new Dictionary<string, string>(), port);
+            await WaitForTcpAsync(hostPorts.Value.Blob);
+            await WaitForTcpAsync(hostPorts.Value.Queue);
+        }
+        else
+        {
+            azurite = ChildProcess.Start(Path.Combine(root, "node_modules", ".bin", "azurite-table"),
+                ["--tableHost", "127.0.0.1", "--tablePort", tablePort, .. common],
+                new Dictionary<string, string>(), port);
+        }
         await WaitForTcpAsync(port);
-        return new Stack(root, azurite);
+        return new Stack(root, azurite, hostPorts);
     }
 
-    public string ConnectionString =>
-        "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;" +
-        $"TableEndpoint=http://127.0.0.1:{Azurite.Port}/devstoreaccount1;";
+    private const string DevelopmentAccount =
+        "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;";
 
-    /// <summary>
-    /// Starts an app process. The packaged app runs with the package root as its working directory, as
-    /// the Functions host starts it, unless <paramref name="workingDirectory"/> says otherwise.
-    /// </summary>
-    public ChildProcess StartApp(IDictionary<string, string>? extra = null, string? workingDirectory = null)
+    public string ConnectionString => DevelopmentAccount + $"TableEndpoint=http://127.0.0.1:{Azurite.Port}/devstoreaccount1;";
+
+    /// <summary>The Functions host's <c>AzureWebJobsStorage</c>: the same Azurite account with blob, queue and table endpoints.</summary>
+    public string HostStorageConnectionString => _hostStoragePorts is { } ports
+        ? DevelopmentAccount +
+          $"BlobEndpoint=http://127.0.0.1:{ports.Blob}/devstoreaccount1;QueueEndpoint=http://127.0.0.1:{ports.Queue}/devstoreaccount1;TableEndpoint=http://127.0.0.1:{Azurite.Port}/devstoreaccount1;"
+        : throw new InvalidOperationException("this stack runs Azurite's table service only: start it with StartAsync(hostStorage: true)");
+
+    /// <summary>The app's settings (as environment variables, as Azure passes app settings), the same for every way the app is started.</summary>
+    public Dictionary<string, string> AppSettings(IDictionary<string, string>? extra = null)
     {
-        int port = ChildProcess.FreePort();
-        var environment = new Dictionary<string, string>
+        var settings = new Dictionary<string, string>
         {
-            ["FUNCTIONS_CUSTOMHANDLER_PORT"] = port.ToString(CultureInfo.InvariantCulture),
             ["ASPNETCORE_ENVIRONMENT"] = "Production",
             ["Logging__LogLevel__Default"] = "Warning",
             ["Storage__ConnectionString"] = ConnectionString,
@@ -60,8 +87,20 @@ internal sealed class Stack : IDisposable
         };
         foreach (var (name, value) in extra ?? new Dictionary<string, string>())
         {
-            environment[name] = value;
+            settings[name] = value;
         }
+        return settings;
+    }
+
+    /// <summary>
+    /// Starts an app process. The packaged app runs with the package root as its working directory, as
+    /// the Functions host starts it, unless <paramref name="workingDirectory"/> says otherwise.
+    /// </summary>
+    public ChildProcess StartApp(IDictionary<string, string>? extra = null, string? workingDirectory = null)
+    {
+        int port = ChildProcess.FreePort();
+        var environment = AppSettings(extra);
+        environment["FUNCTIONS_CUSTOMHANDLER_PORT"] = port.ToString(CultureInfo.InvariantCulture);
         // The deployable package's executable when it has been built (bench/run builds it): what Azure runs.
         string packageRoot = Path.Combine(Root, "artifacts", "package");
         string packaged = Path.Combine(packageRoot, "app", "AuthFunctions");
@@ -92,19 +131,26 @@ internal sealed class Stack : IDisposable
         throw new TimeoutException("the app did not answer GET / within 30 s");
     }
 
-    public static HttpClient Client(ChildProcess app) => new() { BaseAddress = new Uri($"http://127.0.0.1:{app.Port}"), Timeout = TimeSpan.FromSeconds(30) };
+    public static HttpClient Client(IServedApp app) => new() { BaseAddress = new Uri($"http://127.0.0.1:{app.Port}"), Timeout = TimeSpan.FromSeconds(30) };
 
     public static async Task<(string Access, string Refresh)> RegisterAndLoginAsync(HttpClient client, string email, string password)
     {
-        var registered = await client.PostAsJsonAsync("/api/register", new { email, password });
+        var registered = await client.PostAsync("/api/register", JsonBody(new { email, password }));
         if (registered.StatusCode != System.Net.HttpStatusCode.Created)
         {
             throw new InvalidOperationException($"register answered {(int)registered.StatusCode}");
         }
-        var login = await client.PostAsJsonAsync("/api/login", new { email, password });
+        var login = await client.PostAsync("/api/login", JsonBody(new { email, password }));
         var json = await login.Content.ReadFromJsonAsync<JsonElement>();
         return (json.GetProperty("access_token").GetString()!, json.GetProperty("refresh_token").GetString()!);
     }
+
+    /// <summary>
+    /// A JSON body with a Content-Length, as browsers and curl send it. (PostAsJsonAsync streams it chunked, which the
+    /// shared Functions host, v4.1037.0, cannot forward to a custom handler: it answers 500, "'Transfer-Encoding:
+    /// chunked' header can not be used when content object is not specified".)
+    /// </summary>
+    private static StringContent JsonBody<T>(T value) => new(JsonSerializer.Serialize(value), System.Text.Encoding.UTF8, "application/json");
 
     private static async Task WaitForTcpAsync(int port)
     {
