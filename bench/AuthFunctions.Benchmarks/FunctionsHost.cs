@@ -4,15 +4,14 @@ using System.Net.Http.Headers;
 
 namespace AuthFunctions.Benchmarks;
 
-/// <summary>An app as the Functions host loads it: the folder the host reads (host.json, function metadata) and its worker runtime.</summary>
+/// <summary>An isolated-worker app as the Functions host loads it: the folder the host reads and its worker runtime.</summary>
 /// <param name="Name">A label for the output lines.</param>
-/// <param name="OutputDirectory">For an isolated worker, its build or publish output (functions.metadata, worker.config.json,
-/// extensions.json, .azurefunctions/, host.json); for a custom handler, the package root (host.json and function folders).</param>
-/// <param name="WorkerRuntime"><c>FUNCTIONS_WORKER_RUNTIME</c>: <see cref="DotnetIsolated"/> or <see cref="Custom"/>.</param>
+/// <param name="OutputDirectory">The worker's build or publish output (functions.metadata, worker.config.json,
+/// extensions.json, .azurefunctions/, host.json).</param>
+/// <param name="WorkerRuntime"><c>FUNCTIONS_WORKER_RUNTIME</c>.</param>
 internal sealed record FunctionsApp(string Name, string OutputDirectory, string WorkerRuntime = FunctionsApp.DotnetIsolated)
 {
     public const string DotnetIsolated = "dotnet-isolated";
-    public const string Custom = "custom";
 }
 
 internal enum FunctionsHostKind
@@ -20,7 +19,8 @@ internal enum FunctionsHostKind
     /// <summary>Azure Functions Core Tools (<c>func</c> on PATH): <c>func start --port</c> in the app's folder.</summary>
     CoreTools,
 
-    /// <summary>The host built from source in ../shared/functions-host (v4.1037.0, a 2024 host), where Core Tools cannot be installed.</summary>
+    /// <summary>The host built from source in ../shared/functions-host (v4.1037.0, a 2024 host), where Core Tools cannot be installed;
+    /// unpacked into artifacts/functions-host, where scripts/setup and the tests put it.</summary>
     SharedHost,
 }
 
@@ -40,15 +40,16 @@ internal sealed class FunctionsHost
 
     public FunctionsHostKind Kind { get; }
 
-    /// <summary><c>func</c>, or the shared host's <c>fh-start.sh</c> in the cache folder.</summary>
+    /// <summary><c>func</c>, or the shared host's <c>fh-start.sh</c> in artifacts/functions-host.</summary>
     public string Executable { get; }
 
     public string Label => Kind == FunctionsHostKind.CoreTools ? "core-tools" : "shared-host-4.1037.0";
 
     /// <summary>
-    /// <c>func</c> on PATH; else the shared host (../shared/functions-host beside the repository), installed
-    /// by its own <c>install</c> script into the cache folder (<c>$XDG_CACHE_HOME</c> or <c>~/.cache</c>, then
-    /// <c>authfunctions/fh</c>; the script skips the unpacking when that copy is current). Null, with the reason, when neither is there.
+    /// <c>func</c> on PATH; else the shared host (../shared/functions-host beside the repository) in
+    /// <c>artifacts/functions-host</c>, where scripts/setup (which bench/run runs first) and the tests unpack it; its
+    /// <c>install</c> script is run when it is not there yet (it skips the unpacking when that copy is current).
+    /// Null, with the reason, when neither is there.
     /// </summary>
     public static async Task<(FunctionsHost? Host, string Reason)> LocateAsync(string repositoryRoot)
     {
@@ -56,27 +57,29 @@ internal sealed class FunctionsHost
         {
             return (new FunctionsHost(FunctionsHostKind.CoreTools, func), "func on PATH");
         }
+        string target = Path.Combine(repositoryRoot, "artifacts", "functions-host");
+        string script = Path.Combine(target, "functions-host", "fh-start.sh");
+        if (File.Exists(script))
+        {
+            return (new FunctionsHost(FunctionsHostKind.SharedHost, script), $"unpacked in {target}");
+        }
         string install = Path.GetFullPath(Path.Combine(repositoryRoot, "..", "shared", "functions-host", "install"));
         if (!File.Exists(install))
         {
-            return (null, $"no func on PATH and no {install}");
+            return (null, $"no func on PATH, no {script} and no {install}");
         }
-        string cache = Path.Combine(
-            Environment.GetEnvironmentVariable("XDG_CACHE_HOME") is { Length: > 0 } xdg ? xdg : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache"),
-            "authfunctions", "fh");
         var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add(install);
-        start.ArgumentList.Add(cache);
+        start.ArgumentList.Add(target);
         using var process = Process.Start(start)!;
         var error = process.StandardError.ReadToEndAsync();
         string output = await process.StandardOutput.ReadToEndAsync();
         await process.WaitForExitAsync();
-        string script = output.Trim().Split('\n')[^1].Trim();
         if (process.ExitCode != 0 || !File.Exists(script))
         {
-            throw new InvalidOperationException($"{install} {cache} failed (exit {process.ExitCode}): {output}{await error}");
+            throw new InvalidOperationException($"{install} {target} failed (exit {process.ExitCode}): {output}{await error}");
         }
-        return (new FunctionsHost(FunctionsHostKind.SharedHost, script), $"installed in {cache}");
+        return (new FunctionsHost(FunctionsHostKind.SharedHost, script), $"installed in {target}");
     }
 
     /// <summary>
@@ -115,35 +118,9 @@ internal sealed class FunctionsHost
         else
         {
             // fh-start.sh execs the host, so the PID is the host's.
-            process = ChildProcess.Start("bash", [StartScriptFor(app.WorkerRuntime), app.OutputDirectory, port.ToString(CultureInfo.InvariantCulture)], environment, port);
+            process = ChildProcess.Start("bash", [Executable, app.OutputDirectory, port.ToString(CultureInfo.InvariantCulture)], environment, port);
         }
         return new FunctionsHostInstance(process, clock, state, StopGrace);
-    }
-
-    /// <summary>
-    /// fh-start.sh sets <c>FUNCTIONS_WORKER_RUNTIME=dotnet-isolated</c> itself; for another runtime (today's custom
-    /// handler) a copy beside it in the cache folder sets that runtime instead, and nothing else changes.
-    /// </summary>
-    private string StartScriptFor(string workerRuntime)
-    {
-        if (workerRuntime == FunctionsApp.DotnetIsolated)
-        {
-            return Executable;
-        }
-        const string Isolated = "FUNCTIONS_WORKER_RUNTIME=dotnet-isolated";
-        string script = File.ReadAllText(Executable);
-        int at = script.IndexOf(Isolated, StringComparison.Ordinal);
-        if (at < 0 || script.IndexOf(Isolated, at + 1, StringComparison.Ordinal) >= 0)
-        {
-            throw new InvalidOperationException($"{Executable} no longer sets {Isolated} exactly once: cannot derive a start script for {workerRuntime}");
-        }
-        string copy = Path.Combine(Path.GetDirectoryName(Executable)!, $"fh-start-{workerRuntime}.sh");
-        string text = script.Replace(Isolated, "FUNCTIONS_WORKER_RUNTIME=" + workerRuntime, StringComparison.Ordinal);
-        if (!File.Exists(copy) || File.ReadAllText(copy) != text)
-        {
-            File.WriteAllText(copy, text);
-        }
-        return copy;
     }
 
     private static string? FindOnPath(string name) =>
@@ -153,8 +130,8 @@ internal sealed class FunctionsHost
 }
 
 /// <summary>
-/// One running Functions host and its worker (the host's child processes: the isolated worker or the custom
-/// handler). CPU time is the host's plus the worker's; memory is read for each.
+/// One running Functions host and its worker (the host's child process, the isolated worker). CPU time is the
+/// host's plus the worker's; memory is read for each.
 /// </summary>
 internal sealed class FunctionsHostInstance : IServedApp
 {
@@ -163,6 +140,7 @@ internal sealed class FunctionsHostInstance : IServedApp
     private readonly string _state;
     private readonly TimeSpan _stopGrace;
     private readonly HashSet<(int Pid, long StartTicks)> _workersSeen = [];
+    private bool _disposed;
 
     internal FunctionsHostInstance(ChildProcess host, Stopwatch sinceStart, string state, TimeSpan stopGrace)
     {
@@ -258,6 +236,11 @@ internal sealed class FunctionsHostInstance : IServedApp
     /// <summary>SIGTERM to the host (it stops its worker), a kill of what is left after the grace period, then the state folder goes.</summary>
     public void Dispose()
     {
+        if (_disposed)
+        {
+            return;
+        }
+        _disposed = true;
         WorkerPids();
         _host.Stop(_stopGrace);
         _host.Dispose();

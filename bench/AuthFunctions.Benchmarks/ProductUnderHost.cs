@@ -1,19 +1,9 @@
-using System.Text.Json.Nodes;
-
 namespace AuthFunctions.Benchmarks;
 
 /// <summary>
-/// The seam where the product meets the Functions host in the benchmark: which folder the host loads, with
-/// which worker runtime and which app settings. <see cref="HostBenchmark"/> measures whatever this returns
-/// exactly as it measures the floor (bench/BareFunction), so the two compare.
-/// <para>
-/// Today the product is the custom-handler package (scripts/package → artifacts/package) in forwarding mode:
-/// the "before" of the move to the isolated worker. When the worker exists, <see cref="PrepareAsync"/> returns
-/// its output instead — build it as <see cref="BareFunctionApp.BuildAsync"/> builds the floor, and return
-/// <c>new FunctionsApp("product-isolated", output, FunctionsApp.DotnetIsolated)</c> — and the custom-handler
-/// branch goes. <see cref="Settings"/>, <see cref="ReadyPath"/> and <see cref="ProtectedPath"/> stay as they are
-/// unless the worker changes its routes or settings. Nothing else in the host benchmark changes.
-/// </para>
+/// The seam where the product meets the Functions host in the benchmark: which folder the host loads and which
+/// app settings the worker gets. Every suite that measures the app starts it through here (<see cref="Stack.StartProduct"/>),
+/// exactly as the floor (bench/BareFunction) is started, so the two compare.
 /// </summary>
 internal static class ProductUnderHost
 {
@@ -23,50 +13,31 @@ internal static class ProductUnderHost
     /// <summary>The measured call: a bearer-token check, decided from the revocation feed (the default mode).</summary>
     public const string ProtectedPath = "/api/protected";
 
-    /// <summary>The product's app settings under the host: those of every other measurement (<see cref="Stack.AppSettings"/>).</summary>
-    public static Dictionary<string, string> Settings(Stack stack) => stack.AppSettings();
-
-    public static Task<FunctionsApp> PrepareAsync(Stack stack, FunctionsHost host) => Task.FromResult(CustomHandlerPackage(stack, host));
-
     /// <summary>
-    /// The custom-handler package as Azure runs it. The package's host.json asks for
-    /// <c>enableProxyingHttpRequest</c>, which the shared 2024 host does not know (it would pass each request to
-    /// the handler wrapped in an invocation payload); for that host the benchmark loads a copy of the package
-    /// root (symbolic links to the package's folders, host.json rewritten) that sets the older
-    /// <c>enableForwardingHttpRequest</c>, which forwards each request as HTTP.
+    /// The deployable package: scripts/package's output (artifacts/package), the isolated worker's publish output
+    /// (ReadyToRun, linux-x64, framework-dependent), as Azure runs it. bench/run builds it before the benchmark.
     /// </summary>
-    private static FunctionsApp CustomHandlerPackage(Stack stack, FunctionsHost host)
+    public static FunctionsApp Package(string repositoryRoot)
     {
-        string package = Path.Combine(stack.Root, "artifacts", "package");
-        if (!File.Exists(Path.Combine(package, "app", "AuthFunctions")))
+        string package = Path.Combine(repositoryRoot, "artifacts", "package");
+        foreach (string file in new[] { "functions.metadata", "worker.config.json", "AuthFunctions.dll" })
         {
-            throw new InvalidOperationException($"{package} has no app/AuthFunctions: run scripts/package (bench/run does)");
-        }
-        if (host.Kind != FunctionsHostKind.SharedHost)
-        {
-            return new FunctionsApp("product-custom-handler", package, FunctionsApp.Custom);
-        }
-        string root = Path.Combine(stack.Root, "artifacts", "bench-host", "custom-handler-forwarding");
-        if (Directory.Exists(root))
-        {
-            Directory.Delete(root, recursive: true);
-        }
-        Directory.CreateDirectory(root);
-        foreach (string entry in Directory.EnumerateFileSystemEntries(package))
-        {
-            string name = Path.GetFileName(entry);
-            if (name != "host.json")
+            if (!File.Exists(Path.Combine(package, file)))
             {
-                File.CreateSymbolicLink(Path.Combine(root, name), entry);
+                throw new InvalidOperationException($"{package} has no {file}: run scripts/package (bench/run does)");
             }
         }
-        var hostJson = JsonNode.Parse(File.ReadAllText(Path.Combine(package, "host.json")))!;
-        if (hostJson["customHandler"] is not JsonObject customHandler)
-        {
-            throw new InvalidOperationException($"{package}/host.json has no customHandler section");
-        }
-        customHandler["enableForwardingHttpRequest"] = true;
-        File.WriteAllText(Path.Combine(root, "host.json"), hostJson.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
-        return new FunctionsApp("product-custom-handler", root, FunctionsApp.Custom);
+        return new FunctionsApp("authfunctions-worker", package, FunctionsApp.DotnetIsolated);
     }
+
+    /// <summary>
+    /// Settings the worker needs under the host beside those of every measurement (<see cref="Stack.AppSettings"/>): the
+    /// cleanup timer's schedule (a trigger whose <c>%Cleanup__Schedule%</c> is missing fails indexing; this one fires once a
+    /// year, never during a run) and no SMTP server (emails are skipped; the requests answer as usual).
+    /// </summary>
+    public static readonly IReadOnlyDictionary<string, string> HostSettings = new Dictionary<string, string>
+    {
+        ["Cleanup__Schedule"] = "0 0 0 1 1 *",
+        ["Email__SmtpHost"] = "",
+    };
 }

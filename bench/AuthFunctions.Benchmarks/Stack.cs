@@ -5,59 +5,70 @@ using System.Text.Json;
 
 namespace AuthFunctions.Benchmarks;
 
-/// <summary>Azurite and the app (Release build), started the way the Functions host starts the handler.</summary>
+/// <summary>
+/// Azurite (blob, queue and table: the Functions host's <c>AzureWebJobsStorage</c> and the app's tables) and the
+/// real Functions host (<see cref="FunctionsHost"/>) over the deployable package (<see cref="ProductUnderHost"/>):
+/// every suite starts the app as Azure serves it, through the host, each instance ended by PID.
+/// </summary>
 internal sealed class Stack : IDisposable
 {
     /// <summary>ES256, as new deployments sign (one PKCS#8 PEM P-256 key, <c>Auth__SigningKeys__0</c>).</summary>
     public static readonly string SigningKeyPem = CreateSigningKeyPem();
-    private readonly List<ChildProcess> _apps = [];
 
-    private readonly (int Blob, int Queue)? _hostStoragePorts;
+    /// <summary>A token older than this is not reused for a cold start (access tokens live 15 minutes).</summary>
+    private static readonly TimeSpan TokenReuse = TimeSpan.FromMinutes(10);
 
-    private Stack(string root, ChildProcess azurite, (int Blob, int Queue)? hostStoragePorts)
+    private readonly List<FunctionsHostInstance> _instances = [];
+    private readonly (int Blob, int Queue) _hostStoragePorts;
+    private (string Access, Stopwatch Age)? _benchmarkToken;
+
+    private Stack(string root, ChildProcess azurite, (int Blob, int Queue) hostStoragePorts, FunctionsHost host, FunctionsApp product)
     {
         Root = root;
         Azurite = azurite;
         _hostStoragePorts = hostStoragePorts;
+        Host = host;
+        Product = product;
     }
 
     public string Root { get; }
 
     public ChildProcess Azurite { get; }
 
+    /// <summary>The Functions host every app in the benchmark runs under.</summary>
+    public FunctionsHost Host { get; }
+
+    /// <summary>scripts/package's output, as the host loads it.</summary>
+    public FunctionsApp Product { get; }
+
     public string TablePrefix { get; } = "b" + Guid.NewGuid().ToString("N")[..12];
 
     /// <summary>
-    /// Starts Azurite's table service; with <paramref name="hostStorage"/>, its blob and queue services too,
-    /// which the Functions host needs for <c>AzureWebJobsStorage</c> (timer locks, host id lease).
+    /// Finds the Functions host and the package, then starts Azurite's blob, queue and table services (the host needs
+    /// blob and queue for <c>AzureWebJobsStorage</c>: timer locks, host id lease).
     /// </summary>
-    public static async Task<Stack> StartAsync(bool hostStorage = false)
+    public static async Task<Stack> StartAsync()
     {
         string root = FindRoot();
+        var (host, reason) = await FunctionsHost.LocateAsync(root);
+        if (host is null)
+        {
+            throw new InvalidOperationException($"no Functions host: {reason} (scripts/setup unpacks ../shared/functions-host; or install Core Tools' func)");
+        }
+        var product = ProductUnderHost.Package(root);
         int port = ChildProcess.FreePort();
-        string tablePort = port.ToString(CultureInfo.InvariantCulture);
-        string[] common = ["--inMemoryPersistence", "--skipApiVersionCheck", "--loose", "--disableTelemetry"];
-        ChildProcess azurite;
-        (int Blob, int Queue)? hostPorts = null;
-        if (hostStorage)
-        {
-            hostPorts = (ChildProcess.FreePort(), ChildProcess.FreePort());
-            azurite = ChildProcess.Start(Path.Combine(root, "node_modules", ".bin", "azurite"),
-                ["--blobHost", "127.0.0.1", "--blobPort", hostPorts.Value.Blob.ToString(CultureInfo.InvariantCulture),
-                 "--queueHost", "127.0.0.1", "--queuePort", hostPorts.Value.Queue.ToString(CultureInfo.InvariantCulture),
-                 "--tableHost", "127.0.0.1", "--tablePort", tablePort, .. common],
-                new Dictionary<string, string>(), port);
-            await WaitForTcpAsync(hostPorts.Value.Blob);
-            await WaitForTcpAsync(hostPorts.Value.Queue);
-        }
-        else
-        {
-            azurite = ChildProcess.Start(Path.Combine(root, "node_modules", ".bin", "azurite-table"),
-                ["--tableHost", "127.0.0.1", "--tablePort", tablePort, .. common],
-                new Dictionary<string, string>(), port);
-        }
+        var hostPorts = (Blob: ChildProcess.FreePort(), Queue: ChildProcess.FreePort());
+        var azurite = ChildProcess.Start(Path.Combine(root, "node_modules", ".bin", "azurite"),
+            ["--blobHost", "127.0.0.1", "--blobPort", hostPorts.Blob.ToString(CultureInfo.InvariantCulture),
+             "--queueHost", "127.0.0.1", "--queuePort", hostPorts.Queue.ToString(CultureInfo.InvariantCulture),
+             "--tableHost", "127.0.0.1", "--tablePort", port.ToString(CultureInfo.InvariantCulture),
+             "--inMemoryPersistence", "--skipApiVersionCheck", "--loose", "--disableTelemetry"],
+            new Dictionary<string, string>(), port);
+        await WaitForTcpAsync(hostPorts.Blob);
+        await WaitForTcpAsync(hostPorts.Queue);
         await WaitForTcpAsync(port);
-        return new Stack(root, azurite, hostPorts);
+        Console.WriteLine($"bench=stack host={host.Label} host_executable={host.Executable} product={product.OutputDirectory}");
+        return new Stack(root, azurite, hostPorts, host, product);
     }
 
     private const string DevelopmentAccount =
@@ -66,15 +77,17 @@ internal sealed class Stack : IDisposable
     public string ConnectionString => DevelopmentAccount + $"TableEndpoint=http://127.0.0.1:{Azurite.Port}/devstoreaccount1;";
 
     /// <summary>The Functions host's <c>AzureWebJobsStorage</c>: the same Azurite account with blob, queue and table endpoints.</summary>
-    public string HostStorageConnectionString => _hostStoragePorts is { } ports
-        ? DevelopmentAccount +
-          $"BlobEndpoint=http://127.0.0.1:{ports.Blob}/devstoreaccount1;QueueEndpoint=http://127.0.0.1:{ports.Queue}/devstoreaccount1;TableEndpoint=http://127.0.0.1:{Azurite.Port}/devstoreaccount1;"
-        : throw new InvalidOperationException("this stack runs Azurite's table service only: start it with StartAsync(hostStorage: true)");
+    public string HostStorageConnectionString => DevelopmentAccount +
+        $"BlobEndpoint=http://127.0.0.1:{_hostStoragePorts.Blob}/devstoreaccount1;QueueEndpoint=http://127.0.0.1:{_hostStoragePorts.Queue}/devstoreaccount1;TableEndpoint=http://127.0.0.1:{Azurite.Port}/devstoreaccount1;";
 
-    /// <summary>The app's settings (as environment variables, as Azure passes app settings), the same for every way the app is started.</summary>
+    /// <summary>
+    /// The app's settings (environment variables of the host, which passes them to the worker, as Azure passes app
+    /// settings), the same for every instance: one storage account and table prefix, one signing key, bcrypt cost 12,
+    /// the product's host-only settings (<see cref="ProductUnderHost.HostSettings"/>); <paramref name="extra"/> on top.
+    /// </summary>
     public Dictionary<string, string> AppSettings(IDictionary<string, string>? extra = null)
     {
-        var settings = new Dictionary<string, string>
+        var settings = new Dictionary<string, string>(ProductUnderHost.HostSettings)
         {
             ["ASPNETCORE_ENVIRONMENT"] = "Production",
             ["Logging__LogLevel__Default"] = "Warning",
@@ -92,44 +105,73 @@ internal sealed class Stack : IDisposable
         return settings;
     }
 
-    /// <summary>
-    /// Starts an app process. The packaged app runs with the package root as its working directory, as
-    /// the Functions host starts it, unless <paramref name="workingDirectory"/> says otherwise.
-    /// </summary>
-    public ChildProcess StartApp(IDictionary<string, string>? extra = null, string? workingDirectory = null)
+    /// <summary>Starts one instance of the product under the host (not yet serving: see <see cref="StartProductAsync"/>).</summary>
+    public FunctionsHostInstance StartProduct(IDictionary<string, string>? extra = null)
     {
-        int port = ChildProcess.FreePort();
-        var environment = AppSettings(extra);
-        environment["FUNCTIONS_CUSTOMHANDLER_PORT"] = port.ToString(CultureInfo.InvariantCulture);
-        // The deployable package's executable when it has been built (bench/run builds it): what Azure runs.
-        string packageRoot = Path.Combine(Root, "artifacts", "package");
-        string packaged = Path.Combine(packageRoot, "app", "AuthFunctions");
-        var app = File.Exists(packaged)
-            ? ChildProcess.Start(packaged, [], environment, port, workingDirectory ?? packageRoot)
-            : ChildProcess.Start("dotnet", [Path.Combine(Root, "AuthFunctions", "bin", "Release", "net10.0", "AuthFunctions.dll")], environment, port, workingDirectory);
-        _apps.Add(app);
-        return app;
+        var instance = Host.Start(Product, AppSettings(extra), HostStorageConnectionString);
+        lock (_instances)
+        {
+            _instances.Add(instance);
+        }
+        return instance;
     }
 
-    public static async Task WaitReadyAsync(HttpClient client)
+    /// <summary>Starts one instance of the product under the host and waits until it serves (<see cref="ProductUnderHost.ReadyPath"/> answers 200).</summary>
+    public async Task<FunctionsHostInstance> StartProductAsync(IDictionary<string, string>? extra = null)
     {
-        var deadline = Stopwatch.StartNew();
-        while (deadline.Elapsed < TimeSpan.FromSeconds(30))
+        var instance = StartProduct(extra);
+        try
         {
-            try
-            {
-                if ((await client.GetAsync("/")).IsSuccessStatusCode)
-                {
-                    return;
-                }
-            }
-            catch (HttpRequestException)
-            {
-            }
-            await Task.Delay(5);
+            await instance.WaitForFirst200Async(ProductUnderHost.ReadyPath, timeout: TimeSpan.FromSeconds(120));
         }
-        throw new TimeoutException("the app did not answer GET / within 30 s");
+        catch
+        {
+            instance.Dispose();
+            throw;
+        }
+        return instance;
     }
+
+    /// <summary>Starts the floor, bench/BareFunction, under the same host and storage, with the same logging and environment.</summary>
+    public FunctionsHostInstance StartFloor(FunctionsApp bare)
+    {
+        var settings = new Dictionary<string, string> { ["ASPNETCORE_ENVIRONMENT"] = "Production", ["Logging__LogLevel__Default"] = "Warning" };
+        var instance = Host.Start(bare, settings, HostStorageConnectionString);
+        lock (_instances)
+        {
+            _instances.Add(instance);
+        }
+        return instance;
+    }
+
+    /// <summary>Registers a user on <paramref name="client"/>'s instance and logs it in; the access token is kept for later cold starts.</summary>
+    public async Task<(string Email, string Access)> RegisterBenchmarkUserAsync(HttpClient client, string tag)
+    {
+        string email = $"{tag}-{Guid.NewGuid():N}@example.com";
+        var (access, _) = await RegisterAndLoginAsync(client, email, BenchmarkPassword);
+        _benchmarkToken = (access, Stopwatch.StartNew());
+        return (email, access);
+    }
+
+    /// <summary>The last access token <see cref="RegisterBenchmarkUserAsync"/> obtained, while it is recent; else null.</summary>
+    public string? RecentAccessToken => _benchmarkToken is { } kept && kept.Age.Elapsed < TokenReuse ? kept.Access : null;
+
+    /// <summary>
+    /// An access token an earlier instance issued, for a first authenticated request to a new instance: the last one
+    /// <see cref="RegisterBenchmarkUserAsync"/> obtained when it is recent, else one from an instance started for it.
+    /// </summary>
+    public async Task<string> IssuedAccessTokenAsync()
+    {
+        if (RecentAccessToken is { } recent)
+        {
+            return recent;
+        }
+        using var instance = await StartProductAsync();
+        using var client = Client(instance);
+        return (await RegisterBenchmarkUserAsync(client, "issued")).Access;
+    }
+
+    public const string BenchmarkPassword = "benchmark password";
 
     public static HttpClient Client(IServedApp app) => new() { BaseAddress = new Uri($"http://127.0.0.1:{app.Port}"), Timeout = TimeSpan.FromSeconds(30) };
 
@@ -145,11 +187,7 @@ internal sealed class Stack : IDisposable
         return (json.GetProperty("access_token").GetString()!, json.GetProperty("refresh_token").GetString()!);
     }
 
-    /// <summary>
-    /// A JSON body with a Content-Length, as browsers and curl send it. (PostAsJsonAsync streams it chunked, which the
-    /// shared Functions host, v4.1037.0, cannot forward to a custom handler: it answers 500, "'Transfer-Encoding:
-    /// chunked' header can not be used when content object is not specified".)
-    /// </summary>
+    /// <summary>A JSON body with a Content-Length, as browsers and curl send it (the soak sends its bodies chunked).</summary>
     private static StringContent JsonBody<T>(T value) => new(JsonSerializer.Serialize(value), System.Text.Encoding.UTF8, "application/json");
 
     private static async Task WaitForTcpAsync(int port)
@@ -184,9 +222,12 @@ internal sealed class Stack : IDisposable
 
     public void Dispose()
     {
-        foreach (var app in _apps)
+        lock (_instances)
         {
-            app.Dispose();
+            foreach (var instance in _instances)
+            {
+                instance.Dispose();
+            }
         }
         Azurite.Dispose();
     }
