@@ -157,6 +157,9 @@ internal sealed class FunctionsHostInstance : IServedApp
     /// <summary>The host's last console lines (its logs and, prefixed by the host, the worker's).</summary>
     public string RecentOutput() => _host.RecentOutput();
 
+    /// <summary>Lines the host has written to its console so far: its logs and, forwarded by it, the worker's.</summary>
+    public long ConsoleLines => _host.LinesWritten;
+
     /// <summary>Time since the host process was started.</summary>
     public TimeSpan SinceStart => _sinceStart.Elapsed;
 

@@ -23,6 +23,7 @@ internal sealed class ChildProcess : IServedApp
 {
     private const int OutputLinesKept = 300;
     private readonly Queue<string> _recentOutput = new();
+    private long _linesWritten;
 
     private ChildProcess(Process process, int port)
     {
@@ -69,12 +70,16 @@ internal sealed class ChildProcess : IServedApp
         }
     }
 
+    /// <summary>How many lines the process has written so far (stdout and stderr).</summary>
+    public long LinesWritten => Interlocked.Read(ref _linesWritten);
+
     private void Keep(string? line)
     {
         if (line is null)
         {
             return;
         }
+        Interlocked.Increment(ref _linesWritten);
         lock (_recentOutput)
         {
             _recentOutput.Enqueue(line);
