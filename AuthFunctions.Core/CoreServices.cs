@@ -1,14 +1,15 @@
-using AuthFunctions.Account;
-using AuthFunctions.Auth;
 using AuthFunctions.Email;
 using AuthFunctions.Health;
-using AuthFunctions.Hosting;
 using AuthFunctions.Maintenance;
 using AuthFunctions.Passwords;
 using AuthFunctions.ResourceServers;
 using AuthFunctions.Storage;
 using AuthFunctions.Users;
 using Microsoft.Extensions.Options;
+using AuthFunctions.Tokens;
+using AuthFunctions.Sessions;
+using AuthFunctions.Throttling;
+using AuthFunctions.Accounts;
 
 namespace AuthFunctions;
 
@@ -73,6 +74,7 @@ public static class CoreServices
     {
         services.AddOptions<ThrottleOptions>().Bind(configuration.GetSection(ThrottleOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<ThrottleOptions>, ThrottleOptionsValidator>();
+        services.AddSingleton<ThrottleStore>();
         services.AddSingleton<LoginThrottle>();
         services.AddSingleton<CredentialCheck>();
         return services;

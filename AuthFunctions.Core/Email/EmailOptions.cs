@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using MimeKit;
+using AuthFunctions.Tokens;
 
 namespace AuthFunctions.Email;
 
@@ -42,7 +43,7 @@ public sealed class EmailOptions
     public string LinkBase => (LinkBaseUrl ?? "").TrimEnd('/') + "/";
 }
 
-internal sealed class EmailOptionsValidator(IOptions<Auth.AuthOptions> auth) : IValidateOptions<EmailOptions>
+internal sealed class EmailOptionsValidator(IOptions<Tokens.AuthOptions> auth) : IValidateOptions<EmailOptions>
 {
     public ValidateOptionsResult Validate(string? name, EmailOptions options)
     {

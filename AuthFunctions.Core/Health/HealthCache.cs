@@ -1,4 +1,5 @@
 using AuthFunctions.Storage;
+using AuthFunctions.Users;
 
 namespace AuthFunctions.Health;
 
@@ -53,17 +54,8 @@ public sealed class HealthCache(HealthProbe probe, TimeProvider clock)
     }
 }
 
-/// <summary>Reads at most one row of the users table: the cheapest call that proves the store answers (and creates the table on first use, as the store would).</summary>
-public sealed class HealthProbe(StorageTables tables)
+/// <summary>The cheapest call that proves the user store answers (see <see cref="UserStore.PingAsync"/>).</summary>
+public sealed class HealthProbe(UserStore users)
 {
-    private static readonly string[] KeysOnly = ["PartitionKey"];
-    private readonly StorageTable _users = tables.Get("users");
-
-    public async Task PingAsync(CancellationToken cancellationToken)
-    {
-        await foreach (var _ in _users.QueryAsync(Azure.Data.Tables.TableClient.CreateQueryFilter($"PartitionKey eq {""}"), KeysOnly, maxPerPage: 1, cancellationToken))
-        {
-            break;
-        }
-    }
+    public Task PingAsync(CancellationToken cancellationToken) => users.PingAsync(cancellationToken);
 }

@@ -1,5 +1,6 @@
-using AuthFunctions.Auth;
 using AuthFunctions.Users;
+using AuthFunctions.Tokens;
+using AuthFunctions.Throttling;
 
 namespace AuthFunctions.Maintenance;
 

@@ -26,7 +26,7 @@ public static class StorageServiceExtensions
         if (meters is not null)
         {
             // Per try: every HTTP request that reaches the Table service counts, retries included.
-            clientOptions.AddPolicy(new StorageRequestCounter(meters), HttpPipelinePosition.PerRetry);
+            clientOptions.AddPolicy(new StorageRequestCounter(meters, options.TablePrefix), HttpPipelinePosition.PerRetry);
         }
         if (!string.IsNullOrWhiteSpace(options.ConnectionString))
         {
@@ -68,14 +68,41 @@ public sealed class StorageTables(TableServiceClient service, IOptions<StorageOp
             TimeSpan.FromSeconds(options.Value.OperationTimeoutSeconds)));
 }
 
-/// <summary>Counts the requests sent to the Table service (<c>authfunctions.storage.requests</c>): how a protected call is shown to read no storage.</summary>
-public sealed class StorageRequestCounter(IMeterFactory meters) : HttpPipelineSynchronousPolicy
+/// <summary>
+/// Counts the requests sent to the Table service (<c>authfunctions.storage.requests</c>): how a protected call is shown
+/// to read no storage. Tagged <c>table</c> with the table the request is about, without the prefix (<c>users</c>,
+/// <c>revocations</c>, …), or the service endpoint it goes to (<c>Tables</c> to create one, <c>$batch</c>); never a key.
+/// </summary>
+public sealed class StorageRequestCounter(IMeterFactory meters, string? tablePrefix = null) : HttpPipelineSynchronousPolicy
 {
     public const string MeterName = "AuthFunctions.Storage";
     public const string RequestsInstrument = "authfunctions.storage.requests";
+    public const string TableTag = "table";
 
     private readonly Counter<long> _requests = meters.Create(MeterName).CreateCounter<long>(
-        RequestsInstrument, unit: "{request}", description: "HTTP requests sent to the Table service, retries included.");
+        RequestsInstrument, unit: "{request}", description: "HTTP requests sent to the Table service, retries included, by table.");
 
-    public override void OnSendingRequest(HttpMessage message) => _requests.Add(1);
+    public override void OnSendingRequest(HttpMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        if (_requests.Enabled)
+        {
+            _requests.Add(1, new KeyValuePair<string, object?>(TableTag, TableOf(message.Request.Uri.Path, tablePrefix)));
+        }
+    }
+
+    /// <summary>The last path segment up to its keys (<c>/account/tusers(PartitionKey='…',RowKey='…')</c> → <c>users</c>).</summary>
+    internal static string TableOf(string path, string? prefix)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        string segment = path[(path.LastIndexOf('/') + 1)..];
+        int keys = segment.IndexOf('(', StringComparison.Ordinal);
+        if (keys >= 0)
+        {
+            segment = segment[..keys];
+        }
+        return !string.IsNullOrEmpty(prefix) && segment.Length > prefix.Length && segment.StartsWith(prefix, StringComparison.Ordinal)
+            ? segment[prefix.Length..]
+            : segment;
+    }
 }

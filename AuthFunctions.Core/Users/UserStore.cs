@@ -199,4 +199,15 @@ public sealed partial class UserStore(StorageTables tables, TimeProvider clock, 
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Reclaimed the email of an unfinished registration (user {UserId} was never written).")]
     private partial void LogOrphanReclaimed(string userId);
+
+    /// <summary>Reads at most one row of the users table: proves the store answers (and creates the table on first use, as a write would).</summary>
+    public async Task PingAsync(CancellationToken cancellationToken)
+    {
+        await foreach (var _ in _users.QueryAsync(TableClient.CreateQueryFilter($"PartitionKey eq {""}"), KeysOnly, maxPerPage: 1, cancellationToken))
+        {
+            break;
+        }
+    }
+
+    private static readonly string[] KeysOnly = ["PartitionKey"];
 }

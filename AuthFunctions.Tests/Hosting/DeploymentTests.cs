@@ -8,6 +8,8 @@ using AuthFunctions.Hosting;
 using AuthFunctions.Storage;
 using AuthFunctions.Tests.Infrastructure;
 using Xunit.Abstractions;
+using AuthFunctions.Tokens;
+using AuthFunctions.Throttling;
 
 namespace AuthFunctions.Tests.Hosting;
 
@@ -34,6 +36,7 @@ public sealed partial class DeploymentTests(CompiledInfrastructure infra, ITestO
         ["Email__ResetLinkMinutes"] = "the default link lifetime applies",
         ["Auth__SigningKey"] = "new deployments sign with ES256 keys from Key Vault (Auth__SigningKeys__N); the HS256 key is for deployments made before them",
         ["Introspection__Clients"] = "no introspection clients is a valid deployment (introspect answers 404)",
+        ["Auth__RevocationMaxEntries"] = "the default bound on the revocation map (100,000) suits any deployment",
     };
 
     /// <summary>Settings that trigger bindings name as <c>%Setting%</c>: the host resolves them, no options type reads them.</summary>

@@ -88,6 +88,8 @@ public sealed class SettingsTests
     [InlineData("Auth:RevocationPollMilliseconds", "60001", "Auth__RevocationPollMilliseconds")]
     [InlineData("Auth:RevocationMaxStalenessSeconds", "1", "Auth__RevocationMaxStalenessSeconds")] // less than two 1 s polls
     [InlineData("Auth:RevocationMaxStalenessSeconds", "301", "Auth__RevocationMaxStalenessSeconds")]
+    [InlineData("Auth:RevocationMaxEntries", "0", "Auth__RevocationMaxEntries")]
+    [InlineData("Auth:RevocationMaxEntries", "1000001", "Auth__RevocationMaxEntries")]
     public async Task InvalidRevocationSettingsAreNamed(string setting, string value, string named)
     {
         var failure = await StartFailureAsync("Production", new Dictionary<string, string?> { ["Auth:SigningKey"] = GoodKey, [setting] = value });

@@ -2,6 +2,7 @@ using AuthFunctions.Hosting;
 using AuthFunctions.Tests.Infrastructure;
 using Azure.Data.Tables;
 using Microsoft.Extensions.Configuration.Json;
+using AuthFunctions.Sessions;
 
 namespace AuthFunctions.Tests.Hosting;
 

@@ -79,7 +79,60 @@ public sealed class BadInputTests(AppFixture fixture) : AppTestBase(fixture)
         await ProblemAssert.IsProblemAsync(await App.Client.SendAsync(request), HttpStatusCode.RequestEntityTooLarge);
     }
 
-    [Fact]
-    public async Task WrongMethodIsProblemDetails() =>
-        await ProblemAssert.IsProblemAsync(await App.Client.GetAsync("/api/login"), HttpStatusCode.MethodNotAllowed);
+    /// <summary>
+    /// The host routes by the functions' metadata before any worker code runs: a method the function does not declare
+    /// gets the host's own empty 404 (not a 405 Problem Details), and the function is not invoked.
+    /// </summary>
+    [Theory]
+    [InlineData("GET", "/api/login", "login")]
+    [InlineData("PUT", "/api/register", "register")]
+    [InlineData("GET", "/api/sessions/abc", "session")]
+    public async Task AnUndeclaredMethodGetsTheHostsEmpty404AndNoInvocation(string method, string path, string function)
+    {
+        var mark = (App.Logs.Entries.Count, App.Logs.AllText.Length);
+
+        var response = await RawHttp.SendAsync(App.BaseAddress, method, path);
+
+        response.AssertBareHostAnswer(404);
+        await AssertNotInvokedAsync(mark, function);
+    }
+
+    /// <summary>
+    /// A percent-encoded NUL in the path is refused by the host's Kestrel before routing: a bare 400 that closes the
+    /// connection (even one the client asked to keep), and no invocation.
+    /// </summary>
+    [Theory]
+    [InlineData("POST", "/api/login%00", "login")]
+    [InlineData("GET", "/api/login%00", "login")]
+    [InlineData("DELETE", "/api/sessions/%00", "session")]
+    public async Task ANulInThePathGetsTheHostsBare400AndNoInvocation(string method, string path, string function)
+    {
+        var mark = (App.Logs.Entries.Count, App.Logs.AllText.Length);
+        await using var raw = await RawHttp.ConnectAsync(App.BaseAddress);
+
+        await raw.WriteAsync($"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n");
+        var response = await raw.ReadResponseAsync(TimeSpan.FromSeconds(10));
+
+        response.AssertBareHostAnswer(400);
+        Assert.Equal("close", response.Headers.GetValueOrDefault("Connection"));
+        Assert.True(await raw.ServerClosesAsync(TimeSpan.FromSeconds(2)), "the host kept the connection open");
+        await AssertNotInvokedAsync(mark, function);
+    }
+
+    /// <summary>
+    /// No invocation of <paramref name="function"/> since <paramref name="mark"/> (log records, log text). The host logs
+    /// "Executing 'Functions.name'" for every invocation, in order: a control request that does invoke the function bounds the wait.
+    /// </summary>
+    private async Task AssertNotInvokedAsync((int Records, int Text) mark, string function)
+    {
+        var (method, control) = function == "session" ? ("DELETE", "/api/sessions/control") : ("POST", $"/api/{function}");
+        Assert.NotEqual(404, (await RawHttp.SendAsync(App.BaseAddress, method, control, "{}")).Status);
+        string executed = $"Executed 'Functions.{function}'";
+        for (int i = 0; i < 200 && !App.Logs.AllText[mark.Text..].Contains(executed, StringComparison.Ordinal); i++)
+        {
+            await Task.Delay(50);
+        }
+        // The control's invocation only.
+        Assert.Single(App.Logs.Entries.Skip(mark.Records), e => e.Message.StartsWith($"Executing 'Functions.{function}'", StringComparison.Ordinal));
+    }
 }

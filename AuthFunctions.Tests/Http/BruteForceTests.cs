@@ -128,14 +128,14 @@ public sealed class BruteForceTests(AppFixture fixture) : AppTestBase(fixture)
     /// instances. Every check is reserved before hashing, so exactly FreeAttempts passwords are checked
     /// (counted by the bcrypt metric), every other guess is 429, and the right password right after is refused too.
     /// </summary>
-    [Fact(Skip = "Reads the worker's in-process state (metrics or the revocation feed), which runs in the host's worker process since the isolated-worker move; needs an outside probe (issue 20 note).")]
+    [Fact]
     public async Task ABurstOfConcurrentGuessesAcrossTwoInstancesGetsAtMostFreeAttemptsChecks()
     {
         string email = TestApp.UniqueEmail();
         await App.RegisterAsync(email);
         await using var other = await App.StartAnotherInstanceAsync();
-        using var onFirst = new PasswordVerificationRecorder(App.Services);
-        using var onSecond = new PasswordVerificationRecorder(other.Services);
+        using var onFirst = new PasswordVerificationRecorder(App);
+        using var onSecond = new PasswordVerificationRecorder(other);
 
         var burst = await Task.WhenAll(Enumerable.Range(0, 39).Select(i => LoginAsync(i % 2 == 0 ? App : other, email, "wrong guess " + i)));
 
@@ -165,48 +165,127 @@ public sealed class BruteForceTests(AppFixture fixture) : AppTestBase(fixture)
     }
 }
 
-/// <summary>Per-client rate limits, with the client address taken from the host's X-Forwarded-For.</summary>
+/// <summary>
+/// Per-client rate limits through the real host, with real clients at different source addresses (<see cref="LoopbackClient"/>):
+/// the client is the TCP peer the host saw, which the host forwards in <c>X-Forwarded-For</c> in place of anything the
+/// client sent there, and the worker trusts no other header for it. So a client cannot dodge its limit, nor spend another
+/// client's, nor put a false address in the logs, by writing an address of its choice into <c>X-Forwarded-For</c> or any
+/// of the other client-address headers (<see cref="LoopbackClient.Claiming"/>).
+/// </summary>
 public sealed class RateLimitTests(AppFixture fixture) : AppTestBase(fixture)
 {
+    private const int Permits = 3;
+
     protected override IDictionary<string, string?>? Settings => new Dictionary<string, string?> { ["RateLimit:PermitsPerMinute"] = "3" };
 
-    private async Task<HttpResponseMessage> LoginFromAsync(string? forwardedFor)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/login") { Content = System.Net.Http.Json.JsonContent.Create(new { email = "x@example.com", password = "whatever123" }) };
-        if (forwardedFor is not null)
-        {
-            request.Headers.Add("X-Forwarded-For", forwardedFor);
-        }
-        return await App.Client.SendAsync(request);
-    }
+    /// <summary>A login to an unknown email: 401 within the client's budget (a new email each time, so the per-account throttle never answers).</summary>
+    private static Task<HttpResponseMessage> BadLoginAsync(LoopbackClient client, string? claimedAddress = null) =>
+        client.PostAsync("/api/login", new { email = TestApp.UniqueEmail("nobody"), password = "whatever123" },
+            headers: claimedAddress is null ? null : LoopbackClient.Claiming(claimedAddress));
 
     [Fact]
     public async Task EachClientGetsItsOwnBudgetPerFunction()
     {
-        for (int i = 0; i < 3; i++)
+        using var first = LoopbackClient.Create(App.BaseAddress);
+        using var second = LoopbackClient.Create(App.BaseAddress);
+        for (int i = 0; i < Permits; i++)
         {
-            Assert.Equal(HttpStatusCode.Unauthorized, (await LoginFromAsync("203.0.113.7")).StatusCode);
+            Assert.Equal(HttpStatusCode.Unauthorized, (await BadLoginAsync(first)).StatusCode);
         }
 
-        var limited = await LoginFromAsync("203.0.113.7");
+        var limited = await BadLoginAsync(first);
 
         await ProblemAssert.IsProblemAsync(limited, HttpStatusCode.TooManyRequests);
         Assert.True(int.Parse(limited.Headers.GetValues("Retry-After").Single(), System.Globalization.CultureInfo.InvariantCulture) is > 0 and <= 60);
-        Assert.Equal(HttpStatusCode.Unauthorized, (await LoginFromAsync("198.51.100.9")).StatusCode);
-        Assert.Equal(HttpStatusCode.Created, (await App.Client.SendAsync(new HttpRequestMessage(HttpMethod.Post, "/api/register")
+        for (int i = 0; i < Permits; i++)
         {
-            Content = System.Net.Http.Json.JsonContent.Create(new { email = TestApp.UniqueEmail(), password = TestApp.Password }),
-            Headers = { { "X-Forwarded-For", "203.0.113.7" } },
-        })).StatusCode);
+            Assert.Equal(HttpStatusCode.Unauthorized, (await BadLoginAsync(second)).StatusCode);
+        }
+        await ProblemAssert.IsProblemAsync(await BadLoginAsync(second), HttpStatusCode.TooManyRequests);
+        Assert.Equal(HttpStatusCode.Created, (await first.PostAsync("/api/register", new { email = TestApp.UniqueEmail(), password = TestApp.Password })).StatusCode);
+    }
+
+    [Fact]
+    public async Task AnAddressTheClientWritesDoesNotGiveItAnotherBudget()
+    {
+        using var spoofer = LoopbackClient.Create(App.BaseAddress);
+        using var bystander = LoopbackClient.Create(App.BaseAddress);
+        // Every request claims another address (one the client made up, a chain, another real client's); all are one
+        // client's, so the budget runs out after Permits requests as if no header had been sent.
+        string[] claims = ["203.0.113.7", "198.51.100.9, 203.0.113.8", bystander.Address.ToString()];
+        foreach (string claim in claims)
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, (await BadLoginAsync(spoofer, claim)).StatusCode);
+        }
+
+        foreach (string claim in (string[])["203.0.113.99", "2001:db8::1", "::ffff:192.0.2.1", "unknown"])
+        {
+            await ProblemAssert.IsProblemAsync(await BadLoginAsync(spoofer, claim), HttpStatusCode.TooManyRequests);
+        }
+        await ProblemAssert.IsProblemAsync(await BadLoginAsync(spoofer), HttpStatusCode.TooManyRequests);
+    }
+
+    [Fact]
+    public async Task AClientCannotSpendAnotherClientsBudgetByClaimingItsAddress()
+    {
+        using var attacker = LoopbackClient.Create(App.BaseAddress);
+        using var victim = LoopbackClient.Create(App.BaseAddress);
+        for (int i = 0; i < Permits * 2; i++)
+        {
+            await BadLoginAsync(attacker, victim.Address.ToString());
+        }
+        await ProblemAssert.IsProblemAsync(await BadLoginAsync(attacker, victim.Address.ToString()), HttpStatusCode.TooManyRequests);
+
+        for (int i = 0; i < Permits; i++)
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, (await BadLoginAsync(victim)).StatusCode);
+        }
+    }
+
+    [Fact]
+    public async Task TheLogsRecordTheAddressTheHostSawNotTheOneTheClientWrote()
+    {
+        using var client = LoopbackClient.Create(App.BaseAddress);
+        string email = TestApp.UniqueEmail();
+        var spoofed = LoopbackClient.Claiming("203.0.113.7");
+        Assert.Equal(HttpStatusCode.Created, (await client.PostAsync("/api/register", new { email, password = TestApp.Password }, headers: spoofed)).StatusCode);
+
+        var tokens = await client.LoginAsync(email, headers: spoofed);
+
+        string userId = (string)TokenForge.Payload(tokens.Access)["sub"]!;
+        var registered = await WaitForEventAsync(1001, userId);
+        var loggedIn = await WaitForEventAsync(1002, userId);
+        Assert.Equal(client.Address.ToString(), registered.State["ClientAddress"]);
+        Assert.Equal(client.Address.ToString(), loggedIn.State["ClientAddress"]);
+        Assert.DoesNotContain(App.Logs.Entries, e => e.AllText.Contains("203.0.113.7", StringComparison.Ordinal));
     }
 
     [Fact]
     public async Task ProtectedReadsAreNotRateLimited()
     {
-        var (_, tokens) = await App.NewUserAsync();
-        for (int i = 0; i < 10; i++)
+        using var client = LoopbackClient.Create(App.BaseAddress);
+        string email = TestApp.UniqueEmail();
+        Assert.Equal(HttpStatusCode.Created, (await client.PostAsync("/api/register", new { email, password = TestApp.Password })).StatusCode);
+        var tokens = await client.LoginAsync(email);
+        for (int i = 0; i < Permits * 3; i++)
         {
-            Assert.Equal(HttpStatusCode.OK, (await App.GetAsync("/api/protected", tokens.Access)).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/protected", tokens.Access)).StatusCode);
+        }
+    }
+
+    /// <summary>The worker's record of <paramref name="eventId"/> for the user (its log reaches the host's console a little later).</summary>
+    private async Task<CapturedLog> WaitForEventAsync(int eventId, string userId)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (true)
+        {
+            var entry = App.Logs.Entries.FirstOrDefault(e => e.EventId.Id == eventId && e.State.GetValueOrDefault("UserId") == userId);
+            if (entry is not null)
+            {
+                return entry;
+            }
+            Assert.True(DateTime.UtcNow < deadline, $"no event {eventId} for user {userId} in the host's log");
+            await Task.Delay(50);
         }
     }
 }

@@ -39,9 +39,29 @@ public sealed class HealthTests(AppFixture fixture) : AppTestBase(fixture)
     public async Task ReadinessProbeAtRootAnswers() =>
         Assert.Equal(HttpStatusCode.OK, (await App.Client.GetAsync("/")).StatusCode);
 
+    /// <summary>
+    /// The host routes by the functions' metadata: a path no function declares gets its own empty 404 (not Problem
+    /// Details), whatever the method, and nothing is invoked (the host logs "Executing 'Functions.name'" for every
+    /// invocation, in order; a control request to openapi bounds the wait).
+    /// </summary>
     [Fact]
-    public async Task UnknownRouteIsProblemDetails() =>
-        await ProblemAssert.IsProblemAsync(await App.Client.GetAsync("/api/nothing-here"), HttpStatusCode.NotFound);
+    public async Task AnUnknownRouteGetsTheHostsEmpty404AndNoInvocation()
+    {
+        var mark = (Records: App.Logs.Entries.Count, Text: App.Logs.AllText.Length);
+
+        foreach (var (method, path) in new[] { ("GET", "/api/nothing-here"), ("POST", "/api/nothing-here"), ("GET", "/nothing-here") })
+        {
+            (await RawHttp.SendAsync(App.BaseAddress, method, path)).AssertBareHostAnswer(404);
+        }
+
+        Assert.Equal(200, (await RawHttp.SendAsync(App.BaseAddress, "GET", "/api/openapi.json")).Status);
+        for (int i = 0; i < 200 && !App.Logs.AllText[mark.Text..].Contains("Executed 'Functions.openapi'", StringComparison.Ordinal); i++)
+        {
+            await Task.Delay(50);
+        }
+        var invoked = App.Logs.Entries.Skip(mark.Records).Where(e => e.Message.StartsWith("Executing 'Functions.", StringComparison.Ordinal)).ToList();
+        Assert.StartsWith("Executing 'Functions.openapi'", Assert.Single(invoked).Message, StringComparison.Ordinal);
+    }
 
     [Fact]
     public async Task StorageDownIs503WithRetryAfterLikeEveryOtherFunction()
@@ -56,12 +76,14 @@ public sealed class HealthTests(AppFixture fixture) : AppTestBase(fixture)
         Assert.Equal("5", response.Headers.GetValues("Retry-After").Single());
     }
 
-    [Fact(Skip = "Reads the worker's in-process state (metrics or the revocation feed), which runs in the host's worker process since the isolated-worker move; needs an outside probe (issue 20 note).")]
+    [Fact]
     public async Task ConcurrentCallersShareOneStorageProbe()
     {
-        await App.Services.GetRequiredService<AuthFunctions.Hosting.StartupWarmUp>().Completion.WaitAsync(TimeSpan.FromSeconds(30));
+        await App.WarmedUpAsync();
+        // The class's other tests may have left an answer in the cache, which only the app's clock ages.
+        App.Clock.Advance(AuthFunctions.Health.HealthCache.Lifetime);
         // The users table only: the revocation poller reads its own table on its own schedule.
-        using var storage = new TableRequestCounter(App.TablePrefix + "users");
+        using var storage = new AppCounterRecorder(App, AuthFunctions.Storage.StorageRequestCounter.RequestsInstrument, (AuthFunctions.Storage.StorageRequestCounter.TableTag, "users"));
 
         var answers = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => App.Client.GetAsync("/api/health")));
         Assert.All(answers, answer => Assert.Equal(HttpStatusCode.OK, answer.StatusCode));
@@ -75,37 +97,6 @@ public sealed class HealthTests(AppFixture fixture) : AppTestBase(fixture)
         Assert.Equal(HttpStatusCode.OK, (await App.Client.GetAsync("/api/health")).StatusCode);
         Assert.Equal(2, storage.Count);
     }
-}
-
-/// <summary>
-/// Counts the HTTP requests this process sends to one table of one test app (its unique prefix is in
-/// every storage URL), from the runtime's own HttpClient tracing.
-/// </summary>
-public sealed class TableRequestCounter : IDisposable
-{
-    private readonly ActivityListener _listener;
-    private int _count;
-
-    public TableRequestCounter(string tableName)
-    {
-        _listener = new ActivityListener
-        {
-            ShouldListenTo = source => source.Name == "System.Net.Http",
-            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllData,
-            ActivityStopped = activity =>
-            {
-                if (activity.GetTagItem("url.full") is string url && url.Contains("/" + tableName + "(", StringComparison.Ordinal))
-                {
-                    Interlocked.Increment(ref _count);
-                }
-            },
-        };
-        ActivitySource.AddActivityListener(_listener);
-    }
-
-    public int Count => Volatile.Read(ref _count);
-
-    public void Dispose() => _listener.Dispose();
 }
 
 /// <summary>Storage outages: 503 Problem Details within seconds from every function, then recovery without a restart.</summary>

@@ -23,16 +23,25 @@ public sealed class LoggingTests(AppFixture fixture) : AppTestBase(fixture)
         await App.PostAsync("/api/password", second.Access, new { current_password = TestApp.Password, new_password = newPassword });
         await App.PostAsync("/api/logout", second.Access);
 
+        // The worker's records reach the host's log after the answers: wait for the last request's (bounded).
+        string loggedOut = (string)TokenForge.Payload(second.Access)["sub"]!;
+        await App.Logs.WaitForAsync(e => e.EventId.Id == 1004 && e.State.GetValueOrDefault("UserId") == loggedOut);
         var entries = App.Logs.Entries.ToList();
-        string everything = string.Join("\n", entries.Select(e => e.AllText));
+        // The parsed records and the host's console exactly as printed (the worker's lines included).
+        string everything = string.Join("\n", entries.Select(e => e.AllText)) + "\n" + App.Logs.AllText;
+        // The signing key in every form a log could carry it: raw base64, and each line of its PEM (a PEM-wrapped key
+        // would not contain the one-line base64 string).
+        var keyForms = new[] { Convert.ToBase64String(App.SigningKey) }
+            .Concat(App.SigningKeyPems.SelectMany(pem => pem.Split('\n')).Where(line => line.Length >= 16 && !line.StartsWith("-----", StringComparison.Ordinal)))
+            .ToList();
+        Assert.True(keyForms.Count > 1, "the instance runs with a PEM key, so its lines are checked too");
         var secrets = new[]
         {
             TestApp.Password, newPassword, "wrong password 123",
             login.Access, login.Refresh, rotatedRefresh, rotatedAccess, second.Access, second.Refresh,
             login.Access.Split('.')[2], login.Refresh.Split('.')[2], rotatedRefresh.Split('.')[2],
-            Convert.ToBase64String(App.SigningKey), "$2b$",
-            email,
-        };
+            "$2b$", email,
+        }.Concat(keyForms);
         foreach (var secret in secrets)
         {
             Assert.DoesNotContain(secret, everything, StringComparison.Ordinal);

@@ -58,13 +58,13 @@ public sealed class LoginTests(AppFixture fixture) : AppTestBase(fixture)
         Assert.Equal(first.GetProperty("detail").GetString(), second.GetProperty("detail").GetString());
     }
 
-    [Fact(Skip = "Reads the worker's in-process state (metrics or the revocation feed), which runs in the host's worker process since the isolated-worker move; needs an outside probe (issue 20 note).")]
+    [Fact]
     public async Task UnknownEmailCostsOneHashAtTheConfiguredCostLikeAWrongPassword()
     {
         // Counting bcrypt work (not timing it) keeps this exact on a busy machine; the benchmark measures the time of one hash.
         string email = TestApp.UniqueEmail();
         await App.RegisterAsync(email);
-        using var verifications = new PasswordVerificationRecorder(App.Services);
+        using var verifications = new PasswordVerificationRecorder(App);
 
         await App.Client.PostAsJsonAsync("/api/login", new { email = TestApp.UniqueEmail(), password = "wrong password!" });
         var unknownEmail = verifications.TakeCosts();
@@ -137,7 +137,7 @@ public sealed class LoginTests(AppFixture fixture) : AppTestBase(fixture)
         await App.LoginAsync(email, "\uFF46\uFF49\uFF4E\uFF45 caf\u00E9 password");
     }
 
-    [Fact(Skip = "Reads the worker's in-process state (metrics or the revocation feed), which runs in the host's worker process since the isolated-worker move; needs an outside probe (issue 20 note).")]
+    [Fact]
     public async Task AHashMadeBeforeNormalizationLogsInAsTypedOnceAndIsThenStoredNormalized()
     {
         string email = TestApp.UniqueEmail("migrated");
@@ -150,7 +150,7 @@ public sealed class LoginTests(AppFixture fixture) : AppTestBase(fixture)
             ["PasswordHash"] = BCrypt.Net.BCrypt.HashPassword(typed, BCrypt.Net.BCrypt.GenerateSalt(4, 'b')),
             ["PasswordNormalized"] = false,
         }, ETag.All, TableUpdateMode.Merge);
-        using var verifications = new PasswordVerificationRecorder(App.Services);
+        using var verifications = new PasswordVerificationRecorder(App);
 
         await App.LoginAsync(email, typed);
 

@@ -59,10 +59,14 @@ public sealed class PasswordTests(AppFixture fixture) : AppTestBase(fixture)
         await using var other = await App.StartAnotherInstanceAsync();
         string[] candidates = [.. Enumerable.Range(0, 6).Select(i => $"{NewPassword} number {i}")];
 
-        var answers = await Task.WhenAll(candidates.Select((candidate, i) =>
-            (i % 2 == 0 ? App : other).PostAsync("/api/password", tokens.Access, new { current_password = TestApp.Password, new_password = candidate })));
+        var race = await Race.RunAsync(candidates.Select((candidate, i) => Racer.Post((i % 2 == 0 ? App : other).BaseAddress, "/api/password",
+            new { current_password = TestApp.Password, new_password = candidate }, tokens.Access)));
+        var answers = race.Responses;
 
+        Assert.True(race.MaxInFlight > 1, $"The changes did not overlap (at most {race.MaxInFlight} in flight).");
         Assert.Equal(1, answers.Count(a => a.StatusCode == HttpStatusCode.NoContent));
+        // Only a change that read the account before the winner wrote gets 409; one after it gets 401.
+        Assert.Contains(answers, a => a.StatusCode == HttpStatusCode.Conflict);
         foreach (var loser in answers.Where(a => a.StatusCode != HttpStatusCode.NoContent))
         {
             // 409 if it read the account before the winner wrote; 401 if after (its current password is no longer current).

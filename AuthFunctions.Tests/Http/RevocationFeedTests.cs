@@ -5,6 +5,7 @@ using AuthFunctions.Storage;
 using AuthFunctions.Tests.Infrastructure;
 using Azure.Data.Tables;
 using Microsoft.Extensions.DependencyInjection;
+using AuthFunctions.Sessions;
 
 namespace AuthFunctions.Tests.Http;
 
@@ -114,23 +115,23 @@ public sealed class RevocationFeedTests(AppFixture fixture) : AppTestBase(fixtur
         await other.RefusedWithinAsync(access, TwoPolls);
     }
 
-    [Fact(Skip = "Reads the worker's in-process state (metrics or the revocation feed), which runs in the host's worker process since the isolated-worker move; needs an outside probe (issue 20 note).")]
+    [Fact]
     public async Task EndingEverySessionOfAUserIsRefusedOnAnotherInstance()
     {
-        // What account deletion calls.
+        // Account deletion ends every session of the user.
         var (email, first) = await App.NewUserAsync();
         var second = await App.LoginAsync(email);
         await using var other = await OtherInstanceInFeedModeAsync();
-        string userId = TokenForge.Payload(first.Access)["sub"]!.GetValue<string>();
 
-        await App.Services.GetRequiredService<SessionService>().EndEverySessionAsync(userId, CancellationToken.None);
+        var deleted = await App.SendAsync(HttpMethod.Delete, "/api/me", first.Access, JsonContent.Create(new { password = TestApp.Password }));
+        Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
 
         await other.RefusedWithinAsync(first.Access, TwoPolls);
         await other.RefusedWithinAsync(second.Access, TwoPolls);
         await ProblemAssert.IsProblemAsync(await App.RefreshAsync(second.Refresh), HttpStatusCode.Unauthorized);
     }
 
-    [Fact(Skip = "Reads the worker's in-process state (metrics or the revocation feed), which runs in the host's worker process since the isolated-worker move; needs an outside probe (issue 20 note).")]
+    [Fact]
     public async Task AFreshInstanceRefusesATokenLoggedOutBeforeItStarted()
     {
         var (_, tokens) = await App.NewUserAsync();
@@ -142,23 +143,25 @@ public sealed class RevocationFeedTests(AppFixture fixture) : AppTestBase(fixtur
         // Before its first read it reads storage per request; after, its map holds what happened before it started.
         await ProblemAssert.IsInvalidTokenAsync(await fresh.GetAsync("/api/protected", tokens.Access));
         await fresh.CoveredAsync();
-        using var requests = new AppCounterRecorder(fresh.Services, StorageRequestCounter.RequestsInstrument);
+        using var requests = new AppCounterRecorder(fresh, StorageRequestCounter.RequestsInstrument);
         await ProblemAssert.IsInvalidTokenAsync(await fresh.GetAsync("/api/protected", tokens.Access));
         Assert.Equal(0, requests.Count);
     }
 
-    [Fact(Skip = "Reads the worker's in-process state (metrics or the revocation feed), which runs in the host's worker process since the isolated-worker move; needs an outside probe (issue 20 note).")]
+    [Fact]
     public async Task RevocationsAreForgottenOnceEveryTokenTheyRefuseHasExpired()
     {
-        var (_, tokens) = await App.NewUserAsync();
-        await App.PostAsync("/api/logout", tokens.Access);
-        Assert.Equal(1, App.Feed().Count);
+        // An instance of its own: the class's instance holds the other tests' revocations, and this one moves its clock far.
+        await using var app = await TestApp.StartAsync(FeedSettings);
+        var (_, tokens) = await app.NewUserAsync();
+        await app.PostAsync("/api/logout", tokens.Access);
+        Assert.Equal(1, (await app.FeedAsync()).Count);
 
-        App.Clock.Advance(App.Feed().EntryLifetime + TimeSpan.FromSeconds(1));
-        await App.NextPollAsync();
+        app.Clock.Advance((await app.FeedAsync()).EntryLifetime + TimeSpan.FromSeconds(1));
+        await app.NextPollAsync();
 
-        Assert.Equal(0, App.Feed().Count);
-        await ProblemAssert.IsInvalidTokenAsync(await App.GetAsync("/api/protected", tokens.Access)); // expired by now anyway
+        Assert.Equal(0, (await app.FeedAsync()).Count);
+        await ProblemAssert.IsInvalidTokenAsync(await app.GetAsync("/api/protected", tokens.Access)); // expired by now anyway
     }
 
     [Fact]
@@ -188,14 +191,14 @@ public sealed class RevocationFeedFallbackTests(AppFixture fixture) : AppTestBas
 {
     protected override IDictionary<string, string?>? Settings => new Dictionary<string, string?> { ["Auth:RevocationPollMilliseconds"] = "100", ["Auth:RevocationMaxStalenessSeconds"] = "5" };
 
-    [Fact(Skip = "Reads the worker's in-process state (metrics or the revocation feed), which runs in the host's worker process since the isolated-worker move; needs an outside probe (issue 20 note).")]
+    [Fact]
     public async Task ATokenWithoutTheEpochClaimIsCheckedAgainstStorage()
     {
         var (_, tokens) = await App.NewUserAsync();
         string old = TokenForge.Resign(tokens.Access, App.SigningKey, payload => payload.Remove("sep"));
         await App.CoveredAsync();
 
-        using var requests = new AppCounterRecorder(App.Services, StorageRequestCounter.RequestsInstrument);
+        using var requests = new AppCounterRecorder(App, StorageRequestCounter.RequestsInstrument);
         Assert.Equal(HttpStatusCode.OK, (await App.GetAsync("/api/protected", old)).StatusCode);
         Assert.True(requests.Count >= 1);
 
@@ -205,19 +208,19 @@ public sealed class RevocationFeedFallbackTests(AppFixture fixture) : AppTestBas
         await ProblemAssert.IsInvalidTokenAsync(await App.GetAsync("/api/protected", old));
     }
 
-    [Fact(Skip = "Reads the worker's in-process state (metrics or the revocation feed), which runs in the host's worker process since the isolated-worker move; needs an outside probe (issue 20 note).")]
+    [Fact]
     public async Task ReadModeReadsStorageOnEveryProtectedCall()
     {
         await using var reading = await App.StartAnotherInstanceAsync(new Dictionary<string, string?> { ["Auth:RevocationMode"] = "read" });
         var (_, tokens) = await reading.NewUserAsync();
 
-        using var requests = new AppCounterRecorder(reading.Services, StorageRequestCounter.RequestsInstrument);
+        using var requests = new AppCounterRecorder(reading, StorageRequestCounter.RequestsInstrument);
         for (int i = 0; i < 5; i++)
         {
             Assert.Equal(HttpStatusCode.OK, (await reading.GetAsync("/api/protected", tokens.Access)).StatusCode);
         }
         Assert.Equal(5, requests.Count);
-        Assert.False(reading.Feed().Covered); // no poller in read mode
+        Assert.False((await reading.FeedAsync()).Covered); // no poller in read mode
     }
 }
 
@@ -232,7 +235,7 @@ public sealed class RevocationFeedSteadyStateTests(AppFixture fixture) : AppTest
 
     protected override IDictionary<string, string?>? Settings => OnePollSettings;
 
-    [Fact(Skip = "Reads the worker's in-process state (metrics or the revocation feed), which runs in the host's worker process since the isolated-worker move; needs an outside probe (issue 20 note).")]
+    [Fact]
     public async Task SteadyStateProtectedCallsMakeNoStorageRequests()
     {
         var (_, tokens) = await App.NewUserAsync();
@@ -241,7 +244,7 @@ public sealed class RevocationFeedSteadyStateTests(AppFixture fixture) : AppTest
         await App.CoveredAsync();
 
         const int calls = 50;
-        using var requests = new AppCounterRecorder(App.Services, StorageRequestCounter.RequestsInstrument);
+        using var requests = new AppCounterRecorder(App, StorageRequestCounter.RequestsInstrument);
         for (int i = 0; i < calls; i++)
         {
             Assert.Equal(HttpStatusCode.OK, (await App.GetAsync("/api/protected", tokens.Access)).StatusCode);
@@ -251,40 +254,41 @@ public sealed class RevocationFeedSteadyStateTests(AppFixture fixture) : AppTest
         Assert.Equal(0, requests.Count);
     }
 
-    [Fact(Skip = "Reads the worker's in-process state (metrics or the revocation feed), which runs in the host's worker process since the isolated-worker move; needs an outside probe (issue 20 note).")]
+    [Fact]
     public async Task TheCounterSeesEveryStorageRequest()
     {
         var (_, tokens) = await App.NewUserAsync();
         await App.CoveredAsync();
-        using var requests = new AppCounterRecorder(App.Services, StorageRequestCounter.RequestsInstrument);
+        using var requests = new AppCounterRecorder(App, StorageRequestCounter.RequestsInstrument);
 
         Assert.Equal(HttpStatusCode.OK, (await App.GetAsync("/api/me", tokens.Access)).StatusCode); // one profile read
 
         Assert.Equal(1, requests.Count);
     }
 
-    [Fact(Skip = "Reads the worker's in-process state (metrics or the revocation feed), which runs in the host's worker process since the isolated-worker move; needs an outside probe (issue 20 note).")]
+    [Fact]
     public async Task AFullMapFallsBackToStorageReadsInsteadOfDroppingRevocations()
     {
-        var (_, live) = await App.NewUserAsync();
-        await App.CoveredAsync();
-        App.Feed().Capacity = 2;
-        var ended = new List<Tokens>();
+        // An instance of its own (own tables, so nothing else is in its map) whose map holds two entries.
+        await using var app = await TestApp.StartAsync(new Dictionary<string, string?>(OnePollSettings) { ["Auth:RevocationMaxEntries"] = "2" });
+        var (_, live) = await app.NewUserAsync();
+        await app.CoveredAsync();
+        var ended = new List<TokenPair>();
         for (int i = 0; i < 3; i++)
         {
-            var (_, tokens) = await App.NewUserAsync("ended");
-            Assert.Equal(HttpStatusCode.NoContent, (await App.PostAsync("/api/logout?scope=session", tokens.Access)).StatusCode);
+            var (_, tokens) = await app.NewUserAsync("ended");
+            Assert.Equal(HttpStatusCode.NoContent, (await app.PostAsync("/api/logout?scope=session", tokens.Access)).StatusCode);
             ended.Add(tokens);
         }
 
-        Assert.Equal(2, App.Feed().Count);
-        Assert.Contains(App.Logs.Entries, e => e.EventId.Name == "RevocationFeedOverflow");
-        using var requests = new AppCounterRecorder(App.Services, StorageRequestCounter.RequestsInstrument);
-        Assert.Equal(HttpStatusCode.OK, (await App.GetAsync("/api/protected", live.Access)).StatusCode);
+        Assert.Equal(2, (await app.FeedAsync()).Count);
+        Assert.Contains(app.Logs.Entries, e => e.EventId.Name == "RevocationFeedOverflow");
+        using var requests = new AppCounterRecorder(app, StorageRequestCounter.RequestsInstrument);
+        Assert.Equal(HttpStatusCode.OK, (await app.GetAsync("/api/protected", live.Access)).StatusCode);
         Assert.Equal(1, requests.Count);
         foreach (var tokens in ended)
         {
-            await ProblemAssert.IsInvalidTokenAsync(await App.GetAsync("/api/protected", tokens.Access));
+            await ProblemAssert.IsInvalidTokenAsync(await app.GetAsync("/api/protected", tokens.Access));
         }
     }
 }

@@ -130,6 +130,9 @@ public sealed partial class FunctionsHost : IAsyncDisposable
         start.UseShellExecute = false;
         start.RedirectStandardOutput = true;
         start.RedirectStandardError = true;
+        // Every host of a run would otherwise take the same host id (machine and app folder) and so share the timer's
+        // schedule lock in the one Azurite: one instance's timer would hold back every other's.
+        start.Environment["AzureFunctionsWebHost__hostid"] = "t" + Guid.NewGuid().ToString("N")[..30];
         start.Environment["AZURE_FUNCTIONS_ENVIRONMENT"] = "Testing";
         start.Environment["DOTNET_ENVIRONMENT"] = "Testing";
         // The host's own framework lines at Warning; our functions' lines (the worker's) at Information.
@@ -219,12 +222,36 @@ public sealed partial class HostLogs
     private (string Category, LogLevel Level, int EventId, List<string> Lines)? _current;
     private readonly ConcurrentQueue<string> _raw = new();
 
+    /// <summary>Every complete record so far, and the one being printed now (without taking it: its next lines still join it).</summary>
     public IReadOnlyCollection<CapturedLog> Entries
     {
         get
         {
-            Flush();
-            return _entries;
+            lock (_lock)
+            {
+                return _current is { } current ? [.. _entries, ToEntry(current)] : [.. _entries];
+            }
+        }
+    }
+
+    /// <summary>
+    /// Waits until a record matching <paramref name="match"/> has been printed (the worker's records reach the host's log
+    /// over its channel, after the answer that caused them), failing after <paramref name="timeout"/> (10 s).
+    /// </summary>
+    public async Task<CapturedLog> WaitForAsync(Func<CapturedLog, bool> match, TimeSpan? timeout = null)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            if (Entries.FirstOrDefault(match) is { } found)
+            {
+                return found;
+            }
+            if (deadline.Elapsed > (timeout ?? TimeSpan.FromSeconds(10)))
+            {
+                throw new TimeoutException("the expected log record was not printed in time");
+            }
+            await Task.Delay(20);
         }
     }
 
@@ -255,37 +282,32 @@ public sealed partial class HostLogs
         }
     }
 
-    private void Flush()
-    {
-        lock (_lock)
-        {
-            FlushLocked();
-        }
-    }
-
     private void FlushLocked()
     {
         if (_current is { } done)
         {
-            string message = string.Join('\n', done.Lines);
-            // The worker's console (records written outside an invocation), one line each: "warn: Category[EventId] message".
-            if (done.Category == "Host.Function.Console" && WorkerConsoleLine().Match(message) is { Success: true } line)
-            {
-                var recovered = LogTemplates.Match(line.Groups[4].Value);
-                _entries.Enqueue(new CapturedLog(line.Groups[2].Value, Level(line.Groups[1].Value),
-                    new EventId(int.Parse(line.Groups[3].Value, CultureInfo.InvariantCulture), recovered?.Id.Name), line.Groups[4].Value,
-                    recovered?.State ?? new Dictionary<string, string?>(), null));
-                _current = null;
-                return;
-            }
-            // The host prints a worker's record under Function.<name>.User without its event id or structured values:
-            // they are recovered from our own [LoggerMessage] templates, which the message was formatted from.
-            var (category, eventId, state) = done.EventId == 0 && LogTemplates.Match(message) is { } known
-                ? known
-                : (done.Category, new EventId(done.EventId), new Dictionary<string, string?>());
-            _entries.Enqueue(new CapturedLog(category, done.Level, eventId, message, state, null));
+            _entries.Enqueue(ToEntry(done));
             _current = null;
         }
+    }
+
+    private static CapturedLog ToEntry((string Category, LogLevel Level, int EventId, List<string> Lines) record)
+    {
+        string message = string.Join('\n', record.Lines);
+        // The worker's console (records written outside an invocation), one line each: "warn: Category[EventId] message".
+        if (record.Category == "Host.Function.Console" && WorkerConsoleLine().Match(message) is { Success: true } line)
+        {
+            var recovered = LogTemplates.Match(line.Groups[4].Value);
+            return new CapturedLog(line.Groups[2].Value, Level(line.Groups[1].Value),
+                new EventId(int.Parse(line.Groups[3].Value, CultureInfo.InvariantCulture), recovered?.Id.Name), line.Groups[4].Value,
+                recovered?.State ?? new Dictionary<string, string?>(), null);
+        }
+        // The host prints a worker's record under Function.<name>.User without its event id or structured values:
+        // they are recovered from our own [LoggerMessage] templates, which the message was formatted from.
+        var (category, eventId, state) = record.EventId == 0 && LogTemplates.Match(message) is { } known
+            ? known
+            : (record.Category, new EventId(record.EventId), new Dictionary<string, string?>());
+        return new CapturedLog(category, record.Level, eventId, message, state, null);
     }
 
     private static LogLevel Level(string prefix) => prefix switch

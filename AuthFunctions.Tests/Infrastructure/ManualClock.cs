@@ -1,10 +1,10 @@
-using AuthFunctions.Tests.Clock;
+using AuthFunctions.Tests.Probe;
 
 namespace AuthFunctions.Tests.Infrastructure;
 
 /// <summary>
 /// The clock of a product instance under the real host: it starts at the real time and moves only when a test says so
-/// (<see cref="Advance"/>), shared with the worker through a small file that the tests' startup hook (AuthFunctions.Tests.Clock) maps. The
+/// (<see cref="Advance"/>), shared with the worker through a small file that the tests' startup hook (AuthFunctions.Tests.Probe) maps. The
 /// instances of one deployment share one clock.
 /// </summary>
 public sealed class ManualClock : TimeProvider, IDisposable
@@ -19,13 +19,6 @@ public sealed class ManualClock : TimeProvider, IDisposable
     }
 
     public string FilePath { get; }
-
-    /// <summary>What the worker needs in its environment to run on this clock.</summary>
-    public IReadOnlyDictionary<string, string?> Environment => new Dictionary<string, string?>
-    {
-        ["DOTNET_STARTUP_HOOKS"] = Path.Combine(AppContext.BaseDirectory, "AuthFunctions.Tests.Clock.dll"),
-        ["AUTHFUNCTIONS_TEST_CLOCK_FILE"] = FilePath,
-    };
 
     public override DateTimeOffset GetUtcNow() => _shared.GetUtcNow();
 

@@ -67,6 +67,28 @@ public sealed class RawHttp : IAsyncDisposable
         _tcp.Client.Close();
     }
 
+    /// <summary>True when the server closes the connection (end of stream or reset) within <paramref name="within"/>, false when it stays open.</summary>
+    public async Task<bool> ServerClosesAsync(TimeSpan within)
+    {
+        using var cancel = new CancellationTokenSource(within);
+        byte[] buffer = new byte[1024];
+        try
+        {
+            while (await _stream.ReadAsync(buffer, cancel.Token) > 0)
+            {
+            }
+            return true;
+        }
+        catch (IOException)
+        {
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>One response, or null when the server closes the connection without sending one.</summary>
     public async Task<RawResponse?> ReadResponseOrCloseAsync(TimeSpan timeout)
     {
@@ -184,6 +206,21 @@ public sealed class NoResponseException(string message) : Exception(message);
 
 public sealed record RawResponse(int Status, IReadOnlyDictionary<string, string> Headers, string Body, TimeSpan Elapsed)
 {
+    /// <summary>
+    /// The Functions host's own answer, made before any worker code ran: this status, an empty body (<c>Content-Length: 0</c>),
+    /// no content type, <c>Server: Kestrel</c>, and none of the headers the worker's middleware puts on every answer it makes.
+    /// </summary>
+    public void AssertBareHostAnswer(int status)
+    {
+        Assert.True(status == Status, $"expected the host's bare {status}, got {Status}: {Body}");
+        Assert.Equal("", Body);
+        Assert.Equal("0", Headers.GetValueOrDefault("Content-Length"));
+        Assert.False(Headers.ContainsKey("Content-Type"), $"Content-Type: {Headers.GetValueOrDefault("Content-Type")}");
+        Assert.Equal("Kestrel", Headers.GetValueOrDefault("Server"));
+        Assert.False(Headers.ContainsKey("X-Content-Type-Options"), "the worker's response headers: the worker answered");
+        Assert.False(Headers.ContainsKey("Cache-Control"), "the worker's response headers: the worker answered");
+    }
+
     /// <summary>The body as Problem Details (RFC 9457) with this status, and no stack trace.</summary>
     public JsonElement AssertProblem(int status)
     {

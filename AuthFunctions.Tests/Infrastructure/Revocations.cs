@@ -1,13 +1,29 @@
 using System.Diagnostics;
 using System.Net;
+using AuthFunctions.Tokens;
+using AuthFunctions.Tests.Probe;
 
 namespace AuthFunctions.Tests.Infrastructure;
+
+/// <summary>An instance's revocation feed as its metrics show it (<c>authfunctions.revocation.*</c>, read through the probe).</summary>
+public sealed record FeedState(bool Covered, long Polls, int Count, int Capacity, TimeSpan EntryLifetime)
+{
+    internal static FeedState From(IReadOnlyList<ProbeRecord> observations)
+    {
+        double Value(string instrument) =>
+            observations.SingleOrDefault(o => o.Instrument == instrument)?.Value
+            ?? throw new InvalidOperationException($"The worker's probe has no observation of {instrument}.");
+        return new FeedState(Value(RevocationFeed.CoveredInstrument) == 1, (long)Value(RevocationFeed.PollsInstrument),
+            (int)Value(RevocationFeed.EntriesInstrument), (int)Value(RevocationFeed.CapacityInstrument),
+            TimeSpan.FromSeconds(Value(RevocationFeed.EntryLifetimeInstrument)));
+    }
+}
 
 /// <summary>Waiting for the revocation feed: poll an instance until it answers as expected, with a deadline and no fixed sleeps.</summary>
 public static class Revocations
 {
-    /// <summary>The feed's state lives in the worker process: tests that read it are skipped (see TestApp.Services).</summary>
-    public static AuthFunctions.Auth.RevocationFeed Feed(this TestApp app) => app.Services.GetRequiredService<AuthFunctions.Auth.RevocationFeed>();
+    /// <summary>The feed's state now: observed by the worker after this call started.</summary>
+    public static async Task<FeedState> FeedAsync(this TestApp app) => FeedState.From(await app.Probe.ObserveAsync());
 
     /// <summary>Calls <c>protected</c> on <paramref name="app"/> until it refuses the token; fails if that takes longer than <paramref name="within"/>.</summary>
     public static async Task<TimeSpan> RefusedWithinAsync(this TestApp app, string accessToken, TimeSpan within)
@@ -27,12 +43,31 @@ public static class Revocations
         }
     }
 
-    /// <summary>
-    /// Waits until the instance's feed has had time to cover an access-token lifetime: its first poll, one poll interval
-    /// after start, with a margin of another (the feed's own state is in the worker process, out of the test's reach).
-    /// </summary>
-    public static Task CoveredAsync(this TestApp app) => Task.Delay(app.RevocationPollInterval * 2 + TimeSpan.FromMilliseconds(500));
+    /// <summary>Waits until the instance's feed covers an access-token lifetime (its first successful read).</summary>
+    public static Task CoveredAsync(this TestApp app) =>
+        app.WaitForFeedAsync(feed => feed.Covered, "covered");
 
-    /// <summary>Waits long enough for a poll that starts after now to complete (two intervals and a margin).</summary>
-    public static Task NextPollAsync(this TestApp app) => Task.Delay(app.RevocationPollInterval * 2 + TimeSpan.FromMilliseconds(500));
+    /// <summary>Waits until a read of the feed that started after now has completed: two more completed reads than now (one may be under way).</summary>
+    public static async Task NextPollAsync(this TestApp app)
+    {
+        long polls = (await app.FeedAsync()).Polls;
+        await app.WaitForFeedAsync(feed => feed.Polls >= polls + 2, $"read twice after read {polls}");
+    }
+
+    /// <summary>Waits (watching the worker's observations, every 20 ms) until the feed's state satisfies <paramref name="condition"/>.</summary>
+    private static async Task WaitForFeedAsync(this TestApp app, Func<FeedState, bool> condition, string what)
+    {
+        var timeout = TimeSpan.FromSeconds(30) + app.RevocationPollInterval * 3;
+        var watch = Stopwatch.StartNew();
+        var feed = await app.FeedAsync();
+        while (!condition(feed))
+        {
+            if (watch.Elapsed > timeout)
+            {
+                throw new TimeoutException($"The revocation feed was not {what} within {timeout.TotalSeconds:0} s: {feed}");
+            }
+            await Task.Delay(10);
+            feed = FeedState.From(app.Probe.Observations);
+        }
+    }
 }

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
+using AuthFunctions.Tests.Probe;
 using Azure.Data.Tables;
 
 namespace AuthFunctions.Tests.Infrastructure;
@@ -22,10 +23,11 @@ public sealed class TestApp : IAsyncDisposable
     private readonly FunctionsHost _host;
     private bool _sharesClock;
 
-    private TestApp(FunctionsHost host, AzuriteServer azurite, string tablePrefix, ManualClock clock, byte[] signingKey,
+    private TestApp(FunctionsHost host, AzuriteServer azurite, string tablePrefix, ManualClock clock, ProbeFile probe, byte[] signingKey,
         IReadOnlyDictionary<string, string?> keySettings, IReadOnlyDictionary<string, string?> settings)
     {
         Clock = clock;
+        Probe = probe;
         KeySettings = keySettings;
         Settings = settings;
         _host = host;
@@ -40,10 +42,10 @@ public sealed class TestApp : IAsyncDisposable
     public IReadOnlyDictionary<string, string?> Settings { get; }
 
     /// <summary>
-    /// The worker's services live in another process under the host: not reachable from a test. Tests that still need
-    /// them are skipped with a reason until they have an outside probe.
+    /// The worker's services live in another process under the host: not reachable from a test. What tests need of
+    /// them is read through <see cref="Probe"/> (the app's metrics) instead.
     /// </summary>
-    public IServiceProvider Services => throw new NotSupportedException("The worker's services run in the host's worker process.");
+    public IServiceProvider Services => throw new NotSupportedException("The worker's services run in the host's worker process: read its metrics through TestApp.Probe.");
 
     /// <summary>The poll interval this instance's revocation feed runs at.</summary>
     public TimeSpan RevocationPollInterval => TimeSpan.FromMilliseconds(
@@ -60,6 +62,9 @@ public sealed class TestApp : IAsyncDisposable
 
     /// <summary>This deployment's clock (shared by its instances): <c>Clock.Advance</c> moves time in the worker.</summary>
     public ManualClock Clock { get; }
+
+    /// <summary>This instance's metrics, as its worker measured them (see <see cref="ProbeEnvironment"/>).</summary>
+    public ProbeFile Probe { get; }
 
     /// <summary>
     /// The newest signing key as bytes: the HS256 key, or the PKCS#8 encoding of the EC key (ES256, the default);
@@ -132,14 +137,33 @@ public sealed class TestApp : IAsyncDisposable
         var keySettings = configuration.Where(s => IsSigningKeySetting(s.Key)).ToDictionary();
         byte[] key = NewestKeyBytes(keySettings);
         clock ??= new ManualClock();
-        var environment = new Dictionary<string, string?>(clock.Environment) { ["AzureWebJobsStorage"] = azurite.ConnectionString };
+        var probe = new ProbeFile(Path.Combine(Path.GetTempPath(), $"authfunctions-probe-{Guid.NewGuid():N}"));
+        var environment = new Dictionary<string, string?>(ProbeEnvironment(clock, probe)) { ["AzureWebJobsStorage"] = azurite.ConnectionString };
         foreach (var (name, value) in configuration)
         {
             environment[name.Replace(":", "__", StringComparison.Ordinal)] = value;
         }
-        var host = await FunctionsHost.StartAsync(environment, workerOutput: workerOutput);
-        return new TestApp(host, azurite, prefix, clock, key, keySettings, configuration);
+        FunctionsHost host;
+        try
+        {
+            host = await FunctionsHost.StartAsync(environment, workerOutput: workerOutput);
+        }
+        catch
+        {
+            probe.Dispose();
+            throw;
+        }
+        return new TestApp(host, azurite, prefix, clock, probe, key, keySettings, configuration);
     }
+
+    // The outside probe: the tests' startup hook (AuthFunctions.Tests.Probe), loaded into the worker, moves its clock
+    // (the deployment's shared ManualClock file) and appends its metrics to this instance's own probe file.
+    private static Dictionary<string, string?> ProbeEnvironment(ManualClock clock, ProbeFile probe) => new()
+    {
+        ["DOTNET_STARTUP_HOOKS"] = Path.Combine(AppContext.BaseDirectory, "AuthFunctions.Tests.Probe.dll"),
+        [SharedManualClock.EnvironmentVariable] = clock.FilePath,
+        [MetricsProbe.EnvironmentVariable] = probe.Path,
+    };
 
     private static byte[] NewestKeyBytes(IReadOnlyDictionary<string, string?> keySettings)
     {
@@ -200,16 +224,16 @@ public sealed class TestApp : IAsyncDisposable
     public async Task<HttpResponseMessage> RegisterAsync(string email, string password = Password, string? fullName = null) =>
         await Client.PostAsJsonAsync("/api/register", new { email, password, full_name = fullName });
 
-    public async Task<Tokens> LoginAsync(string email, string password = Password)
+    public async Task<TokenPair> LoginAsync(string email, string password = Password)
     {
         var response = await Client.PostAsJsonAsync("/api/login", new { email, password });
         Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
         var json = await response.Content.ReadFromJsonAsync<JsonElement>();
-        return new Tokens(json.GetProperty("access_token").GetString()!, json.GetProperty("refresh_token").GetString()!);
+        return new TokenPair(json.GetProperty("access_token").GetString()!, json.GetProperty("refresh_token").GetString()!);
     }
 
     /// <summary>Registers a new user and logs in.</summary>
-    public async Task<(string Email, Tokens Tokens)> NewUserAsync(string tag = "user")
+    public async Task<(string Email, TokenPair Tokens)> NewUserAsync(string tag = "user")
     {
         string email = UniqueEmail(tag);
         Assert.Equal(System.Net.HttpStatusCode.Created, (await RegisterAsync(email)).StatusCode);
@@ -238,6 +262,7 @@ public sealed class TestApp : IAsyncDisposable
     {
         Client.Dispose();
         await _host.DisposeAsync();
+        Probe.Dispose();
         if (!_sharesClock)
         {
             Clock.Dispose();
@@ -245,4 +270,4 @@ public sealed class TestApp : IAsyncDisposable
     }
 }
 
-public sealed record Tokens(string Access, string Refresh);
+public sealed record TokenPair(string Access, string Refresh);

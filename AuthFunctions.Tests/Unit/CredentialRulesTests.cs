@@ -1,5 +1,6 @@
 using System.Text;
 using AuthFunctions.Auth;
+using AuthFunctions.Accounts;
 
 namespace AuthFunctions.Tests.Unit;
 

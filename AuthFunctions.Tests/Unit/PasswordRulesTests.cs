@@ -1,4 +1,5 @@
 using AuthFunctions.Auth;
+using AuthFunctions.Accounts;
 
 namespace AuthFunctions.Tests.Unit;
 

@@ -1,3 +1,5 @@
+using AuthFunctions.Accounts;
+
 namespace AuthFunctions.Account;
 
 /// <summary>Structured log of account lifecycle events: user ids and outcomes, never an address, token or link.</summary>

@@ -2,6 +2,7 @@ using AuthFunctions.Http;
 using AuthFunctions.Auth;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Azure.Functions.Worker.Http;
+using AuthFunctions.Accounts;
 
 namespace AuthFunctions.Account;
 

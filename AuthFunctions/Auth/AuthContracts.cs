@@ -10,6 +10,16 @@ public sealed record RegisterRequest(string? Email, string? Password, string? Fu
 /// </summary>
 public sealed record LoginRequest(string? Email, string? Password, string? Username = null, string? DeviceToken = null)
 {
+    /// <summary>The form spelling of the body (the seeds' Flask forms: <c>username</c> for the email, <c>remember_me</c> as a checkbox).</summary>
+    public static LoginRequest FromForm(IReadOnlyDictionary<string, string> form)
+    {
+        ArgumentNullException.ThrowIfNull(form);
+        return new LoginRequest(form.GetValueOrDefault("email") ?? form.GetValueOrDefault("username"), form.GetValueOrDefault("password"), DeviceToken: form.GetValueOrDefault("device_token"))
+        {
+            RememberMe = form.GetValueOrDefault("remember_me") is not { } remember ? null : remember is not ("false" or "0" or "off"),
+        };
+    }
+
     /// <summary>False: the session ends 12 hours after this login; absent or true: the sliding refresh lifetime.</summary>
     public bool? RememberMe { get; init; }
 }

@@ -1,3 +1,6 @@
+using AuthFunctions.Sessions;
+using AuthFunctions.Accounts;
+
 namespace AuthFunctions.Auth;
 
 /// <summary>

@@ -1,6 +1,7 @@
 using AuthFunctions.Http;
 using AuthFunctions.Passwords;
 using Microsoft.AspNetCore.Http.HttpResults;
+using AuthFunctions.Accounts;
 
 namespace AuthFunctions.Auth;
 

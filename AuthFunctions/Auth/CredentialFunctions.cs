@@ -1,6 +1,9 @@
 using AuthFunctions.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Azure.Functions.Worker.Http;
+using AuthFunctions.Tokens;
+using AuthFunctions.Sessions;
+using AuthFunctions.Accounts;
 
 namespace AuthFunctions.Auth;
 
@@ -40,11 +43,7 @@ public sealed class CredentialFunctions(AccountService accounts, SessionService 
     public async Task<Results<Ok<TokenResponse>, ValidationProblem, ProblemHttpResult>> Login(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", "options", Route = "login")] HttpRequest request, CancellationToken cancellationToken)
     {
-        var body = await RequestBody.ReadAsync(request, AuthJson.Default.LoginRequest,
-            form => new LoginRequest(form.GetValueOrDefault("email") ?? form.GetValueOrDefault("username"), form.GetValueOrDefault("password"), DeviceToken: form.GetValueOrDefault("device_token"))
-            {
-                RememberMe = form.GetValueOrDefault("remember_me") is not { } remember ? null : remember is not ("false" or "0" or "off"),
-            }, cancellationToken);
+        var body = await RequestBody.ReadAsync(request, AuthJson.Default.LoginRequest, LoginRequest.FromForm, cancellationToken);
         if (body.Problem is not null)
         {
             return body.Problem;
@@ -54,7 +53,7 @@ public sealed class CredentialFunctions(AccountService accounts, SessionService 
             return invalid;
         }
         var login = body.Value!;
-        var outcome = await accounts.LoginAsync(email, login.Password!, login.DeviceToken, HostUserAgent.ClientPart(request.Headers.UserAgent.ToString()),
+        var outcome = await accounts.LoginAsync(email, login.Password!, login.DeviceToken, request.Headers.UserAgent.ToString(),
             login.RememberMe ?? true, cancellationToken);
         events.LoginAttempted(request.HttpContext, outcome);
         return outcome.Status switch

@@ -1,5 +1,7 @@
 using AuthFunctions.Auth;
 using Microsoft.Azure.Functions.Worker.Middleware;
+using AuthFunctions.Tokens;
+using AuthFunctions.Sessions;
 
 namespace AuthFunctions.Http;
 

@@ -1,4 +1,5 @@
 using AuthFunctions.Auth;
+using AuthFunctions.Sessions;
 
 namespace AuthFunctions.Http;
 

@@ -14,13 +14,27 @@ public readonly record struct BodyResult<T>(T? Value, ProblemHttpResult? Problem
 /// <summary>
 /// Reads small JSON or form bodies strictly: bounded size (413), known media types (415), one JSON
 /// object without duplicate keys, valid UTF-8 (400). Error details name the place, never the input.
-/// A body that never arrives in full is the client's failure, not the app's: a body arriving slower
-/// than Kestrel's minimum data rate gets 408, one that ends early or whose connection breaks gets 400
-/// (when an answer can still reach the client), and either is one log line without a stack trace.
+/// A body that never arrives in full is the client's failure, not the app's: a body not in within
+/// <see cref="ArrivalDeadline"/> gets 408, one that ends early gets 400 (when an answer can still reach the
+/// client), one whose connection breaks gets no answer, and each is one log line without a stack trace.
+/// Through the Functions host this covers what reaches the worker while it is still arriving: chunked
+/// bodies, which the host streams through. A body with a Content-Length is read in full by the host
+/// before the worker is invoked (its HTTP trigger binding), so a stalled, cut or reset one never reaches
+/// this code: the host answers it (a stall: an empty 500 after about 5 s; a cut or reset: no answer).
 /// </summary>
 public static partial class RequestBody
 {
     public const int MaxBytes = 4 * 1024;
+
+    /// <summary>
+    /// How long a body of at most <see cref="MaxBytes"/> may take to arrive once the function starts reading it. 4 KiB
+    /// is one TCP round trip even on a slow mobile link (well under a second), so 2 s refuses no honest client; it is
+    /// also well inside the host's own limit (its Kestrel fails a body read that has no data for 5 s, then answers an
+    /// empty 500), with room for the host hop on a busy instance. Seen with the shared host: the worker gives up on a
+    /// stalled chunked body at 2 s with one log line, but the host's proxy holds the 408 until it has sent the whole
+    /// body, so the client still gets the host's empty 500 (at ~7.5 s); a proxy that passes an early answer on delivers the 408.
+    /// </summary>
+    public static readonly TimeSpan ArrivalDeadline = TimeSpan.FromSeconds(2);
 
     // The source-generated options, made strict for reading requests: duplicate keys are an error rather
     // than last-one-wins (no smuggling a second "email"). Made once per options instance.
@@ -52,13 +66,20 @@ public static partial class RequestBody
         try
         {
             int length = 0;
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, request.HttpContext.RequestAborted);
+            deadline.CancelAfter(ArrivalDeadline);
             try
             {
                 int read;
-                while (length <= MaxBytes && (read = await request.Body.ReadAsync(buffer.AsMemory(length, MaxBytes + 1 - length), cancellationToken)) > 0)
+                while (length <= MaxBytes && (read = await request.Body.ReadAsync(buffer.AsMemory(length, MaxBytes + 1 - length), deadline.Token)) > 0)
                 {
                     length += read;
                 }
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && !request.HttpContext.RequestAborted.IsCancellationRequested)
+            {
+                // Our own deadline, not the caller going away: the client is still there and gets the answer.
+                return new(null, Incomplete(request, StatusCodes.Status408RequestTimeout));
             }
             catch (BadHttpRequestException incomplete)
             {
@@ -87,7 +108,7 @@ public static partial class RequestBody
         var logger = Logger(request);
         var (reason, problem) = status switch
         {
-            StatusCodes.Status408RequestTimeout => ("arrived too slowly", Problems.RequestTimeout("The request body arrived too slowly.")),
+            StatusCodes.Status408RequestTimeout => ("arrived too slowly", Problems.RequestTimeout($"The request body did not arrive within {ArrivalDeadline.TotalSeconds:0} seconds.")),
             StatusCodes.Status413PayloadTooLarge => ("too large", Problems.PayloadTooLarge(MaxBytes)),
             _ => ("ended early", Problems.BadRequest("The request body did not arrive in full.")),
         };

@@ -3,6 +3,9 @@ using AuthFunctions.Auth;
 using AuthFunctions.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Azure.Functions.Worker.Http;
+using AuthFunctions.Tokens;
+using AuthFunctions.Sessions;
+using AuthFunctions.Accounts;
 
 namespace AuthFunctions.Profile;
 

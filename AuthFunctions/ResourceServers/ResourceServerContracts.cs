@@ -1,4 +1,6 @@
 using System.Text.Json.Serialization;
+using AuthFunctions.Sessions;
+using AuthFunctions.Tokens;
 
 namespace AuthFunctions.ResourceServers;
 
@@ -17,6 +19,29 @@ public sealed record IntrospectionRequest(string? Token, string? TokenTypeHint);
 /// </summary>
 public sealed record IntrospectionResponse(bool Active)
 {
+    /// <summary>The answer for an active token: its claims, the session's current email, and our issuer and audience.</summary>
+    public static IntrospectionResponse For(AccessTokenClaims claims, AuthenticatedUser user, string clientId, TokenService tokens)
+    {
+        ArgumentNullException.ThrowIfNull(claims);
+        ArgumentNullException.ThrowIfNull(user);
+        ArgumentNullException.ThrowIfNull(tokens);
+        return new IntrospectionResponse(true)
+        {
+            Scope = claims.Scope,
+            ClientId = clientId,
+            TokenType = "Bearer",
+            Exp = claims.ExpiresAt.ToUnixTimeSeconds(),
+            Iat = claims.IssuedAt.ToUnixTimeSeconds(),
+            Nbf = claims.NotBefore?.ToUnixTimeSeconds(),
+            Sub = claims.UserId,
+            Aud = tokens.Audience,
+            Iss = tokens.Issuer,
+            Jti = claims.TokenId,
+            Sid = claims.SessionId,
+            Email = user.Email,
+        };
+    }
+
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Scope { get; init; }
 

@@ -3,6 +3,8 @@ using AuthFunctions.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Azure.Functions.Worker.Http;
 using Microsoft.Net.Http.Headers;
+using AuthFunctions.Tokens;
+using AuthFunctions.Sessions;
 
 namespace AuthFunctions.ResourceServers;
 
@@ -44,8 +46,7 @@ public sealed class ResourceServerFunctions(TokenService tokens, SessionService 
             context.Response.Headers.WWWAuthenticate = "Basic realm=\"introspect\"";
             return Problems.Unauthorized("Authenticate with HTTP Basic as a configured introspection client.");
         }
-        if (!MediaTypeHeaderValue.TryParse(context.Request.ContentType, out var mediaType) ||
-            !mediaType.MediaType.Equals("application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase))
+        if (!IsForm(context.Request))
         {
             return TypedResults.Problem("Send the token as application/x-www-form-urlencoded (RFC 7662 §2.1).",
                 statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported media type");
@@ -62,28 +63,12 @@ public sealed class ResourceServerFunctions(TokenService tokens, SessionService 
         }
 
         var claims = await tokens.ValidateAccessTokenAsync(body.Value.Token);
-        if (claims is null)
-        {
-            return TypedResults.Ok(IntrospectionResponse.Inactive);
-        }
-        if (await sessions.AuthenticateAsync(claims, cancellationToken) is not { } user)
-        {
-            return TypedResults.Ok(IntrospectionResponse.Inactive);
-        }
-        return TypedResults.Ok(new IntrospectionResponse(true)
-        {
-            Scope = claims.Scope,
-            ClientId = clientId,
-            TokenType = "Bearer",
-            Exp = claims.ExpiresAt.ToUnixTimeSeconds(),
-            Iat = claims.IssuedAt.ToUnixTimeSeconds(),
-            Nbf = claims.NotBefore?.ToUnixTimeSeconds(),
-            Sub = claims.UserId,
-            Aud = tokens.Audience,
-            Iss = tokens.Issuer,
-            Jti = claims.TokenId,
-            Sid = claims.SessionId,
-            Email = user.Email,
-        });
+        var user = claims is null ? null : await sessions.AuthenticateAsync(claims, cancellationToken);
+        return TypedResults.Ok(user is null ? IntrospectionResponse.Inactive : IntrospectionResponse.For(claims!, user, clientId, tokens));
     }
+
+    /// <summary>RFC 7662 §2.1: the request is a form; a JSON body is refused before it is read.</summary>
+    private static bool IsForm(HttpRequest request) =>
+        MediaTypeHeaderValue.TryParse(request.ContentType, out var mediaType) &&
+        mediaType.MediaType.Equals("application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase);
 }

@@ -1,4 +1,4 @@
-namespace AuthFunctions.Auth;
+namespace AuthFunctions.Sessions;
 
 /// <summary>
 /// The caller of a protected function, established once by the access-token middleware from the token alone (plus the

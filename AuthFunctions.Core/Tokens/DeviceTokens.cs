@@ -3,12 +3,12 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Options;
 
-namespace AuthFunctions.Auth;
+namespace AuthFunctions.Tokens;
 
 /// <summary>
 /// OWASP's device cookies ("Slow down online guessing attacks with device cookies"): a successful login
 /// gets a token bound to the account, which the client keeps and sends back in later login bodies.
-/// Its holder has a failure counter of its own (<see cref="LoginThrottle.DevicePool"/>), so someone who
+/// Its holder has a failure counter of its own (<c>LoginThrottle.DevicePool</c>), so someone who
 /// only knows the email cannot lock the owner's known browser out. Format
 /// <c>{user id}.{device id}.{expiry, unix seconds}.{HMAC-SHA256}</c>: verifiable without storage. The MAC key is
 /// derived from the newest signing key; tokens made under an older configured key still verify (key rotation).

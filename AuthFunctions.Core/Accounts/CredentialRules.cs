@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace AuthFunctions.Auth;
+namespace AuthFunctions.Accounts;
 
 /// <summary>What makes an email, a password and a name acceptable. Pure functions; messages never echo the input.</summary>
 public static class CredentialRules

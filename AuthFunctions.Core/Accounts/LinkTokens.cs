@@ -1,8 +1,8 @@
 using System.Security.Cryptography;
 using System.Text;
-using AuthFunctions.Auth;
+using AuthFunctions.Tokens;
 
-namespace AuthFunctions.Account;
+namespace AuthFunctions.Accounts;
 
 /// <summary>
 /// The tokens in emailed links: <c>{user id}.{256 random bits, base64url}</c>. The user id part selects the

@@ -1,7 +1,9 @@
 using AuthFunctions.Passwords;
 using AuthFunctions.Users;
+using AuthFunctions.Sessions;
+using AuthFunctions.Throttling;
 
-namespace AuthFunctions.Auth;
+namespace AuthFunctions.Accounts;
 
 public enum CredentialStatus
 {

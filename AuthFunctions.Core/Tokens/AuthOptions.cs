@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Options;
 
-namespace AuthFunctions.Auth;
+namespace AuthFunctions.Tokens;
 
 /// <summary>Settings section <c>Auth</c> (environment variables <c>Auth__…</c>).</summary>
 public sealed class AuthOptions
@@ -54,6 +54,19 @@ public sealed class AuthOptions
 
     /// <summary><c>Auth__RevocationMaxStalenessSeconds</c>: with no successful read of the feed for this long, protected calls read storage again.</summary>
     public int RevocationMaxStalenessSeconds { get; set; } = 10;
+
+    /// <summary>The default <see cref="RevocationMaxEntries"/>.</summary>
+    public const int DefaultRevocationMaxEntries = 100_000;
+
+    /// <summary>The most <see cref="RevocationMaxEntries"/> allows (each entry is a few hundred bytes of memory).</summary>
+    public const int RevocationMaxEntriesLimit = 1_000_000;
+
+    /// <summary>
+    /// <c>Auth__RevocationMaxEntries</c>: the most live revocations an instance keeps in its copy of the feed (1 to
+    /// 1,000,000). Past it no revocation is dropped: the instance reads storage per protected call until the excess has
+    /// aged out (fail closed), and logs RevocationFeedOverflow.
+    /// </summary>
+    public int RevocationMaxEntries { get; set; } = DefaultRevocationMaxEntries;
 
     internal bool UsesRevocationFeed => string.Equals(RevocationMode, "feed", StringComparison.OrdinalIgnoreCase);
 
@@ -156,6 +169,10 @@ internal sealed class AuthOptionsValidator(IHostEnvironment environment) : IVali
         if (options.RevocationMaxStalenessSeconds * 1000L < 2L * options.RevocationPollMilliseconds || options.RevocationMaxStalenessSeconds > 300)
         {
             failures.Add("Auth__RevocationMaxStalenessSeconds must be at least twice Auth__RevocationPollMilliseconds and at most 300.");
+        }
+        if (options.RevocationMaxEntries is < 1 or > AuthOptions.RevocationMaxEntriesLimit)
+        {
+            failures.Add("Auth__RevocationMaxEntries must be between 1 and 1000000.");
         }
         if (options.ClockSkewSeconds is < 0 or > 300)
         {

@@ -1,9 +1,10 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using AuthFunctions.Storage;
 using AuthFunctions.Users;
 using Microsoft.Extensions.Options;
 
-namespace AuthFunctions.Auth;
+namespace AuthFunctions.Tokens;
 
 /// <summary>
 /// This instance's copy of the revocation feed, so that a protected call needs no storage read
@@ -19,11 +20,30 @@ namespace AuthFunctions.Auth;
 /// <c>Auth__RevocationMaxStalenessSeconds</c>, after the map overflowed, and for tokens without the epoch
 /// claim, <see cref="CanDecide"/> is false and the caller reads storage per request, as in read mode.
 /// </para>
+/// <para>
+/// Its state is published as metrics (meter <see cref="MeterName"/>): <see cref="PollsInstrument"/>,
+/// <see cref="EntriesInstrument"/>, <see cref="CapacityInstrument"/>, <see cref="CoveredInstrument"/> and
+/// <see cref="EntryLifetimeInstrument"/>.
+/// </para>
 /// </summary>
 public sealed partial class RevocationFeed
 {
-    /// <summary>Beyond this many entries the map stops growing and the instance reads storage until the overflow has aged out.</summary>
-    public const int MaxEntries = 100_000;
+    public const string MeterName = "AuthFunctions.Revocations";
+
+    /// <summary>Successful reads of the feed so far (observable counter).</summary>
+    public const string PollsInstrument = "authfunctions.revocation.polls";
+
+    /// <summary>Live entries in this instance's map (observable gauge).</summary>
+    public const string EntriesInstrument = "authfunctions.revocation.entries";
+
+    /// <summary>The most entries the map holds (<c>Auth__RevocationMaxEntries</c>; observable gauge).</summary>
+    public const string CapacityInstrument = "authfunctions.revocation.capacity";
+
+    /// <summary>1 once a read covered a whole access-token lifetime back from this instance's start, else 0 (observable gauge).</summary>
+    public const string CoveredInstrument = "authfunctions.revocation.covered";
+
+    /// <summary>How long an entry is kept, in seconds (observable gauge).</summary>
+    public const string EntryLifetimeInstrument = "authfunctions.revocation.entry_lifetime";
 
     /// <summary>Allowance for the writers' clocks being behind ours (NTP keeps cloud hosts within milliseconds; this is generous).</summary>
     private static readonly TimeSpan ClockAllowance = TimeSpan.FromSeconds(5);
@@ -41,10 +61,12 @@ public sealed partial class RevocationFeed
     private bool _failing;
     private long _polls;
 
-    public RevocationFeed(RevocationStore store, IOptions<AuthOptions> options, IOptions<StorageOptions> storage, TimeProvider clock, ILogger<RevocationFeed> logger)
+    public RevocationFeed(RevocationStore store, IOptions<AuthOptions> options, IOptions<StorageOptions> storage, TimeProvider clock,
+        IMeterFactory meters, ILogger<RevocationFeed> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(storage);
+        ArgumentNullException.ThrowIfNull(meters);
         _store = store;
         _clock = clock;
         _logger = logger;
@@ -58,6 +80,16 @@ public sealed partial class RevocationFeed
         // Tokens an entry can refuse were issued before the revocation (or within the overlap of it, by a
         // refresh racing it) and are accepted until exp + skew.
         EntryLifetime = TimeSpan.FromMinutes(auth.AccessTokenMinutes) + TimeSpan.FromSeconds(auth.ClockSkewSeconds) + Overlap;
+        Capacity = auth.RevocationMaxEntries;
+
+        var meter = meters.Create(MeterName);
+        meter.CreateObservableCounter(PollsInstrument, () => Polls, unit: "{read}", description: "Successful reads of the revocation feed by this instance.");
+        meter.CreateObservableGauge(EntriesInstrument, () => Count, unit: "{entry}", description: "Live revocations in this instance's map.");
+        meter.CreateObservableGauge(CapacityInstrument, () => Capacity, unit: "{entry}",
+            description: "The most revocations the map holds (Auth__RevocationMaxEntries); beyond it protected calls read storage.");
+        meter.CreateObservableGauge(CoveredInstrument, () => Covered ? 1 : 0,
+            description: "1 once a read of the feed covered a whole access-token lifetime back from this instance's start.");
+        meter.CreateObservableGauge(EntryLifetimeInstrument, () => EntryLifetime.TotalSeconds, unit: "s", description: "How long a revocation is kept in the map.");
     }
 
     public bool Enabled { get; }
@@ -75,8 +107,11 @@ public sealed partial class RevocationFeed
 
     public int Count => _endedSessions.Count + _epochs.Count;
 
-    /// <summary><see cref="MaxEntries"/>; tests lower it.</summary>
-    internal int Capacity { get; set; } = MaxEntries;
+    /// <summary>
+    /// <c>Auth__RevocationMaxEntries</c>: beyond this many entries the map stops growing and the instance reads storage
+    /// until the overflow has aged out.
+    /// </summary>
+    public int Capacity { get; }
 
     /// <summary>Successful reads so far.</summary>
     public long Polls => Interlocked.Read(ref _polls);
@@ -109,7 +144,7 @@ public sealed partial class RevocationFeed
 
     /// <summary>
     /// Appends the revocation to the feed, then applies it here at once (what reading it back would do).
-    /// Callers publish before the storage write that revokes where they can (see <see cref="SessionService"/>).
+    /// Callers publish before the storage write that revokes where they can (see <c>SessionService</c>).
     /// In read mode the row is written all the same, so instances switched to feed mode miss nothing.
     /// </summary>
     public async Task PublishAsync(Revocation revocation, CancellationToken cancellationToken)

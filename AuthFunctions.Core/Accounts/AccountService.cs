@@ -1,9 +1,11 @@
-using AuthFunctions.Account;
 using AuthFunctions.Passwords;
 using AuthFunctions.Users;
 using Microsoft.Extensions.Options;
+using AuthFunctions.Tokens;
+using AuthFunctions.Sessions;
+using AuthFunctions.Throttling;
 
-namespace AuthFunctions.Auth;
+namespace AuthFunctions.Accounts;
 
 public enum LoginStatus
 {

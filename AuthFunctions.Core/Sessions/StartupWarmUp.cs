@@ -1,17 +1,24 @@
-using AuthFunctions.Auth;
+using System.Diagnostics.Metrics;
 using AuthFunctions.Users;
+using AuthFunctions.Tokens;
 
-namespace AuthFunctions.Hosting;
+namespace AuthFunctions.Sessions;
 
 /// <summary>
 /// Pays the first request's one-off costs (the token library's first use, the storage client's first
 /// request and connection) on the spare core while the host is still starting, so the first real
 /// request of a cold instance does not. Readiness never waits for it, and its failures (storage still
-/// down, say) only mean the first request pays those costs itself.
+/// down, say) only mean the first request pays those costs itself. Its duration is recorded once in
+/// <see cref="DurationInstrument"/>, tagged <c>outcome</c> (<c>done</c> or <c>failed</c>).
 /// </summary>
-public sealed partial class StartupWarmUp(TokenService tokens, SessionStore sessions, TimeProvider clock, ILogger<StartupWarmUp> logger)
+public sealed partial class StartupWarmUp(TokenService tokens, SessionStore sessions, TimeProvider clock, IMeterFactory meters, ILogger<StartupWarmUp> logger)
     : IHostedLifecycleService, IDisposable
 {
+    public const string MeterName = "AuthFunctions.Hosting";
+    public const string DurationInstrument = "authfunctions.startup.warmup.duration";
+
+    private readonly Histogram<double> _duration = meters.Create(MeterName).CreateHistogram<double>(
+        DurationInstrument, unit: "s", description: "How long the start-up warm-up took, tagged with its outcome.");
     private readonly CancellationTokenSource _stopping = new();
     private Task _warmUp = Task.CompletedTask;
 
@@ -42,6 +49,8 @@ public sealed partial class StartupWarmUp(TokenService tokens, SessionStore sess
 
     private async Task WarmUpAsync(CancellationToken cancellationToken)
     {
+        long started = TimeProvider.System.GetTimestamp();
+        string outcome = "failed";
         try
         {
             // An id no user can have (ours are random 128-bit values) and a token nobody receives.
@@ -50,6 +59,7 @@ public sealed partial class StartupWarmUp(TokenService tokens, SessionStore sess
             await tokens.ValidateAccessTokenAsync(tokens.CreateAccessToken(placeholder, nobody));
             // The same single-partition read the access-token check makes: it creates nothing.
             await sessions.GetStateAsync(nobody, nobody, cancellationToken);
+            outcome = "done";
             LogWarmedUp();
         }
 #pragma warning disable CA1031 // Any failure only means the first request pays the costs; it must never stop the app.
@@ -58,6 +68,7 @@ public sealed partial class StartupWarmUp(TokenService tokens, SessionStore sess
         {
             LogWarmUpFailed(exception);
         }
+        _duration.Record(TimeProvider.System.GetElapsedTime(started).TotalSeconds, new KeyValuePair<string, object?>("outcome", outcome));
     }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Start-up warm-up done.")]

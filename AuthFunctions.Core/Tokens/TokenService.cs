@@ -8,7 +8,7 @@ using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
-namespace AuthFunctions.Auth;
+namespace AuthFunctions.Tokens;
 
 public sealed record IssuedTokens(string AccessToken, int ExpiresInSeconds, string RefreshToken, int RefreshExpiresInSeconds);
 

@@ -1,6 +1,6 @@
 using AuthFunctions.Storage;
 
-namespace AuthFunctions.Auth;
+namespace AuthFunctions.Tokens;
 
 /// <summary>
 /// Reads the revocation feed's newest rows every <c>Auth__RevocationPollMilliseconds</c>: one query per

@@ -2,8 +2,9 @@ using System.Security.Cryptography;
 using System.Text;
 using AuthFunctions.Users;
 using Microsoft.Extensions.Options;
+using AuthFunctions.Tokens;
 
-namespace AuthFunctions.Auth;
+namespace AuthFunctions.Sessions;
 
 public enum RefreshStatus
 {

@@ -1,8 +1,8 @@
 using AuthFunctions.Storage;
-using Azure.Data.Tables;
+using AuthFunctions.Users;
 using Microsoft.Extensions.Options;
 
-namespace AuthFunctions.Auth;
+namespace AuthFunctions.Throttling;
 
 /// <summary>Settings section <c>Throttle</c>: per-account brute-force protection.</summary>
 public sealed class ThrottleOptions
@@ -67,7 +67,7 @@ public readonly record struct ThrottleReservation(string? Ticket, TimeSpan? Retr
 /// trusted device or session (OWASP's device-cookie defence), so an attacker can exhaust only the
 /// untrusted pool while the owner's known browser still logs in.
 /// </summary>
-public sealed class LoginThrottle(StorageTables tables, TimeProvider clock, IOptions<ThrottleOptions> options)
+public sealed class LoginThrottle(ThrottleStore store, TimeProvider clock, IOptions<ThrottleOptions> options)
 {
     public const string UntrustedPool = "throttle";
     private const int MaxOptimisticRetries = 16;
@@ -78,7 +78,6 @@ public sealed class LoginThrottle(StorageTables tables, TimeProvider clock, IOpt
     private static readonly TimeSpan MaxQueueWait = TimeSpan.FromSeconds(3);
     private static readonly TimeSpan QueuePoll = TimeSpan.FromMilliseconds(25);
     private static readonly TimeSpan BusyRetryAfter = TimeSpan.FromSeconds(1);
-    private readonly StorageTable _table = tables.Get("emails");
 
     public static string DevicePool(string deviceId) => "throttle-device-" + deviceId;
 
@@ -87,15 +86,13 @@ public sealed class LoginThrottle(StorageTables tables, TimeProvider clock, IOpt
     /// <summary>Reserves one password check in <paramref name="pool"/> if the pool allows one now (waiting briefly while its free attempts are in flight).</summary>
     public async Task<ThrottleReservation> TryReserveAsync(string email, string pool, CancellationToken cancellationToken)
     {
-        string key = TableKey.Encode(email);
         var settings = options.Value;
         string ticket = Guid.NewGuid().ToString("N");
         var waited = System.Diagnostics.Stopwatch.StartNew();
         for (int attempt = 0; attempt < MaxOptimisticRetries || waited.Elapsed < MaxQueueWait; attempt++)
         {
             var now = clock.GetUtcNow();
-            var existing = await _table.GetAsync(key, pool, cancellationToken);
-            var state = PoolState.Read(existing?.Entity, now);
+            var (state, version) = await store.GetAsync(email, pool, now, cancellationToken);
             if (state.LockedUntil is { } until && until > now)
             {
                 return new ThrottleReservation(null, until - now);
@@ -111,11 +108,8 @@ public sealed class LoginThrottle(StorageTables tables, TimeProvider clock, IOpt
                 await Task.Delay(QueuePoll, cancellationToken);
                 continue;
             }
-            var row = state.ToRow(key, pool, state.Tickets.Append(new Ticket(ticket, now + TicketLifetime)));
-            var written = existing is null
-                ? await _table.InsertAsync(row, cancellationToken)
-                : await _table.UpdateAsync(row, existing.Value.ETag, TableUpdateMode.Replace, cancellationToken);
-            if (written == WriteOutcome.Done)
+            var reserved = state with { Tickets = [.. state.Tickets, new ThrottleTicket(ticket, now + TicketLifetime)] };
+            if (await store.TryWriteAsync(email, pool, reserved, version, cancellationToken))
             {
                 return new ThrottleReservation(ticket, null);
             }
@@ -127,13 +121,11 @@ public sealed class LoginThrottle(StorageTables tables, TimeProvider clock, IOpt
     /// <summary>The reserved check failed: count it (starting or lengthening a delay). Returns the delay it started, if any.</summary>
     public async Task<TimeSpan?> RecordFailureAsync(string email, string pool, string ticket, CancellationToken cancellationToken)
     {
-        string key = TableKey.Encode(email);
         var settings = options.Value;
         for (int attempt = 0; attempt < MaxOptimisticRetries; attempt++)
         {
             var now = clock.GetUtcNow();
-            var existing = await _table.GetAsync(key, pool, cancellationToken);
-            var state = PoolState.Read(existing?.Entity, now);
+            var (state, version) = await store.GetAsync(email, pool, now, cancellationToken);
             bool newWindow = now - state.WindowStart >= Window;
             var windowStart = newWindow ? now : state.WindowStart;
             int windowFailures = (newWindow ? 0 : state.WindowFailures) + 1;
@@ -150,12 +142,12 @@ public sealed class LoginThrottle(StorageTables tables, TimeProvider clock, IOpt
                 var windowEnd = windowStart + Window;
                 lockedUntil = lockedUntil is { } l && l > windowEnd ? l : windowEnd;
             }
-            var updated = state with { Failures = failures, WindowFailures = windowFailures, WindowStart = windowStart, LockedUntil = lockedUntil };
-            var row = updated.ToRow(key, pool, state.Tickets.Where(t => t.Id != ticket));
-            var written = existing is null
-                ? await _table.InsertAsync(row, cancellationToken)
-                : await _table.UpdateAsync(row, existing.Value.ETag, TableUpdateMode.Replace, cancellationToken);
-            if (written == WriteOutcome.Done)
+            var updated = state with
+            {
+                Failures = failures, WindowFailures = windowFailures, WindowStart = windowStart, LockedUntil = lockedUntil,
+                Tickets = [.. state.Tickets.Where(t => t.Id != ticket)],
+            };
+            if (await store.TryWriteAsync(email, pool, updated, version, cancellationToken))
             {
                 return lockedUntil - now;
             }
@@ -166,7 +158,7 @@ public sealed class LoginThrottle(StorageTables tables, TimeProvider clock, IOpt
     /// <summary>A correct password: the pool starts over (whatever else was in flight meanwhile).</summary>
     public async Task ResetAsync(string email, string pool, CancellationToken cancellationToken)
     {
-        await _table.DeleteAsync(TableKey.Encode(email), pool, cancellationToken: cancellationToken);
+        await store.DeleteAsync(email, pool, cancellationToken);
     }
 
     /// <summary>
@@ -174,56 +166,7 @@ public sealed class LoginThrottle(StorageTables tables, TimeProvider clock, IOpt
     /// check in flight, and no failure within the last hour's window (the NIST bound). Each delete is
     /// conditional on the row read, so a counter that just changed stays.
     /// </summary>
-    public async Task<int> DeleteStaleAsync(DateTimeOffset now, int max, CancellationToken cancellationToken)
-    {
-        var idleSince = now - Window;
-        string filter = TableClient.CreateQueryFilter($"RowKey ge {UntrustedPool} and RowKey lt {UntrustedPool + "~"} and WindowStart lt {idleSince}");
-        int deleted = 0;
-        await foreach (var row in _table.QueryAsync(filter, maxPerPage: Math.Min(max, 1000), cancellationToken: cancellationToken))
-        {
-            var state = PoolState.Read(row, now);
-            if (state.Tickets.Count == 0 && (state.LockedUntil is not { } until || until <= now) &&
-                await _table.DeleteAsync(row.PartitionKey, row.RowKey, row.ETag, cancellationToken) == WriteOutcome.Done &&
-                ++deleted == max)
-            {
-                break;
-            }
-        }
-        return deleted;
-    }
-
-    private readonly record struct Ticket(string Id, DateTimeOffset ExpiresAt);
-
-    /// <summary>One pool's row: settled failures, the delay in force, the hour's window, and the tickets in flight.</summary>
-    private readonly record struct PoolState(int Failures, int WindowFailures, DateTimeOffset WindowStart, DateTimeOffset? LockedUntil, IReadOnlyList<Ticket> Tickets)
-    {
-        public static PoolState Read(TableEntity? row, DateTimeOffset now)
-        {
-            if (row is null)
-            {
-                return new PoolState(0, 0, now, null, []);
-            }
-            var tickets = new List<Ticket>();
-            foreach (var entry in (row.GetString("Pending") ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries))
-            {
-                var parts = entry.Split(':');
-                if (parts.Length == 2 && long.TryParse(parts[1], System.Globalization.CultureInfo.InvariantCulture, out long expires) &&
-                    DateTimeOffset.FromUnixTimeMilliseconds(expires) > now)
-                {
-                    tickets.Add(new Ticket(parts[0], DateTimeOffset.FromUnixTimeMilliseconds(expires)));
-                }
-            }
-            return new PoolState(row.GetInt32("ConsecutiveFailures") ?? 0, row.GetInt32("WindowFailures") ?? 0,
-                row.GetTime("WindowStart") ?? now, row.GetTime("LockedUntil"), tickets);
-        }
-
-        public TableEntity ToRow(string key, string pool, IEnumerable<Ticket> tickets) => new(key, pool)
-        {
-            ["ConsecutiveFailures"] = Failures,
-            ["WindowFailures"] = WindowFailures,
-            ["WindowStart"] = WindowStart,
-            ["LockedUntil"] = LockedUntil,
-            ["Pending"] = string.Join(' ', tickets.Select(t => $"{t.Id}:{t.ExpiresAt.ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture)}")),
-        };
-    }
+    public Task<int> DeleteStaleAsync(DateTimeOffset now, int max, CancellationToken cancellationToken) =>
+        store.DeleteIdleAsync(UntrustedPool, now - Window, now,
+            pool => pool.Tickets.Count == 0 && (pool.LockedUntil is not { } until || until <= now), max, cancellationToken);
 }

@@ -1,10 +1,11 @@
-using AuthFunctions.Auth;
 using AuthFunctions.Email;
 using AuthFunctions.Passwords;
 using AuthFunctions.Users;
 using Microsoft.Extensions.Options;
+using AuthFunctions.Sessions;
+using AuthFunctions.Throttling;
 
-namespace AuthFunctions.Account;
+namespace AuthFunctions.Accounts;
 
 public enum LinkStatus
 {

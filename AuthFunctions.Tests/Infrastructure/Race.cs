@@ -1,0 +1,91 @@
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+
+namespace AuthFunctions.Tests.Infrastructure;
+
+/// <summary>One request of a race: where it goes (an instance's base address) and how to build it.</summary>
+public sealed record Racer(Uri BaseAddress, Func<HttpRequestMessage> Request)
+{
+    public static Racer Post(Uri baseAddress, string path, object? body, string? accessToken = null) => new(baseAddress, () =>
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = body is null ? null : JsonContent.Create(body) };
+        if (accessToken is not null)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
+        }
+        return request;
+    });
+}
+
+/// <summary>A racer's answer and when (<see cref="Stopwatch"/> ticks) its request left and its answer was in.</summary>
+public sealed record RaceEntry(HttpResponseMessage Response, long Sent, long Received)
+{
+    public bool Overlaps(RaceEntry other) => Sent < other.Received && other.Sent < Received;
+}
+
+public sealed class RaceResult(IReadOnlyList<RaceEntry> entries)
+{
+    public IReadOnlyList<RaceEntry> Entries { get; } = entries;
+
+    public HttpResponseMessage[] Responses => [.. Entries.Select(e => e.Response)];
+
+    /// <summary>The most requests in flight at one instant (an answer that came in at the tick another left counts first).</summary>
+    public int MaxInFlight
+    {
+        get
+        {
+            int inFlight = 0, max = 0;
+            foreach (var (_, delta) in Entries.SelectMany(e => new[] { (e.Sent, 1), (e.Received, -1) }).OrderBy(p => p.Item1).ThenBy(p => p.Item2))
+            {
+                inFlight += delta;
+                max = Math.Max(max, inFlight);
+            }
+            return max;
+        }
+    }
+}
+
+/// <summary>
+/// Requests that really race: every racer gets its own client with one connection, opened and warmed up (a request to
+/// <c>/api/health</c>) before the race, then all of them are released at once from a barrier; the answers come back with
+/// each request's send and receive times, so a test can show the requests were in flight together
+/// (<see cref="RaceResult.MaxInFlight"/>), which requests sent one after another never are.
+/// </summary>
+public static class Race
+{
+    public static async Task<RaceResult> RunAsync(IEnumerable<Racer> racers)
+    {
+        var list = racers.ToList();
+        var clients = list.Select(r => new HttpClient(new SocketsHttpHandler
+        {
+            MaxConnectionsPerServer = 1,
+            PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5),
+            PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
+        })
+        { BaseAddress = r.BaseAddress, Timeout = TimeSpan.FromMinutes(2) }).ToList();
+        try
+        {
+            await Task.WhenAll(clients.Select(async c => (await c.GetAsync("/api/health")).Dispose()));
+            var go = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var requests = list.Select(r => r.Request()).ToList();
+            var runs = list.Select(async (_, i) =>
+            {
+                await go.Task;
+                long sent = Stopwatch.GetTimestamp();
+                var response = await clients[i].SendAsync(requests[i]);
+                long received = Stopwatch.GetTimestamp();
+                return new RaceEntry(response, sent, received);
+            }).ToList();
+            go.SetResult();
+            return new RaceResult(await Task.WhenAll(runs));
+        }
+        finally
+        {
+            foreach (var client in clients)
+            {
+                client.Dispose();
+            }
+        }
+    }
+}
