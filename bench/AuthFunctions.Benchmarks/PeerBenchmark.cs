@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -8,7 +7,8 @@ namespace AuthFunctions.Benchmarks;
 /// <summary>
 /// The peer measured beside us in the same run: ASP.NET Core Identity's bearer endpoints
 /// (<c>MapIdentityApi</c> over EF Core SQLite, bench/IdentityPeer), with the same logging, load and
-/// measurements as ours: CPU per request on <c>GET /manage/info</c> (token check plus its user read),
+/// measurements as ours (ours through the Functions host, the peer as a plain ASP.NET Core app, which is how it
+/// would be deployed): CPU per request on <c>GET /manage/info</c> (token check plus its user read),
 /// peak RSS under that load, cold start to the first authenticated 200 with a token an earlier
 /// instance issued over the same SQLite file and data-protection keys.
 /// </summary>
@@ -23,7 +23,7 @@ internal static class PeerBenchmark
     public static async Task<Figures?> RunAsync(Stack stack, bool quick)
     {
         string project = Path.Combine(stack.Root, "bench", "IdentityPeer", "IdentityPeer.csproj");
-        var restore = await DotnetAsync(stack.Root, "restore", project, "-nologo", "-v:q");
+        var restore = await Dotnet.RunAsync(stack.Root, "restore", project, "-nologo", "-v:q");
         if (restore.ExitCode != 0)
         {
             // The NuGet feed here is a partial copy: a missing package is an environment limit, not a failure of ours.
@@ -31,7 +31,7 @@ internal static class PeerBenchmark
             Console.WriteLine($"bench=peer_identity skipped=peer-packages-not-restorable detail=\"{missing.Replace('"', '\'')}\"");
             return null;
         }
-        var build = await DotnetAsync(stack.Root, "build", project, "-c", "Release", "--no-restore", "-nologo", "-v:q", "-clp:NoSummary");
+        var build = await Dotnet.RunAsync(stack.Root, "build", project, "-c", "Release", "--no-restore", "-nologo", "-v:q", "-clp:NoSummary");
         if (build.ExitCode != 0)
         {
             throw new InvalidOperationException("bench/IdentityPeer does not build:\n" + build.Output);
@@ -41,14 +41,14 @@ internal static class PeerBenchmark
         string data = Directory.CreateTempSubdirectory("authfunctions-peer-").FullName;
         try
         {
-            int seconds = quick ? 4 : 15;
+            int seconds = quick ? 4 : 10;
             string access;
             ServiceBenchmark.WrkResult info;
             double peakRss;
             using (var peer = Start(binaries, data))
             {
                 using var client = Stack.Client(peer);
-                await Stack.WaitReadyAsync(client);
+                await WaitReadyAsync(client);
                 string email = $"peer-{Guid.NewGuid():N}@example.com";
                 var registered = await client.PostAsJsonAsync("/register", new { email, password = Password });
                 if (!registered.IsSuccessStatusCode)
@@ -57,7 +57,9 @@ internal static class PeerBenchmark
                 }
                 var login = await client.PostAsJsonAsync("/login", new { email, password = Password });
                 access = (await login.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("accessToken").GetString()!;
-                info = await ServiceBenchmark.RunWrkAsync(peer, "/manage/info", access, null, seconds, connections: 16);
+                // Loaded as ours is under the host (HostLoad): a warm-up of the same length, then wrk -t1 -c8.
+                await ServiceBenchmark.RunWrkAsync(peer, "/manage/info", access, null, seconds, HostLoad.Connections, threads: 1);
+                info = await ServiceBenchmark.RunWrkAsync(peer, "/manage/info", access, null, seconds, HostLoad.Connections, threads: 1);
                 peakRss = peer.RssMegabytes("VmHWM");
             }
             ServiceBenchmark.Print("peer_identity_manage_info", info);
@@ -76,6 +78,26 @@ internal static class PeerBenchmark
         }
     }
 
+    private static async Task WaitReadyAsync(HttpClient client)
+    {
+        var deadline = System.Diagnostics.Stopwatch.StartNew();
+        while (deadline.Elapsed < TimeSpan.FromSeconds(60))
+        {
+            try
+            {
+                if ((await client.GetAsync("/")).IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+            await Task.Delay(5);
+        }
+        throw new TimeoutException("the peer did not answer GET / within 60 s");
+    }
+
     private static ChildProcess Start(string binaries, string data)
     {
         int port = ChildProcess.FreePort();
@@ -88,20 +110,6 @@ internal static class PeerBenchmark
         };
         // Its own output folder is its content root, as for an app deployed from its publish folder.
         return ChildProcess.Start("dotnet", [Path.Combine(binaries, "IdentityPeer.dll")], environment, port, binaries);
-    }
-
-    private static async Task<(int ExitCode, string Output)> DotnetAsync(string root, params string[] arguments)
-    {
-        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = root, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-        using var process = Process.Start(start)!;
-        var error = process.StandardError.ReadToEndAsync();
-        string output = await process.StandardOutput.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return (process.ExitCode, output + await error);
     }
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);

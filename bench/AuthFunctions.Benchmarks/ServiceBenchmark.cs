@@ -5,87 +5,108 @@ using System.Text.RegularExpressions;
 namespace AuthFunctions.Benchmarks;
 
 /// <summary>
-/// The three numbers serverless auth is judged on, each beside its limit, measured in one run:
-/// protected (storage check on every request, and decided from the revocation feed) against a bare
-/// endpoint of the same app; login against cores ÷ bcrypt time; cold start; memory.
+/// The service through the real Functions host, each figure beside its floor or limit, in one run: the floor
+/// (bench/BareFunction's GET) and <c>protected</c> decided from the revocation feed (the default mode), loaded
+/// alike (<see cref="HostLoad"/>: req/s, CPU per request of host and worker, peak RSS of each); <c>login</c> against
+/// cores ÷ one bcrypt hash; <c>protected</c> latency while logins saturate the CPU; and, in the full run,
+/// <c>protected</c> with a storage read on every request (<c>Auth__RevocationMode=read</c>) beside the CPU of that read alone.
 /// </summary>
 internal static partial class ServiceBenchmark
 {
-    private const string Password = "benchmark password";
+    private const string Password = Stack.BenchmarkPassword;
 
-    public static async Task RunAsync(Stack stack, bool quick)
+    internal sealed record Figures(
+        HostLoad.Figures Floor, HostLoad.Figures ProtectedFeed, HostLoad.Figures? ProtectedStorage, double? StorageReadCpuMs,
+        WrkResult Login, double LoginLimitRps, WrkResult ProtectedDuringLogins, double HostPeakRssMb, double WorkerPeakRssMb,
+        ColdStart.Sample FloorStart, ColdStart.Sample? ProductStart);
+
+    public static async Task<Figures?> RunAsync(Stack stack, FunctionsApp bare, bool quick)
     {
         if (!File.Exists("/usr/bin/wrk"))
         {
             Console.WriteLine("bench=service skipped=wrk-not-installed hint=\"scripts/setup --bench\"");
-            return;
+            return null;
         }
         Console.WriteLine(Invariant($"bench=machine cores={Environment.ProcessorCount} load_average_1m={LoadAverage():0.0}"));
-        int seconds = quick ? 4 : 15;
-        using var app = stack.StartApp(new Dictionary<string, string> { ["Auth__RevocationMode"] = "read" });
-        using var client = Stack.Client(app);
-        await Stack.WaitReadyAsync(client);
-        string email = $"bench-{Guid.NewGuid():N}@example.com";
-        var (access, _) = await Stack.RegisterAndLoginAsync(client, email, Password);
+        int seconds = quick ? 4 : 10;
 
-        var bare = await RunWrkAsync(app, "/", null, null, seconds, connections: 16);
-        var protectedRun = await RunWrkAsync(app, "/api/protected", access, null, seconds, connections: 16);
-        Print("bare", bare);
-        Print("protected_storage", protectedRun);
-        double protectedPeakRss = app.RssMegabytes("VmHWM");
-        // The floor for protected: the bare endpoint served at protected's request rate (a server at a
-        // low rate pays a thread wake-up per request that a saturated one does not), plus the storage read alone.
-        string pacing = WritePacingScript(connections: 16, requestsPerSecond: protectedRun.RequestsPerSecond);
-        var barePaced = await RunWrkAsync(app, "/", null, pacing, seconds, connections: 16);
-        File.Delete(pacing);
-        Print("bare_at_protected_rate", barePaced);
-        double readFloor = await StorageReadFloor.MeasureAsync(stack, access, TimeSpan.FromSeconds(seconds), concurrency: 16);
-        double protectedFloor = barePaced.CpuMsPerRequest + readFloor;
-        Console.WriteLine(Invariant($"bench=protected_floor storage_read_cpu_ms={readFloor:0.000} bare_at_rate_cpu_ms={barePaced.CpuMsPerRequest:0.000} floor_cpu_ms_per_request={protectedFloor:0.000} ratio_protected_to_floor={protectedRun.CpuMsPerRequest / protectedFloor:0.00}"));
-
-        using var cachedApp = stack.StartApp(new Dictionary<string, string> { ["Auth__RevocationMode"] = "feed" });
-        using (var cachedClient = Stack.Client(cachedApp))
+        // Each load instance's start is one cold-start sample too (the product's only when an earlier instance issued a
+        // token); the floor, started first, idles while the product starts.
+        HostLoad.Figures floor, feed;
+        WrkResult login, underLoad;
+        double loginLimit, hostPeak, workerPeak;
+        ColdStart.Sample? productStart = null;
+        string? earlier = stack.RecentAccessToken;
+        string access, email;
+        var floorInstance = stack.StartFloor(bare);
+        var floorStart = await ColdStart.FirstAsync(floorInstance, BareFunctionApp.RequestPath, null);
+        var started = earlier is null ? await stack.StartProductAsync() : stack.StartProduct();
+        using (var app = started)
         {
-            await Stack.WaitReadyAsync(cachedClient);
+            if (earlier is not null)
+            {
+                productStart = await ColdStart.FirstAsync(app, ProductUnderHost.ProtectedPath, earlier);
+            }
+            using var client = Stack.Client(app);
+            (email, access) = await stack.RegisterBenchmarkUserAsync(client, "bench");
+            using (floorInstance)
+            {
+                var floorTarget = new HostLoad.Target(floorInstance, bare.Name, BareFunctionApp.RequestPath, null);
+                var productTarget = new HostLoad.Target(app, stack.Product.Name, ProductUnderHost.ProtectedPath, access);
+                await HostLoad.InterleaveAsync(floorTarget, productTarget, seconds, rounds: quick ? 1 : 3);
+                floor = floorTarget.Figures();
+                feed = productTarget.Figures();
+            }
+            Console.WriteLine($"bench=floor app={bare.Name} path={BareFunctionApp.RequestPath} {floor.Format()}");
+            Console.WriteLine($"bench=protected_feed app={stack.Product.Name} path={ProductUnderHost.ProtectedPath} {feed.Format()}");
+
+            double hashMs = MedianHashMilliseconds(12, quick ? 3 : 5);
+            loginLimit = Environment.ProcessorCount / (hashMs / 1000.0);
+            string loginScript = WriteLoginScript(email);
+            try
+            {
+                login = await RunWrkAsync(app, "/api/login", null, loginScript, seconds, connections: Environment.ProcessorCount * 2, threads: 1);
+                Print("login", login);
+                Console.WriteLine(Invariant($"bench=login_limit bcrypt_cost=12 hash_ms={hashMs:0.0} cores={Environment.ProcessorCount} limit_rps={loginLimit:0.00} ratio_login_to_limit={login.RequestsPerSecond / loginLimit:0.00} target>=0.90"));
+
+                // protected while logins saturate the CPU: hashing must not starve other requests.
+                var background = RunWrkAsync(app, "/api/login", null, loginScript, seconds + 2, connections: Environment.ProcessorCount * 2, threads: 1);
+                await Task.Delay(1000);
+                underLoad = await RunWrkAsync(app, ProductUnderHost.ProtectedPath, access, null, seconds, connections: 2, threads: 1);
+                await background;
+                Print("protected_during_logins", underLoad);
+                Console.WriteLine(Invariant($"bench=protected_during_logins_p99 p99_ms={underLoad.P99Ms:0.0} target_p99_ms<50"));
+            }
+            finally
+            {
+                File.Delete(loginScript);
+            }
+            hostPeak = app.HostMegabytes("VmHWM");
+            workerPeak = app.WorkerMegabytes("VmHWM");
+            Console.WriteLine(Invariant($"bench=memory host_rss_mb={app.HostMegabytes():0.0} worker_rss_mb={app.WorkerMegabytes():0.0} host_peak_rss_mb={hostPeak:0.0} worker_peak_rss_mb={workerPeak:0.0} ") +
+                Invariant($"worker_peak_rss_after_protected_mb={feed.WorkerPeakRssMb:0.0} floor_worker_peak_rss_mb={floor.WorkerPeakRssMb:0.0} floor_host_peak_rss_mb={floor.HostPeakRssMb:0.0}"));
         }
-        var cachedBare = await RunWrkAsync(cachedApp, "/", null, null, seconds, connections: 16);
-        var cached = await RunWrkAsync(cachedApp, "/api/protected", access, null, seconds, connections: 16);
-        Print("protected_feed", cached);
-        Console.WriteLine(Invariant($"ratio protected_storage_to_bare={protectedRun.RequestsPerSecond / bare.RequestsPerSecond:0.00} protected_feed_to_bare={cached.RequestsPerSecond / cachedBare.RequestsPerSecond:0.00} target_feed_to_bare>=0.70 target_cpu_ms_per_request<=0.25"));
 
-        double hashMs = MedianHashMilliseconds(12, quick ? 3 : 5);
-        double loginLimit = Environment.ProcessorCount / (hashMs / 1000.0);
-        string loginScript = WriteLoginScript(email);
-        var login = await RunWrkAsync(app, "/api/login", null, loginScript, seconds, connections: Environment.ProcessorCount * 2);
-        Print("login", login);
-        Console.WriteLine(Invariant($"bench=login_limit bcrypt_cost=12 hash_ms={hashMs:0.0} cores={Environment.ProcessorCount} limit_rps={loginLimit:0.00} ratio_login_to_limit={login.RequestsPerSecond / loginLimit:0.00} target>=0.90"));
-
-        // protected while logins saturate the CPU: hashing must not starve other requests.
-        var background = RunWrkAsync(app, "/api/login", null, loginScript, seconds + 2, connections: Environment.ProcessorCount * 2);
-        await Task.Delay(1000);
-        var underLoad = await RunWrkAsync(app, "/api/protected", access, null, seconds, connections: 2);
-        await background;
-        Print("protected_during_logins", underLoad);
-        Console.WriteLine(Invariant($"bench=protected_during_logins_p99 p99_ms={underLoad.P99Ms:0.0} target_p99_ms<50"));
-
-        Console.WriteLine(Invariant($"bench=memory peak_rss_mb={app.RssMegabytes("VmHWM"):0.0} feed_peak_rss_mb={cachedApp.RssMegabytes("VmHWM"):0.0} target_mb<=100"));
-        await RevocationVisibility.RunAsync(stack, quick ? 5 : 20);
-        var cold = await ColdStart.MeasureAsync(() => stack.StartApp(), "/api/protected", access, quick ? 3 : 5);
-        Console.WriteLine($"bench=cold_start {cold.Format()} target_ms<=300");
-        File.Delete(loginScript);
-
-        // The peer, measured the same way; ours is the storage-checked protected call (a token check plus
-        // one storage read, as the peer's /manage/info is a token check plus one database read).
-        var peer = await PeerBenchmark.RunAsync(stack, quick);
-        if (peer is not null)
+        HostLoad.Figures? storage = null;
+        double? readFloor = null;
+        if (!quick)
         {
-            Console.WriteLine(Invariant($"ratio ours_protected_cpu_to_peer={protectedRun.CpuMsPerRequest / peer.ProtectedCpuMs:0.00} target<=0.80 ours_cold_start_to_peer={cold.Median / peer.ColdStart.Median:0.00} target<=0.30 ours_cold_start_cpu_to_peer={cold.CpuMedian / peer.ColdStart.CpuMedian:0.00} ours_peak_rss_mb={protectedPeakRss:0.0} peer_peak_rss_mb={peer.PeakRssMb:0.0} target_ours_mb<=100"));
+            using var app = await stack.StartProductAsync(new Dictionary<string, string> { ["Auth__RevocationMode"] = "read" });
+            var target = new HostLoad.Target(app, stack.Product.Name, ProductUnderHost.ProtectedPath, access);
+            await target.WarmUpAsync(seconds);
+            await target.RoundAsync(seconds);
+            storage = target.Figures();
+            Console.WriteLine($"bench=protected_storage app={stack.Product.Name} revocation_mode=read {storage.Format()}");
+            readFloor = await StorageReadFloor.MeasureAsync(stack, access, TimeSpan.FromSeconds(seconds), concurrency: HostLoad.Connections);
+            Console.WriteLine(Invariant($"bench=storage_read_alone cpu_ms={readFloor:0.000} protected_storage_worker_cpu_ms={storage.WorkerCpuMs:0.000} protected_feed_worker_cpu_ms={feed.WorkerCpuMs:0.000}"));
         }
-        Console.WriteLine(Invariant($"bench=machine_after load_average_1m={LoadAverage():0.0}"));
+        Console.WriteLine(Invariant($"ratio protected_feed_to_floor rps={feed.Load.RequestsPerSecond / floor.Load.RequestsPerSecond:0.00} cpu_per_request={feed.Load.CpuMsPerRequest / floor.Load.CpuMsPerRequest:0.00} ") +
+            Invariant($"host_cpu_per_request={feed.HostCpuMs / floor.HostCpuMs:0.00} worker_cpu_per_request={feed.WorkerCpuMs / floor.WorkerCpuMs:0.00} worker_peak_rss_mb_over_floor={feed.WorkerPeakRssMb - floor.WorkerPeakRssMb:0.0}"));
+        return new Figures(floor, feed, storage, readFloor, login, loginLimit, underLoad, hostPeak, workerPeak, floorStart, productStart);
     }
 
     /// <summary>Figures taken on a shared machine are labelled with its load.</summary>
-    private static double LoadAverage() =>
+    internal static double LoadAverage() =>
         double.Parse(File.ReadAllText("/proc/loadavg").Split(' ')[0], CultureInfo.InvariantCulture);
 
     private static double MedianHashMilliseconds(int cost, int runs)
@@ -102,15 +123,6 @@ internal static partial class ServiceBenchmark
         return samples[samples.Count / 2];
     }
 
-    /// <summary>A wrk script that has each connection wait between requests so that all together make about the given rate.</summary>
-    private static string WritePacingScript(int connections, double requestsPerSecond)
-    {
-        int delayMs = Math.Max(1, (int)Math.Round(connections * 1000.0 / requestsPerSecond));
-        string path = Path.Combine(Path.GetTempPath(), $"authfunctions-pacing-{Guid.NewGuid():N}.lua");
-        File.WriteAllText(path, Invariant($"function delay()\n  return {delayMs}\nend\n"));
-        return path;
-    }
-
     private static string WriteLoginScript(string email)
     {
         string path = Path.Combine(Path.GetTempPath(), $"authfunctions-login-{Guid.NewGuid():N}.lua");
@@ -123,10 +135,10 @@ internal static partial class ServiceBenchmark
 
     internal sealed record WrkResult(double RequestsPerSecond, long Requests, long Non2xx, double P50Ms, double P99Ms, double CpuMsPerRequest);
 
-    internal static async Task<WrkResult> RunWrkAsync(ChildProcess app, string path, string? bearer, string? script, int seconds, int connections)
+    internal static async Task<WrkResult> RunWrkAsync(IServedApp app, string path, string? bearer, string? script, int seconds, int connections, int threads = 2)
     {
         var start = new ProcessStartInfo("/usr/bin/wrk") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in new[] { "-t", "2", "-c", connections.ToString(CultureInfo.InvariantCulture), "-d", $"{seconds}s", "--latency", "--timeout", "10s" })
+        foreach (var argument in new[] { "-t", threads.ToString(CultureInfo.InvariantCulture), "-c", connections.ToString(CultureInfo.InvariantCulture), "-d", $"{seconds}s", "--latency", "--timeout", "10s" })
         {
             start.ArgumentList.Add(argument);
         }

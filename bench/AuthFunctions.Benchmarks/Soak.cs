@@ -9,19 +9,19 @@ using System.Text.Json;
 namespace AuthFunctions.Benchmarks;
 
 /// <summary>
-/// A bounded soak: workers loop register → login → protected ×3 → me → refresh → logout → protected
-/// (which must now be 401) on loopback, for a fixed time and at most a fixed number of flows.
-/// Fails (exit code 1) on any 5xx or unexpected status; reports RSS at start and end.
+/// A bounded soak of one instance through the Functions host: workers loop register → login → protected ×3 → me →
+/// refresh → logout → protected (which must now be 401) on loopback, for a fixed time and at most a fixed number of
+/// flows, JSON bodies sent chunked as <c>PostAsJsonAsync</c> sends them. Fails (exit code 1) on any 5xx or unexpected
+/// status; reports the host's and the worker's RSS at start and end.
 /// </summary>
 internal static class Soak
 {
     public static async Task<bool> RunAsync(Stack stack, TimeSpan duration, int workers)
     {
-        using var app = stack.StartApp(new Dictionary<string, string> { ["Auth__BcryptCost"] = "10" });
+        using var app = await stack.StartProductAsync(new Dictionary<string, string> { ["Auth__BcryptCost"] = "10" });
         using var client = Stack.Client(app);
-        await Stack.WaitReadyAsync(client);
-        await FlowAsync(client, new ConcurrentDictionary<string, int>()); // warm-up
-        double rssStart = app.RssMegabytes();
+        var warmUp = await FlowAsync(client, new ConcurrentDictionary<string, int>());
+        double hostStart = app.HostMegabytes(), workerStart = app.WorkerMegabytes();
 
         var statuses = new ConcurrentDictionary<string, int>();
         var unexpected = new ConcurrentQueue<string>();
@@ -38,13 +38,19 @@ internal static class Soak
                 }
             }
         }));
-        double rssEnd = app.RssMegabytes();
-        double peak = app.RssMegabytes("VmHWM");
+        // A token for later suites' first authenticated request to a new instance (the soak's own sessions are logged out).
+        await stack.RegisterBenchmarkUserAsync(client, "soak");
+        foreach (var problem in warmUp)
+        {
+            unexpected.Enqueue("warm-up: " + problem);
+        }
 
         int completed = Math.Min(flows, maxFlows);
         int serverErrors = statuses.Where(kv => kv.Key.EndsWith(":5", StringComparison.Ordinal)).Sum(kv => kv.Value);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"bench=soak seconds={clock.Elapsed.TotalSeconds:0} workers={workers} flows={completed} requests={statuses.Values.Sum()} server_errors={serverErrors} unexpected={unexpected.Count} rss_start_mb={rssStart:0.0} rss_end_mb={rssEnd:0.0} rss_peak_mb={peak:0.0}"));
+            $"bench=soak seconds={clock.Elapsed.TotalSeconds:0} workers={workers} flows={completed} requests={statuses.Values.Sum()} server_errors={serverErrors} unexpected={unexpected.Count} ") + string.Create(CultureInfo.InvariantCulture,
+            $"host_rss_start_mb={hostStart:0.0} host_rss_end_mb={app.HostMegabytes():0.0} host_peak_rss_mb={app.HostMegabytes("VmHWM"):0.0} ") + string.Create(CultureInfo.InvariantCulture,
+            $"worker_rss_start_mb={workerStart:0.0} worker_rss_end_mb={app.WorkerMegabytes():0.0} worker_peak_rss_mb={app.WorkerMegabytes("VmHWM"):0.0}"));
         foreach (var problem in unexpected.Take(10))
         {
             Console.WriteLine("soak_unexpected " + problem);

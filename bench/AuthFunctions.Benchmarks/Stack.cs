@@ -6,50 +6,90 @@ using AuthFunctions.Tokens;
 
 namespace AuthFunctions.Benchmarks;
 
-/// <summary>Azurite and the app (Release build), started the way the Functions host starts the handler.</summary>
+/// <summary>
+/// Azurite (blob, queue and table: the Functions host's <c>AzureWebJobsStorage</c> and the app's tables) and the
+/// real Functions host (<see cref="FunctionsHost"/>) over the deployable package (<see cref="ProductUnderHost"/>):
+/// every suite starts the app as Azure serves it, through the host, each instance ended by PID.
+/// </summary>
 internal sealed class Stack : IDisposable
 {
     /// <summary>ES256, as new deployments sign (one PKCS#8 PEM P-256 key, <c>Auth__SigningKeys__0</c>).</summary>
     public static readonly string SigningKeyPem = CreateSigningKeyPem();
-    private readonly List<ChildProcess> _apps = [];
 
-    private Stack(string root, ChildProcess azurite)
+    /// <summary>A token older than this is not reused for a cold start (access tokens live 15 minutes).</summary>
+    private static readonly TimeSpan TokenReuse = TimeSpan.FromMinutes(10);
+
+    private readonly List<FunctionsHostInstance> _instances = [];
+    private readonly (int Blob, int Queue) _hostStoragePorts;
+    private (string Access, Stopwatch Age)? _benchmarkToken;
+
+    private Stack(string root, ChildProcess azurite, (int Blob, int Queue) hostStoragePorts, FunctionsHost host, FunctionsApp product)
     {
         Root = root;
         Azurite = azurite;
+        _hostStoragePorts = hostStoragePorts;
+        Host = host;
+        Product = product;
     }
 
     public string Root { get; }
 
     public ChildProcess Azurite { get; }
 
+    /// <summary>The Functions host every app in the benchmark runs under.</summary>
+    public FunctionsHost Host { get; }
+
+    /// <summary>scripts/package's output, as the host loads it.</summary>
+    public FunctionsApp Product { get; }
+
     public string TablePrefix { get; } = "b" + Guid.NewGuid().ToString("N")[..12];
 
+    /// <summary>
+    /// Finds the Functions host and the package, then starts Azurite's blob, queue and table services (the host needs
+    /// blob and queue for <c>AzureWebJobsStorage</c>: timer locks, host id lease).
+    /// </summary>
     public static async Task<Stack> StartAsync()
     {
         string root = FindRoot();
+        var (host, reason) = await FunctionsHost.LocateAsync(root);
+        if (host is null)
+        {
+            throw new InvalidOperationException($"no Functions host: {reason} (scripts/setup unpacks ../shared/functions-host; or install Core Tools' func)");
+        }
+        var product = ProductUnderHost.Package(root);
         int port = ChildProcess.FreePort();
-        var azurite = ChildProcess.Start(Path.Combine(root, "node_modules", ".bin", "azurite-table"),
-            ["--tableHost", "127.0.0.1", "--tablePort", port.ToString(CultureInfo.InvariantCulture), "--inMemoryPersistence", "--skipApiVersionCheck", "--loose", "--disableTelemetry"],
+        var hostPorts = (Blob: ChildProcess.FreePort(), Queue: ChildProcess.FreePort());
+        var azurite = ChildProcess.Start(Path.Combine(root, "node_modules", ".bin", "azurite"),
+            ["--blobHost", "127.0.0.1", "--blobPort", hostPorts.Blob.ToString(CultureInfo.InvariantCulture),
+             "--queueHost", "127.0.0.1", "--queuePort", hostPorts.Queue.ToString(CultureInfo.InvariantCulture),
+             "--tableHost", "127.0.0.1", "--tablePort", port.ToString(CultureInfo.InvariantCulture),
+             "--inMemoryPersistence", "--skipApiVersionCheck", "--loose", "--disableTelemetry"],
             new Dictionary<string, string>(), port);
+        await WaitForTcpAsync(hostPorts.Blob);
+        await WaitForTcpAsync(hostPorts.Queue);
         await WaitForTcpAsync(port);
-        return new Stack(root, azurite);
+        Console.WriteLine($"bench=stack host={host.Label} host_executable={host.Executable} product={product.OutputDirectory}");
+        return new Stack(root, azurite, hostPorts, host, product);
     }
 
-    public string ConnectionString =>
-        "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;" +
-        $"TableEndpoint=http://127.0.0.1:{Azurite.Port}/devstoreaccount1;";
+    private const string DevelopmentAccount =
+        "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;";
+
+    public string ConnectionString => DevelopmentAccount + $"TableEndpoint=http://127.0.0.1:{Azurite.Port}/devstoreaccount1;";
+
+    /// <summary>The Functions host's <c>AzureWebJobsStorage</c>: the same Azurite account with blob, queue and table endpoints.</summary>
+    public string HostStorageConnectionString => DevelopmentAccount +
+        $"BlobEndpoint=http://127.0.0.1:{_hostStoragePorts.Blob}/devstoreaccount1;QueueEndpoint=http://127.0.0.1:{_hostStoragePorts.Queue}/devstoreaccount1;TableEndpoint=http://127.0.0.1:{Azurite.Port}/devstoreaccount1;";
 
     /// <summary>
-    /// Starts an app process. The packaged app runs with the package root as its working directory, as
-    /// the Functions host starts it, unless <paramref name="workingDirectory"/> says otherwise.
+    /// The app's settings (environment variables of the host, which passes them to the worker, as Azure passes app
+    /// settings), the same for every instance: one storage account and table prefix, one signing key, bcrypt cost 12,
+    /// the product's host-only settings (<see cref="ProductUnderHost.HostSettings"/>); <paramref name="extra"/> on top.
     /// </summary>
-    public ChildProcess StartApp(IDictionary<string, string>? extra = null, string? workingDirectory = null)
+    public Dictionary<string, string> AppSettings(IDictionary<string, string>? extra = null)
     {
-        int port = ChildProcess.FreePort();
-        var environment = new Dictionary<string, string>
+        var settings = new Dictionary<string, string>(ProductUnderHost.HostSettings)
         {
-            ["FUNCTIONS_CUSTOMHANDLER_PORT"] = port.ToString(CultureInfo.InvariantCulture),
             ["ASPNETCORE_ENVIRONMENT"] = "Production",
             ["Logging__LogLevel__Default"] = "Warning",
             ["Storage__ConnectionString"] = ConnectionString,
@@ -61,51 +101,95 @@ internal sealed class Stack : IDisposable
         };
         foreach (var (name, value) in extra ?? new Dictionary<string, string>())
         {
-            environment[name] = value;
+            settings[name] = value;
         }
-        // The deployable package's executable when it has been built (bench/run builds it): what Azure runs.
-        string packageRoot = Path.Combine(Root, "artifacts", "package");
-        string packaged = Path.Combine(packageRoot, "app", "AuthFunctions");
-        var app = File.Exists(packaged)
-            ? ChildProcess.Start(packaged, [], environment, port, workingDirectory ?? packageRoot)
-            : ChildProcess.Start("dotnet", [Path.Combine(Root, "AuthFunctions", "bin", "Release", "net10.0", "AuthFunctions.dll")], environment, port, workingDirectory);
-        _apps.Add(app);
-        return app;
+        return settings;
     }
 
-    public static async Task WaitReadyAsync(HttpClient client)
+    /// <summary>Starts one instance of the product under the host (not yet serving: see <see cref="StartProductAsync"/>).</summary>
+    public FunctionsHostInstance StartProduct(IDictionary<string, string>? extra = null)
     {
-        var deadline = Stopwatch.StartNew();
-        while (deadline.Elapsed < TimeSpan.FromSeconds(30))
+        var instance = Host.Start(Product, AppSettings(extra), HostStorageConnectionString);
+        lock (_instances)
         {
-            try
-            {
-                if ((await client.GetAsync("/")).IsSuccessStatusCode)
-                {
-                    return;
-                }
-            }
-            catch (HttpRequestException)
-            {
-            }
-            await Task.Delay(5);
+            _instances.Add(instance);
         }
-        throw new TimeoutException("the app did not answer GET / within 30 s");
+        return instance;
     }
 
-    public static HttpClient Client(ChildProcess app) => new() { BaseAddress = new Uri($"http://127.0.0.1:{app.Port}"), Timeout = TimeSpan.FromSeconds(30) };
+    /// <summary>Starts one instance of the product under the host and waits until it serves (<see cref="ProductUnderHost.ReadyPath"/> answers 200).</summary>
+    public async Task<FunctionsHostInstance> StartProductAsync(IDictionary<string, string>? extra = null)
+    {
+        var instance = StartProduct(extra);
+        try
+        {
+            await instance.WaitForFirst200Async(ProductUnderHost.ReadyPath, timeout: TimeSpan.FromSeconds(120));
+        }
+        catch
+        {
+            instance.Dispose();
+            throw;
+        }
+        return instance;
+    }
+
+    /// <summary>Starts the floor, bench/BareFunction, under the same host and storage, with the same logging and environment.</summary>
+    public FunctionsHostInstance StartFloor(FunctionsApp bare)
+    {
+        var settings = new Dictionary<string, string> { ["ASPNETCORE_ENVIRONMENT"] = "Production", ["Logging__LogLevel__Default"] = "Warning" };
+        var instance = Host.Start(bare, settings, HostStorageConnectionString);
+        lock (_instances)
+        {
+            _instances.Add(instance);
+        }
+        return instance;
+    }
+
+    /// <summary>Registers a user on <paramref name="client"/>'s instance and logs it in; the access token is kept for later cold starts.</summary>
+    public async Task<(string Email, string Access)> RegisterBenchmarkUserAsync(HttpClient client, string tag)
+    {
+        string email = $"{tag}-{Guid.NewGuid():N}@example.com";
+        var (access, _) = await RegisterAndLoginAsync(client, email, BenchmarkPassword);
+        _benchmarkToken = (access, Stopwatch.StartNew());
+        return (email, access);
+    }
+
+    /// <summary>The last access token <see cref="RegisterBenchmarkUserAsync"/> obtained, while it is recent; else null.</summary>
+    public string? RecentAccessToken => _benchmarkToken is { } kept && kept.Age.Elapsed < TokenReuse ? kept.Access : null;
+
+    /// <summary>
+    /// An access token an earlier instance issued, for a first authenticated request to a new instance: the last one
+    /// <see cref="RegisterBenchmarkUserAsync"/> obtained when it is recent, else one from an instance started for it.
+    /// </summary>
+    public async Task<string> IssuedAccessTokenAsync()
+    {
+        if (RecentAccessToken is { } recent)
+        {
+            return recent;
+        }
+        using var instance = await StartProductAsync();
+        using var client = Client(instance);
+        return (await RegisterBenchmarkUserAsync(client, "issued")).Access;
+    }
+
+    public const string BenchmarkPassword = "benchmark password";
+
+    public static HttpClient Client(IServedApp app) => new() { BaseAddress = new Uri($"http://127.0.0.1:{app.Port}"), Timeout = TimeSpan.FromSeconds(30) };
 
     public static async Task<(string Access, string Refresh)> RegisterAndLoginAsync(HttpClient client, string email, string password)
     {
-        var registered = await client.PostAsJsonAsync("/api/register", new { email, password });
+        var registered = await client.PostAsync("/api/register", JsonBody(new { email, password }));
         if (registered.StatusCode != System.Net.HttpStatusCode.Created)
         {
             throw new InvalidOperationException($"register answered {(int)registered.StatusCode}");
         }
-        var login = await client.PostAsJsonAsync("/api/login", new { email, password });
+        var login = await client.PostAsync("/api/login", JsonBody(new { email, password }));
         var json = await login.Content.ReadFromJsonAsync<JsonElement>();
         return (json.GetProperty("access_token").GetString()!, json.GetProperty("refresh_token").GetString()!);
     }
+
+    /// <summary>A JSON body with a Content-Length, as browsers and curl send it (the soak sends its bodies chunked).</summary>
+    private static StringContent JsonBody<T>(T value) => new(JsonSerializer.Serialize(value), System.Text.Encoding.UTF8, "application/json");
 
     private static async Task WaitForTcpAsync(int port)
     {
@@ -139,9 +223,12 @@ internal sealed class Stack : IDisposable
 
     public void Dispose()
     {
-        foreach (var app in _apps)
+        lock (_instances)
         {
-            app.Dispose();
+            foreach (var instance in _instances)
+            {
+                instance.Dispose();
+            }
         }
         Azurite.Dispose();
     }
