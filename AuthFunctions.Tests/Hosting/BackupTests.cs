@@ -2,7 +2,9 @@ using System.Net;
 using System.Text.RegularExpressions;
 using AuthFunctions.Backup;
 using AuthFunctions.Tests.Infrastructure;
+using Azure;
 using Azure.Data.Tables;
+using Azure.Storage.Blobs;
 
 namespace AuthFunctions.Tests.Hosting;
 
@@ -134,6 +136,54 @@ public sealed partial class BackupTests(AppFixture fixture) : AppTestBase(fixtur
         Assert.Equal(1, again.ExitCode);
         Assert.Contains("already has rows", again.StandardError, StringComparison.Ordinal);
         Assert.Equal(restored, await RowsAsync(Table(prefix, "users")));
+    }
+
+    /// <summary>
+    /// The restore only inserts: a row written into a target table after the check (here: just before the restore's
+    /// first batch, with the keys of that batch's first row) is left as it is, and the restore stops saying so.
+    /// </summary>
+    [Fact]
+    public async Task ARowThatAppearsDuringTheRestoreIsLeftAsItIsAndStopsIt()
+    {
+        await App.NewUserAsync();
+        string export = await BackupNowAsync();
+        string prefix = NewPrefix();
+        var tables = new RowWrittenBeforeFirstBatch(App.Azurite.ConnectionString);
+        var container = new BlobServiceClient(App.Azurite.ConnectionString).GetBlobContainerClient(BackupOptions.DefaultContainer);
+
+        var failure = await Assert.ThrowsAsync<BackupException>(() => new TableBackup(tables, container).RestoreAsync(export, prefix));
+
+        var (table, partitionKey, rowKey) = tables.Written!.Value;
+        Assert.Contains($"A row appeared in {table} during the restore", failure.Message, StringComparison.Ordinal);
+        var row = await new TableClient(App.Azurite.ConnectionString, table).GetEntityAsync<TableEntity>(partitionKey, rowKey);
+        Assert.Equal("written meanwhile", row.Value.GetString("Marker"));
+    }
+
+    /// <summary>The real Table service, where someone else writes a row with the keys of the first batch just before it is sent.</summary>
+    private sealed class RowWrittenBeforeFirstBatch : TableServiceClient
+    {
+        private readonly string _connectionString;
+
+        public RowWrittenBeforeFirstBatch(string connectionString) : base(connectionString) => _connectionString = connectionString;
+
+        public (string Table, string PartitionKey, string RowKey)? Written { get; set; }
+
+        public override TableClient GetTableClient(string tableName) => new Interposed(_connectionString, tableName, this);
+
+        private sealed class Interposed(string connectionString, string tableName, RowWrittenBeforeFirstBatch owner) : TableClient(connectionString, tableName)
+        {
+            public override async Task<Response<IReadOnlyList<Response>>> SubmitTransactionAsync(IEnumerable<TableTransactionAction> transactionActions, CancellationToken cancellationToken = default)
+            {
+                var actions = transactionActions.ToList();
+                if (owner.Written is null)
+                {
+                    var first = actions[0].Entity;
+                    owner.Written = (Name, first.PartitionKey, first.RowKey);
+                    await new TableClient(owner._connectionString, Name).AddEntityAsync(new TableEntity(first.PartitionKey, first.RowKey) { ["Marker"] = "written meanwhile" }, cancellationToken);
+                }
+                return await base.SubmitTransactionAsync(actions, cancellationToken);
+            }
+        }
     }
 
     [Fact]
