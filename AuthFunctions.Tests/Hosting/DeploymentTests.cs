@@ -399,6 +399,17 @@ public sealed partial class DeploymentTests(CompiledInfrastructure infra, ITestO
         Assert.Equal(used.Order(StringComparer.Ordinal), AuthFunctions.Backup.TableBackup.AppTables.Order(StringComparer.Ordinal));
     }
 
+    /// <summary>Basic publishing is off (scm, ftp), so both ways to deploy must authenticate with Entra ID: az's signed-in identity, azd's.</summary>
+    [Fact]
+    public void DeploymentsPublishWithEntraIdNeverWithPublishingCredentials()
+    {
+        string deploy = File.ReadAllText(Path.Combine(RepositoryRoot.Path, "scripts", "deploy"));
+        Assert.Contains("az functionapp deployment source config-zip", deploy, StringComparison.Ordinal);
+        Assert.DoesNotMatch(@"(?i)publish-?profile|publishingcredentials|list-publishing|--username|--password|ftp|curl", deploy);
+        Assert.Contains("\n    host: function\n", AzureYaml(), StringComparison.Ordinal);
+        Assert.DoesNotMatch(@"(?i)publish-?profile|ftp", AzureYaml());
+    }
+
     [Fact]
     public void AzdBuildsTheWorkerProjectAndDeploysItToTheAppTaggedWithItsServiceName()
     {
