@@ -10,6 +10,7 @@ using AuthFunctions.Tokens;
 using AuthFunctions.Sessions;
 using AuthFunctions.Throttling;
 using AuthFunctions.Accounts;
+using AuthFunctions.Backup;
 
 namespace AuthFunctions;
 
@@ -34,7 +35,8 @@ public static class CoreServices
             .AddAccounts()
             .AddEmail(configuration)
             .AddResourceServers(configuration)
-            .AddMaintenance();
+            .AddMaintenance()
+            .AddBackup(configuration);
     }
 
     public static IServiceCollection AddPasswords(this IServiceCollection services, IConfiguration configuration)

@@ -20,6 +20,7 @@ param corsAllowedOrigins string[] = []
 @description('Memory per instance in MB. 512 suits this app (peak RSS ~110 MB under load).')
 param instanceMemoryMB int = 512
 
+// Flex Consumption accepts 1 to 1000 (Azure Functions docs, "Event-driven scaling", Limit scale-out; checked 2026-12).
 @minValue(1)
 @maxValue(1000)
 @description('Upper bound on scale-out, which also bounds cost under attack.')
@@ -51,8 +52,46 @@ param requireVerifiedEmail bool = false
 @description('NCRONTAB schedule (with seconds) of the cleanup timer function (Cleanup__Schedule); default every 15 minutes.')
 param cleanupSchedule string = '0 */15 * * * *'
 
-@description('Object id of a user or group to grant Key Vault Secrets Officer: whoever runs the azd hook that creates the first signing key, or rotates keys (azd passes the signed-in user).')
+@description('NCRONTAB schedule (with seconds) of the backup timer function (Backup__Schedule); default daily at 02:30 UTC.')
+param backupSchedule string = '0 30 2 * * *'
+
+@minValue(1)
+@maxValue(365)
+@description('Days each table export stays immutable (no one can change or delete it); older exports are deleted. This is how far back a restore can go.')
+param backupRetentionDays int = 35
+
+@description('CanNotDelete locks on the storage account and the Key Vault, and time-based retention on the backup container. false only for throwaway environments (then azd down deletes everything).')
+param deletionProtection bool = true
+
+@allowed(['Standard_ZRS', 'Standard_GZRS', 'Standard_RAGZRS', 'Standard_LRS', 'Standard_GRS', 'Standard_RAGRS'])
+@description('Storage redundancy. Zone-redundant by default; Standard_LRS in a region without availability zones. An existing account keeps its SKU until converted (README).')
+param storageSku string = 'Standard_ZRS'
+
+@description('Prefix of the app\'s table names (Storage__TablePrefix): set it to a restored copy\'s prefix to switch to it.')
+param tablePrefix string = ''
+
+@minValue(30)
+@maxValue(730)
+@description('Days Log Analytics keeps logs, the Key Vault and storage audit trail included.')
+param logRetentionDays int = 90
+
+@description('Email address for alerts (a Key Vault secret read by anyone but the app); empty: alerts show in the portal only.')
+param alertEmail string = ''
+
+@description('Object id of a group (or user or service principal, see keyVaultAdminPrincipalType) that keeps Key Vault Secrets Officer for key rotations. Empty (the default): nobody keeps it; scripts/azd-ensure-signing-key grants it to whoever runs it and removes it when done.')
 param keyVaultAdminPrincipalId string = ''
+
+@allowed(['Group', 'User', 'ServicePrincipal'])
+@description('What keyVaultAdminPrincipalId is.')
+param keyVaultAdminPrincipalType string = 'Group'
+
+@minValue(7)
+@maxValue(90)
+@description('Days a deleted Key Vault or secret stays recoverable. Fixed when the vault is created: a vault made with another value needs that value here.')
+param keyVaultSoftDeleteRetentionDays int = 90
+
+@description('Ids of the services allowed to call introspect (Introspection__Clients__N__Id); the secret of the Nth is the Key Vault secret introspection-client-N, referenced as Introspection__Clients__N__Secret.')
+param introspectionClientIds string[] = []
 
 @description('Reference the previous signing key (secret auth-signing-key-1) as Auth__SigningKeys__1: true while tokens it signed may still be live after a rotation.')
 param includePreviousSigningKey bool = false
@@ -87,6 +126,8 @@ var resourceToken = toLower(uniqueString(subscription().id, environmentName, loc
 var tags = { 'azd-env-name': environmentName }
 var functionAppName = '${abbreviations.functionApp}${resourceToken}'
 var deploymentContainerName = 'app-package-${take(functionAppName, 32)}'
+var backupContainerName = 'table-backups'
+var keyVaultName = '${abbreviations.keyVault}${resourceToken}'
 
 resource resourceGroup 'Microsoft.Resources/resourceGroups@2024-03-01' = {
   name: '${abbreviations.resourceGroup}${environmentName}'
@@ -104,18 +145,6 @@ module identity 'app/identity.bicep' = {
   }
 }
 
-module storage 'app/storage.bicep' = {
-  name: 'storage'
-  scope: resourceGroup
-  params: {
-    name: '${abbreviations.storageAccount}${resourceToken}'
-    location: location
-    tags: tags
-    deploymentContainerName: deploymentContainerName
-    principalId: identity.outputs.principalId
-  }
-}
-
 module monitoring 'app/monitoring.bicep' = {
   name: 'monitoring'
   scope: resourceGroup
@@ -125,6 +154,27 @@ module monitoring 'app/monitoring.bicep' = {
     location: location
     tags: tags
     principalId: identity.outputs.principalId
+    retentionDays: logRetentionDays
+    keyVaultName: keyVaultName
+    alertEmail: alertEmail
+  }
+}
+
+module storage 'app/storage.bicep' = {
+  name: 'storage'
+  scope: resourceGroup
+  params: {
+    name: '${abbreviations.storageAccount}${resourceToken}'
+    location: location
+    tags: tags
+    sku: storageSku
+    deploymentContainerName: deploymentContainerName
+    backupContainerName: backupContainerName
+    backupRetentionDays: backupRetentionDays
+    tablePrefix: tablePrefix
+    principalId: identity.outputs.principalId
+    deletionProtection: deletionProtection
+    workspaceId: monitoring.outputs.workspaceId
   }
 }
 
@@ -132,11 +182,15 @@ module keyVault 'app/keyvault.bicep' = {
   name: 'keyvault'
   scope: resourceGroup
   params: {
-    name: '${abbreviations.keyVault}${resourceToken}'
+    name: keyVaultName
     location: location
     tags: tags
     principalId: identity.outputs.principalId
     adminPrincipalId: keyVaultAdminPrincipalId
+    adminPrincipalType: keyVaultAdminPrincipalType
+    softDeleteRetentionDays: keyVaultSoftDeleteRetentionDays
+    deletionProtection: deletionProtection
+    workspaceId: monitoring.outputs.workspaceId
     emailSmtpPassword: emailSmtpPassword
   }
 }
@@ -174,6 +228,11 @@ module functionApp 'app/function-app.bicep' = {
     sessionMaxDays: sessionMaxDays
     requireVerifiedEmail: requireVerifiedEmail
     cleanupSchedule: cleanupSchedule
+    backupSchedule: backupSchedule
+    backupContainerName: backupContainerName
+    tablePrefix: tablePrefix
+    introspectionClientIds: introspectionClientIds
+    workspaceId: monitoring.outputs.workspaceId
   }
 }
 

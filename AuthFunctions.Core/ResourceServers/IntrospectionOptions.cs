@@ -48,7 +48,13 @@ internal sealed class IntrospectionOptionsValidator : IValidateOptions<Introspec
             {
                 seen[client.Id] = i;
             }
-            if (client.Secret is null || client.Secret.Length < MinimumSecretLength || client.Secret.Length > MaximumLength)
+            if (client.Secret?.StartsWith("@Microsoft.KeyVault(", StringComparison.OrdinalIgnoreCase) == true)
+            {
+                // App Service passes a reference it could not resolve (a missing secret, no access) on as its literal
+                // text, which names the vault and would pass the length check: a guessable secret.
+                failures.Add($"Introspection__Clients__{i}__Secret is a Key Vault reference that App Service could not resolve: store the secret in the vault (README, Deploy to Azure) and give the app access.");
+            }
+            else if (client.Secret is null || client.Secret.Length < MinimumSecretLength || client.Secret.Length > MaximumLength)
             {
                 failures.Add($"Introspection__Clients__{i}__Secret must be {MinimumSecretLength} to {MaximumLength} characters of random (e.g. `openssl rand -hex 32`).");
             }

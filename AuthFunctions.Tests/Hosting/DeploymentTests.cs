@@ -40,7 +40,7 @@ public sealed partial class DeploymentTests(CompiledInfrastructure infra, ITestO
     };
 
     /// <summary>Settings that trigger bindings name as <c>%Setting%</c>: the host resolves them, no options type reads them.</summary>
-    private static readonly string[] BindingSettings = ["Cleanup__Schedule"];
+    private static readonly string[] BindingSettings = ["Cleanup__Schedule", "Backup__Schedule"];
 
     /// <summary>Settings the Functions host (bindings included) and its Application Insights integration read, not the app.</summary>
     private static readonly string[] HostSettings =
@@ -74,6 +74,7 @@ public sealed partial class DeploymentTests(CompiledInfrastructure infra, ITestO
             (typeof(StaticSiteCorsOptions), StaticSiteCorsOptions.Section),
             (typeof(AuthFunctions.ResourceServers.IntrospectionOptions), AuthFunctions.ResourceServers.IntrospectionOptions.Section),
             (typeof(AuthFunctions.Email.EmailOptions), AuthFunctions.Email.EmailOptions.Section),
+            (typeof(AuthFunctions.Backup.BackupOptions), AuthFunctions.Backup.BackupOptions.Section),
         };
         return sections.SelectMany(s => s.Type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
             .Where(p => p.CanWrite && p.SetMethod!.IsPublic)
@@ -132,24 +133,34 @@ public sealed partial class DeploymentTests(CompiledInfrastructure infra, ITestO
 
         Assert.Equal(
         [
+            "function-app: Microsoft.Insights/diagnosticSettings@2021-05-01-preview",
             "function-app: Microsoft.Web/serverfarms@2024-04-01",
             "function-app: Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01",
             "function-app: Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01",
             "function-app: Microsoft.Web/sites@2024-04-01",
             "identity: Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31",
+            "keyvault: Microsoft.Authorization/locks@2020-05-01",
             "keyvault: Microsoft.Authorization/roleAssignments@2022-04-01",
             "keyvault: Microsoft.Authorization/roleAssignments@2022-04-01",
+            "keyvault: Microsoft.Insights/diagnosticSettings@2021-05-01-preview",
             "keyvault: Microsoft.KeyVault/vaults/secrets@2023-07-01",
             "keyvault: Microsoft.KeyVault/vaults@2023-07-01",
             "main: Microsoft.Resources/resourceGroups@2024-03-01",
             "monitoring: Microsoft.Authorization/roleAssignments@2022-04-01",
+            "monitoring: Microsoft.Insights/actionGroups@2023-01-01",
             "monitoring: Microsoft.Insights/components@2020-02-02",
+            "monitoring: Microsoft.Insights/scheduledQueryRules@2023-03-15-preview",
             "monitoring: Microsoft.OperationalInsights/workspaces@2023-09-01",
+            "storage: Microsoft.Authorization/locks@2020-05-01",
             "storage: Microsoft.Authorization/roleAssignments@2022-04-01",
             "storage: Microsoft.Authorization/roleAssignments@2022-04-01",
+            "storage: Microsoft.Insights/diagnosticSettings@2021-05-01-preview",
+            "storage: Microsoft.Insights/diagnosticSettings@2021-05-01-preview",
+            "storage: Microsoft.Storage/storageAccounts/blobServices/containers/immutabilityPolicies@2023-05-01",
+            "storage: Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01",
             "storage: Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01",
             "storage: Microsoft.Storage/storageAccounts/blobServices@2023-05-01",
-            "storage: Microsoft.Storage/storageAccounts/tableServices/tables@2023-05-01",
+            "storage: Microsoft.Storage/storageAccounts/managementPolicies@2023-05-01",
             "storage: Microsoft.Storage/storageAccounts/tableServices/tables@2023-05-01",
             "storage: Microsoft.Storage/storageAccounts/tableServices@2023-05-01",
             "storage: Microsoft.Storage/storageAccounts@2023-05-01",
@@ -206,6 +217,200 @@ public sealed partial class DeploymentTests(CompiledInfrastructure infra, ITestO
     }
 
     [Fact]
+    public void BackupIsADailyTimerWritingToTheAccountsBackupContainerAsTheAppIdentity()
+    {
+        Assert.Equal("[parameters('backupSchedule')]", SettingsVariable().Single(s => s.Str("name") == "Backup__Schedule").Str("value"));
+        Assert.Equal("[parameters('backupSchedule')]", infra.Main.ModuleParameter("function-app", "backupSchedule"));
+        Assert.Equal("0 30 2 * * *", infra.Main.Parameter("backupSchedule").Str("defaultValue"));
+        Assert.Equal("[parameters('storageBlobEndpoint')]", SettingsVariable().Single(s => s.Str("name") == "Backup__BlobEndpoint").Str("value"));
+        Assert.Equal("[parameters('backupContainerName')]", SettingsVariable().Single(s => s.Str("name") == "Backup__Container").Str("value"));
+        Assert.Equal(AuthFunctions.Backup.BackupOptions.DefaultContainer, infra.Main.Variable("backupContainerName").GetString());
+        Assert.Equal("[variables('backupContainerName')]", infra.Main.ModuleParameter("function-app", "backupContainerName"));
+        Assert.Equal("[variables('backupContainerName')]", infra.Main.ModuleParameter("storage", "backupContainerName"));
+
+        // The app identity writes exports with the Storage Blob Data Owner it holds on the whole account (host storage
+        // needs it too); the container's retention policy, not the role, keeps it from changing or deleting one.
+        var storage = infra.Main.Module("storage");
+        var blobOwner = storage.Resources().Single(r => r.Str("type") == "Microsoft.Authorization/roleAssignments" && r.Str("properties", "roleDefinitionId").Contains("storageBlobDataOwner", StringComparison.Ordinal));
+        Assert.Equal(BlobDataOwner, storage.Variable("storageBlobDataOwner").GetString());
+        Assert.Equal("[resourceId('Microsoft.Storage/storageAccounts', parameters('name'))]", blobOwner.Str("scope"));
+        Assert.Equal("[parameters('principalId')]", blobOwner.Str("properties", "principalId"));
+    }
+
+    [Fact]
+    public void BackupContainerIsVersionedSoftDeleteProtectedAndImmutableForTheRetentionDays()
+    {
+        var storage = infra.Main.Module("storage");
+        var blobService = storage.Resource("Microsoft.Storage/storageAccounts/blobServices").GetProperty("properties");
+        Assert.True(blobService.GetProperty("isVersioningEnabled").GetBoolean());
+        Assert.True(blobService.At("deleteRetentionPolicy", "enabled").GetBoolean());
+        Assert.True(blobService.At("containerDeleteRetentionPolicy", "enabled").GetBoolean());
+        Assert.Equal("[variables('softDeleteDays')]", blobService.Str("deleteRetentionPolicy", "days"));
+        Assert.Equal(14, storage.Variable("softDeleteDays").GetInt32());
+
+        var containers = storage.Resources().Where(r => r.Str("type") == "Microsoft.Storage/storageAccounts/blobServices/containers").ToList();
+        var backups = containers.Single(c => c.Str("name").Contains("parameters('backupContainerName')", StringComparison.Ordinal));
+        Assert.Equal("None", backups.Str("properties", "publicAccess"));
+        var retention = storage.Resource("Microsoft.Storage/storageAccounts/blobServices/containers/immutabilityPolicies");
+        Assert.Equal("[format('{0}/{1}/{2}/{3}', parameters('name'), 'default', parameters('backupContainerName'), 'default')]", retention.Str("name"));
+        Assert.Equal("[parameters('backupRetentionDays')]", retention.Str("properties", "immutabilityPeriodSinceCreationInDays"));
+        Assert.False(retention.At("properties", "allowProtectedAppendWrites").GetBoolean());
+        Assert.Equal("[parameters('deletionProtection')]", retention.Str("condition"));
+        Assert.Equal("[parameters('backupRetentionDays')]", infra.Main.ModuleParameter("storage", "backupRetentionDays"));
+        Assert.Equal(35, infra.Main.Parameter("backupRetentionDays").GetProperty("defaultValue").GetInt32());
+
+        // Exports older than the retention are deleted, so "how far back" is the retention; old versions of other blobs go too.
+        var rules = storage.Resource("Microsoft.Storage/storageAccounts/managementPolicies").At("properties", "policy", "rules").EnumerateArray().ToList();
+        var expire = rules.Single(r => r.Str("name") == "expire-table-backups");
+        Assert.Equal("[format('{0}/', parameters('backupContainerName'))]", expire.At("definition", "filters", "prefixMatch")[0].GetString());
+        Assert.Equal("[parameters('backupRetentionDays')]", expire.Str("definition", "actions", "baseBlob", "delete", "daysAfterModificationGreaterThan"));
+        Assert.Equal("[variables('softDeleteDays')]", rules.Single(r => r.Str("name") == "expire-old-versions").Str("definition", "actions", "version", "delete", "daysAfterCreationGreaterThan"));
+    }
+
+    [Fact]
+    public void StorageAccountAndKeyVaultAreLockedAgainstDeletionUnlessTurnedOff()
+    {
+        Assert.True(infra.Main.Parameter("deletionProtection").GetProperty("defaultValue").GetBoolean());
+        foreach (var (module, target) in new[] { ("storage", "Microsoft.Storage/storageAccounts"), ("keyvault", "Microsoft.KeyVault/vaults") })
+        {
+            Assert.Equal("[parameters('deletionProtection')]", infra.Main.ModuleParameter(module, "deletionProtection"));
+            var lockResource = infra.Main.Module(module).Resource("Microsoft.Authorization/locks");
+            Assert.Equal("CanNotDelete", lockResource.Str("properties", "level"));
+            Assert.Equal($"[resourceId('{target}', parameters('name'))]", lockResource.Str("scope"));
+            Assert.Equal("[parameters('deletionProtection')]", lockResource.Str("condition"));
+        }
+        using var parameters = ParameterFile();
+        Assert.Equal("${AUTH_DELETION_PROTECTION=true}", parameters.RootElement.Str("parameters", "deletionProtection", "value"));
+    }
+
+    [Fact]
+    public void StorageIsZoneRedundantByDefault()
+    {
+        Assert.Equal("Standard_ZRS", infra.Main.Parameter("storageSku").Str("defaultValue"));
+        Assert.Contains("Standard_LRS", infra.Main.Parameter("storageSku").GetProperty("allowedValues").EnumerateArray().Select(v => v.GetString()));
+        Assert.Equal("[parameters('storageSku')]", infra.Main.ModuleParameter("storage", "sku"));
+        Assert.Equal("[parameters('sku')]", infra.Main.Module("storage").Resource("Microsoft.Storage/storageAccounts").Str("sku", "name"));
+    }
+
+    [Fact]
+    public void KeyVaultKeepsDeletedSecretsNinetyDaysWithPurgeProtection()
+    {
+        var vault = infra.Main.Module("keyvault").Resource("Microsoft.KeyVault/vaults").GetProperty("properties");
+        Assert.True(vault.GetProperty("enableSoftDelete").GetBoolean());
+        Assert.True(vault.GetProperty("enablePurgeProtection").GetBoolean());
+        Assert.True(vault.GetProperty("enableRbacAuthorization").GetBoolean());
+        Assert.Equal("[parameters('softDeleteRetentionDays')]", vault.Str("softDeleteRetentionInDays"));
+        Assert.Equal("[parameters('keyVaultSoftDeleteRetentionDays')]", infra.Main.ModuleParameter("keyvault", "softDeleteRetentionDays"));
+        Assert.Equal(90, infra.Main.Parameter("keyVaultSoftDeleteRetentionDays").GetProperty("defaultValue").GetInt32());
+    }
+
+    [Fact]
+    public void AuditLogsOfTheVaultTheStorageServicesAndTheAppGoToLogAnalytics()
+    {
+        var expected = new (string Module, string Scope, string[] Categories)[]
+        {
+            ("keyvault", "[resourceId('Microsoft.KeyVault/vaults', parameters('name'))]", ["AuditEvent"]),
+            ("storage", "[resourceId('Microsoft.Storage/storageAccounts/tableServices', parameters('name'), 'default')]", ["StorageWrite", "StorageDelete"]),
+            ("storage", "[resourceId('Microsoft.Storage/storageAccounts/blobServices', parameters('name'), 'default')]", ["StorageWrite", "StorageDelete"]),
+            ("function-app", "[resourceId('Microsoft.Web/sites', parameters('name'))]", ["FunctionAppLogs"]),
+        };
+        var settings = infra.Main.AllResources().Where(r => r.Type == "Microsoft.Insights/diagnosticSettings").ToList();
+        Assert.Equal(expected.Length, settings.Count);
+        foreach (var (module, scope, categories) in expected)
+        {
+            var (template, _, _, setting) = settings.Single(s => s.Template.Name == module && s.Resource.Str("scope") == scope);
+            Assert.Equal("[parameters('workspaceId')]", setting.Str("properties", "workspaceId"));
+            var logs = setting.At("properties", "logs");
+            var entries = logs.ValueKind == JsonValueKind.Array ? logs : template.Variable(VariableReference().Match(logs.GetString()!).Groups["name"].Value);
+            Assert.Equal(categories, entries.EnumerateArray().Select(l => l.Str("category")));
+            Assert.All(entries.EnumerateArray(), l => Assert.True(l.GetProperty("enabled").GetBoolean()));
+            Assert.Equal("[reference('monitoring').outputs.workspaceId.value]", infra.Main.ModuleParameter(module, "workspaceId"));
+        }
+        Assert.Equal("[resourceId('Microsoft.OperationalInsights/workspaces', parameters('logAnalyticsName'))]",
+            infra.Main.Module("monitoring").Root.GetProperty("outputs").Str("workspaceId", "value"));
+    }
+
+    [Fact]
+    public void LogAnalyticsTakesEntraIdOnlyAndKeepsLogsNinetyDays()
+    {
+        var workspace = infra.Main.Module("monitoring").Resource("Microsoft.OperationalInsights/workspaces").GetProperty("properties");
+        Assert.True(workspace.At("features", "disableLocalAuth").GetBoolean());
+        Assert.Equal("[parameters('retentionDays')]", workspace.Str("retentionInDays"));
+        Assert.Equal("[parameters('logRetentionDays')]", infra.Main.ModuleParameter("monitoring", "retentionDays"));
+        Assert.Equal(90, infra.Main.Parameter("logRetentionDays").GetProperty("defaultValue").GetInt32());
+        Assert.True(infra.Main.Module("monitoring").Resource("Microsoft.Insights/components").At("properties", "DisableLocalAuth").GetBoolean());
+    }
+
+    [Fact]
+    public void SecretReadsByAnyoneButTheAppRaiseAnAlert()
+    {
+        var monitoring = infra.Main.Module("monitoring");
+        var rule = monitoring.Resource("Microsoft.Insights/scheduledQueryRules").GetProperty("properties");
+        Assert.True(rule.GetProperty("enabled").GetBoolean());
+        Assert.Equal("[resourceId('Microsoft.OperationalInsights/workspaces', parameters('logAnalyticsName'))]", rule.GetProperty("scopes")[0].GetString());
+        Assert.Equal("PT5M", rule.Str("evaluationFrequency"));
+        var criterion = rule.At("criteria", "allOf")[0];
+        Assert.Equal("[format(variables('secretReadsByOthers'), parameters('keyVaultName'), parameters('principalId'))]", criterion.Str("query"));
+        Assert.Equal("GreaterThan", criterion.Str("operator"));
+        Assert.Equal(0, criterion.GetProperty("threshold").GetInt32());
+        string query = monitoring.Variable("secretReadsByOthers").GetString()!;
+        Assert.Contains("Category == \"AuditEvent\" and OperationName == \"SecretGet\"", query, StringComparison.Ordinal);
+        Assert.Contains("| where Resource =~ \"{0}\"", query, StringComparison.Ordinal);
+        Assert.Contains("| where CallerObjectId != \"{1}\"", query, StringComparison.Ordinal);
+        // The app identity's principal id: the one caller whose reads are expected.
+        Assert.Contains("'identity')", infra.Main.ModuleParameter("monitoring", "principalId"), StringComparison.Ordinal);
+        Assert.Equal("[variables('keyVaultName')]", infra.Main.ModuleParameter("monitoring", "keyVaultName"));
+        Assert.Equal("[variables('keyVaultName')]", infra.Main.ModuleParameter("keyvault", "name"));
+        Assert.Equal("[if(empty(parameters('alertEmail')), createArray(), createArray(resourceId('Microsoft.Insights/actionGroups', format('ag-{0}', parameters('appInsightsName')))))]",
+            rule.Str("actions", "actionGroups"));
+    }
+
+    [Fact]
+    public void IntrospectionSecretsAreKeyVaultReferencesNamedByTheClientsIndex()
+    {
+        var app = infra.Main.Module("function-app");
+        Assert.Equal("[flatten(map(range(0, length(parameters('introspectionClientIds'))), lambda('index', createArray("
+            + "createObject('name', format('Introspection__Clients__{0}__Id', lambdaVariables('index')), 'value', parameters('introspectionClientIds')[lambdaVariables('index')]), "
+            + "createObject('name', format('Introspection__Clients__{0}__Secret', lambdaVariables('index')), 'value', "
+            + "__bicep.keyVaultReference(parameters('keyVaultUri'), __bicep.introspectionClientSecretName(lambdaVariables('index'))))))))]",
+            app.Variable("introspectionSettings").GetString());
+        Assert.Equal("[format('introspection-client-{0}', parameters('index'))]", app.Function("introspectionClientSecretName").Str("output", "value"));
+        Assert.EndsWith("variables('introspectionSettings'))]", app.Resource("Microsoft.Web/sites").Str("properties", "siteConfig", "appSettings"), StringComparison.Ordinal);
+        Assert.Equal("[]", infra.Main.Parameter("introspectionClientIds").Str("defaultValue"));
+    }
+
+    /// <summary>Flex Consumption's documented bounds (Azure Functions, "Event-driven scaling": 1 to 1000).</summary>
+    [Fact]
+    public void MaximumInstanceCountStaysWithinFlexConsumptionsBounds()
+    {
+        var parameter = infra.Main.Parameter("maximumInstanceCount");
+        Assert.Equal(1, parameter.GetProperty("minValue").GetInt32());
+        Assert.Equal(1000, parameter.GetProperty("maxValue").GetInt32());
+        Assert.InRange(parameter.GetProperty("defaultValue").GetInt32(), 1, 1000);
+    }
+
+    /// <summary>Every table a store opens (<c>tables.Get("…")</c> in AuthFunctions.Core) is backed up; the Bicep declares the same list.</summary>
+    [Fact]
+    public void EveryTableTheStoresUseIsBackedUp()
+    {
+        var used = Directory.GetFiles(Path.Combine(RepositoryRoot.Path, "AuthFunctions.Core"), "*.cs", SearchOption.AllDirectories)
+            .SelectMany(f => TableUse().Matches(File.ReadAllText(f)).Select(m => m.Groups["table"].Value))
+            .ToHashSet();
+        Assert.Equal(used.Order(StringComparer.Ordinal), AuthFunctions.Backup.TableBackup.AppTables.Order(StringComparer.Ordinal));
+    }
+
+    /// <summary>Basic publishing is off (scm, ftp), so both ways to deploy must authenticate with Entra ID: az's signed-in identity, azd's.</summary>
+    [Fact]
+    public void DeploymentsPublishWithEntraIdNeverWithPublishingCredentials()
+    {
+        string deploy = File.ReadAllText(Path.Combine(RepositoryRoot.Path, "scripts", "deploy"));
+        Assert.Contains("az functionapp deployment source config-zip", deploy, StringComparison.Ordinal);
+        Assert.DoesNotMatch(@"(?i)publish-?profile|publishingcredentials|list-publishing|--username|--password|ftp|curl", deploy);
+        Assert.Contains("\n    host: function\n", AzureYaml(), StringComparison.Ordinal);
+        Assert.DoesNotMatch(@"(?i)publish-?profile|ftp", AzureYaml());
+    }
+
+    [Fact]
     public void AzdBuildsTheWorkerProjectAndDeploysItToTheAppTaggedWithItsServiceName()
     {
         // azd finds the app by the azd-service-name tag and publishes the project with `dotnet publish`.
@@ -228,10 +433,14 @@ public sealed partial class DeploymentTests(CompiledInfrastructure infra, ITestO
         Assert.True(account.At("properties", "defaultToOAuthAuthentication").GetBoolean());
         Assert.True(account.At("properties", "supportsHttpsTrafficOnly").GetBoolean());
         Assert.Equal("TLS1_2", account.Str("properties", "minimumTlsVersion"));
-        var tables = infra.Main.Module("storage").AllResources().Where(r => r.Type == "Microsoft.Storage/storageAccounts/tableServices/tables")
-            .Select(r => r.Resource.Str("name")).ToList();
-        Assert.Contains(tables, t => t.EndsWith("'users')]", StringComparison.Ordinal));
-        Assert.Contains(tables, t => t.EndsWith("'emails')]", StringComparison.Ordinal));
+        // Every table the app keeps is declared, with the app's prefix: users, emails and revocations.
+        var storage = infra.Main.Module("storage");
+        var tables = storage.Resource("Microsoft.Storage/storageAccounts/tableServices/tables");
+        Assert.Equal("[length(variables('appTables'))]", tables.Str("copy", "count"));
+        Assert.Equal("[format('{0}/{1}/{2}', parameters('name'), 'default', format('{0}{1}', parameters('tablePrefix'), variables('appTables')[copyIndex()]))]", tables.Str("name"));
+        Assert.Equal(AuthFunctions.Backup.TableBackup.AppTables, storage.Variable("appTables").EnumerateArray().Select(t => t.GetString()));
+        Assert.Equal("[parameters('tablePrefix')]", infra.Main.ModuleParameter("storage", "tablePrefix"));
+        Assert.Equal("[parameters('tablePrefix')]", SettingsVariable().Single(s => s.Str("name") == "Storage__TablePrefix").Str("value"));
 
         var settings = EmittedSettings();
         Assert.Contains("AzureWebJobsStorage__credential", settings);
@@ -256,7 +465,10 @@ public sealed partial class DeploymentTests(CompiledInfrastructure infra, ITestO
             roles[role] = template.Name;
             if (role == KeyVaultSecretsOfficer)
             {
+                // Standing only for a principal named on purpose (a group by default), with its type, so nobody keeps it by accident.
                 Assert.Equal("[not(empty(parameters('adminPrincipalId')))]", assignment.Str("condition"));
+                Assert.Equal("[parameters('adminPrincipalId')]", assignment.Str("properties", "principalId"));
+                Assert.Equal("[parameters('adminPrincipalType')]", assignment.Str("properties", "principalType"));
                 continue;
             }
             Assert.Equal("[parameters('principalId')]", assignment.Str("properties", "principalId"));
@@ -302,7 +514,7 @@ public sealed partial class DeploymentTests(CompiledInfrastructure infra, ITestO
         Assert.Contains("secret=auth-signing-key-0\n", hook, StringComparison.Ordinal);
         Assert.Contains("  postprovision:\n    posix:\n      shell: sh\n      run: scripts/azd-ensure-signing-key\n", AzureYaml(), StringComparison.Ordinal);
         using var parameters = ParameterFile();
-        Assert.Equal("${AZURE_PRINCIPAL_ID=}", parameters.RootElement.Str("parameters", "keyVaultAdminPrincipalId", "value"));
+        Assert.Equal("${KEY_VAULT_ADMIN_GROUP_ID=}", parameters.RootElement.Str("parameters", "keyVaultAdminPrincipalId", "value"));
     }
 
     [Fact]
@@ -455,6 +667,9 @@ public sealed partial class DeploymentTests(CompiledInfrastructure infra, ITestO
 
     [GeneratedRegex(@"createObject\('name', '(?<name>[^']+)'")]
     private static partial Regex SettingObject();
+
+    [GeneratedRegex(@"tables\.Get\(""(?<table>\w+)""\)")]
+    private static partial Regex TableUse();
 }
 
 /// <summary>infra/main.bicep built to ARM JSON in a temporary folder, and linted, once per test class.</summary>

@@ -50,16 +50,28 @@ public sealed class FunctionMetadataTests
         Assert.All(names, name => Assert.Contains((name, "OPTIONS"), DeclaredFunctions().Select(f => (f.Name, f.Method))));
     }
 
-    [Fact]
-    public void CleanupIsATimerOnTheScheduleSetting()
+    [Theory]
+    [InlineData("cleanup", "%Cleanup:Schedule%")]
+    [InlineData("backup", "%Backup:Schedule%")]
+    public void TimersRunOnTheirScheduleSetting(string function, string schedule)
     {
         using var document = JsonDocument.Parse(File.ReadAllText(Path.Combine(FunctionsHost.WorkerOutput, "functions.metadata")));
-        var cleanup = document.RootElement.EnumerateArray().Single(f => f.GetProperty("name").GetString() == "cleanup");
-        var trigger = cleanup.GetProperty("bindings").EnumerateArray().Single();
+        var timer = document.RootElement.EnumerateArray().Single(f => f.GetProperty("name").GetString() == function);
+        var trigger = timer.GetProperty("bindings").EnumerateArray().Single();
 
         Assert.Equal("timerTrigger", trigger.GetProperty("type").GetString());
-        Assert.Equal("%Cleanup:Schedule%", trigger.GetProperty("schedule").GetString());
+        Assert.Equal(schedule, trigger.GetProperty("schedule").GetString());
         Assert.False(trigger.TryGetProperty("runOnStartup", out var onStartup) && onStartup.GetBoolean());
+    }
+
+    [Fact]
+    public void TheTimersAreExactlyCleanupAndBackup()
+    {
+        using var document = JsonDocument.Parse(File.ReadAllText(Path.Combine(FunctionsHost.WorkerOutput, "functions.metadata")));
+        var timers = document.RootElement.EnumerateArray()
+            .Where(f => f.GetProperty("bindings").EnumerateArray().Any(b => b.GetProperty("type").GetString() == "timerTrigger"))
+            .Select(f => f.GetProperty("name").GetString());
+        Assert.Equal(["backup", "cleanup"], timers.Order(StringComparer.Ordinal));
     }
 
     /// <summary>The access-token middleware runs exactly on these (selected by the attribute); a new function is unprotected only by choice.</summary>

@@ -96,6 +96,47 @@ public sealed class SettingsTests
         Assert.Contains(named, failure?.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("Backup:Container", "Table_Backups", "Backup__Container")]
+    [InlineData("Backup:Container", "ab", "Backup__Container")]
+    [InlineData("Backup:BlobEndpoint", "not a uri", "Backup__BlobEndpoint must be an absolute URI")]
+    public async Task InvalidBackupSettingsAreNamed(string setting, string value, string named)
+    {
+        var failure = await StartFailureAsync("Production", new Dictionary<string, string?> { ["Auth:SigningKey"] = GoodKey, [setting] = value });
+        Assert.Contains(named, failure?.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>On Azure (no connection string, Entra ID to the table endpoint) the exports need their Blob endpoint.</summary>
+    [Fact]
+    public async Task ManagedIdentityStorageWithoutABackupBlobEndpointStopsTheApp()
+    {
+        var failure = await StartFailureAsync("Production", new Dictionary<string, string?>
+        {
+            ["Auth:SigningKey"] = GoodKey,
+            ["Storage:ConnectionString"] = "",
+            ["Storage:TableEndpoint"] = "https://account.table.core.windows.net",
+        });
+        Assert.Contains("Set Backup__BlobEndpoint", failure?.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// App Service hands on a Key Vault reference it could not resolve as its literal text, which names the vault and
+    /// passes a length check; as an introspection secret it would be guessable, so it stops the app instead.
+    /// </summary>
+    [Fact]
+    public async Task AnUnresolvedKeyVaultReferenceAsAnIntrospectionSecretStopsTheApp()
+    {
+        const string reference = "@Microsoft.KeyVault(SecretUri=https://kv-example.vault.azure.net/secrets/introspection-client-0/)";
+        var failure = await StartFailureAsync("Production", new Dictionary<string, string?>
+        {
+            ["Auth:SigningKey"] = GoodKey,
+            ["Introspection:Clients:0:Id"] = "orders-api",
+            ["Introspection:Clients:0:Secret"] = reference,
+        });
+        Assert.Contains("Introspection__Clients__0__Secret is a Key Vault reference that App Service could not resolve", failure?.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("kv-example", failure!.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task RequiringVerifiedEmailWithoutAnSmtpServerStopsTheApp()
     {

@@ -12,29 +12,39 @@ public sealed class SigningKeyHookTests : IDisposable
 {
     private const string FakeAz = """
         #!/usr/bin/env bash
-        # Stand-in for az: a vault whose secrets are files in $FAKE_AZ_STATE/secrets.
+        # Stand-in for az: a vault whose secrets are files in $FAKE_AZ_STATE/secrets, and role assignments on it
+        # (lines in $FAKE_AZ_STATE/assignments). Writing a secret needs an assignment, as Key Vault's RBAC does.
         state="$FAKE_AZ_STATE"
         printf '%s\n' "$*" >>"$state/calls"
         command="$1 $2 $3"
-        name="" file="" query=""
+        name="" file="" query="" ids=""
         while [ $# -gt 0 ]; do
           case "$1" in
             --name) name="$2"; shift ;;
             --file) file="$2"; shift ;;
             --query) query="$2"; shift ;;
+            --ids) ids="$2"; shift ;;
           esac
           shift
         done
-        if [ "${command#keyvault}" != "$command" ] && [ "$(cat "$state/forbidden")" -gt 0 ]; then
-          echo $(($(cat "$state/forbidden") - 1)) >"$state/forbidden"
-          echo "ERROR: (Forbidden) Caller is not authorized to perform action on resource." >&2
-          exit 1
-        fi
+        vault=/subscriptions/sub/resourceGroups/rg-test/providers/Microsoft.KeyVault/vaults/kv-test
         case "$command" in
-          "keyvault secret list")
+          "keyvault show --name") echo "$vault" ;;
+          "rest --method get")
             wanted=$(printf '%s' "$query" | sed "s/.*name=='\([^']*\)'.*/\1/")
             if [ -f "$state/secrets/$wanted" ]; then echo "$wanted"; fi ;;
-          "keyvault secret set") cp "$file" "$state/secrets/$name" ;;
+          "role assignment list") cat "$state/assignments" ;;
+          "role assignment create")
+            id="$vault/providers/Microsoft.Authorization/roleAssignments/$RANDOM$RANDOM"
+            echo "$id" >>"$state/assignments"; echo "$id" ;;
+          "role assignment delete") grep -vxF "$ids" "$state/assignments" >"$state/kept" || true; mv "$state/kept" "$state/assignments" ;;
+          "keyvault secret set")
+            if [ ! -s "$state/assignments" ] || [ "$(cat "$state/forbidden")" -gt 0 ]; then
+              [ -s "$state/assignments" ] && echo $(($(cat "$state/forbidden") - 1)) >"$state/forbidden"
+              echo "ERROR: (Forbidden) Caller is not authorized to perform action on resource." >&2
+              exit 1
+            fi
+            cp "$file" "$state/secrets/$name" ;;
           "functionapp show --resource-group") echo "/subscriptions/sub/resourceGroups/rg-test/providers/Microsoft.Web/sites/func-test" ;;
           "rest --method post") ;;
           *) echo "fake az: unexpected $command" >&2; exit 2 ;;
@@ -56,6 +66,7 @@ public sealed class SigningKeyHookTests : IDisposable
         }
         Forbidden(0);
         File.WriteAllText(Path.Combine(_root, "state", "calls"), "");
+        File.WriteAllText(Assignments, "");
     }
 
     public void Dispose() => Directory.Delete(_root, recursive: true);
@@ -63,6 +74,8 @@ public sealed class SigningKeyHookTests : IDisposable
     private string Secret => Path.Combine(_root, "state", "secrets", "auth-signing-key-0");
 
     private string Calls => File.ReadAllText(Path.Combine(_root, "state", "calls"));
+
+    private string Assignments => Path.Combine(_root, "state", "assignments");
 
     private void Forbidden(int times) => File.WriteAllText(Path.Combine(_root, "state", "forbidden"), times.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
@@ -74,6 +87,7 @@ public sealed class SigningKeyHookTests : IDisposable
         ["AZURE_KEY_VAULT_NAME"] = "kv-test",
         ["AZURE_RESOURCE_GROUP"] = "rg-test",
         ["AZURE_FUNCTION_APP_NAME"] = "func-test",
+        ["AZURE_PRINCIPAL_ID"] = "00000000-0000-0000-0000-00000000beef",
         ["SIGNING_KEY_HOOK_ATTEMPTS"] = attempts.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["SIGNING_KEY_HOOK_RETRY_SECONDS"] = "0",
     });
@@ -99,6 +113,25 @@ public sealed class SigningKeyHookTests : IDisposable
         Assert.Empty(Directory.GetFileSystemEntries(Path.Combine(_root, "tmp")));
         // The app's Key Vault references are resolved again, so the new key is used at once.
         Assert.Contains("rest --method post --url /subscriptions/sub/resourceGroups/rg-test/providers/Microsoft.Web/sites/func-test/config/configreferences/appsettings/refresh?api-version=2022-03-01", Calls, StringComparison.Ordinal);
+        // Secrets Officer only while the hook ran: granted to the signed-in principal, with its type, and removed again.
+        Assert.Contains("role assignment create --assignee-object-id 00000000-0000-0000-0000-00000000beef --assignee-principal-type User --role Key Vault Secrets Officer --scope /subscriptions/sub/resourceGroups/rg-test/providers/Microsoft.KeyVault/vaults/kv-test", Calls, StringComparison.Ordinal);
+        Assert.Contains("role assignment delete --ids ", Calls, StringComparison.Ordinal);
+        Assert.Equal("", File.ReadAllText(Assignments));
+    }
+
+    [Fact]
+    public async Task ARoleThePrincipalAlreadyHoldsIsLeftInPlace()
+    {
+        const string standing = "/subscriptions/sub/resourceGroups/rg-test/providers/Microsoft.KeyVault/vaults/kv-test/providers/Microsoft.Authorization/roleAssignments/group";
+        File.WriteAllText(Assignments, standing + "\n");
+
+        var run = await RunHookAsync();
+
+        Assert.True(run.ExitCode == 0, run.Output);
+        Assert.True(File.Exists(Secret));
+        Assert.DoesNotContain("role assignment create", Calls, StringComparison.Ordinal);
+        Assert.DoesNotContain("role assignment delete", Calls, StringComparison.Ordinal);
+        Assert.Equal(standing + "\n", File.ReadAllText(Assignments));
     }
 
     [Fact]
@@ -112,6 +145,8 @@ public sealed class SigningKeyHookTests : IDisposable
         Assert.Equal("the key in use", File.ReadAllText(Secret));
         Assert.DoesNotContain("secret set", Calls, StringComparison.Ordinal);
         Assert.Contains("already exists", run.Output, StringComparison.Ordinal);
+        // Nothing to write, so no role is granted at all.
+        Assert.DoesNotContain("role assignment", Calls, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -136,6 +171,8 @@ public sealed class SigningKeyHookTests : IDisposable
         Assert.NotEqual(0, run.ExitCode);
         Assert.False(File.Exists(Secret));
         Assert.Contains("(Forbidden)", run.Output, StringComparison.Ordinal);
-        Assert.Equal(3, Calls.Split('\n').Count(c => c.StartsWith("keyvault secret list", StringComparison.Ordinal)));
+        Assert.Equal(3, Calls.Split('\n').Count(c => c.StartsWith("keyvault secret set", StringComparison.Ordinal)));
+        // The temporary role goes even when the hook fails.
+        Assert.Equal("", File.ReadAllText(Assignments));
     }
 }

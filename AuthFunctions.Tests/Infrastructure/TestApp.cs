@@ -119,6 +119,7 @@ public sealed class TestApp : IAsyncDisposable
             ["RateLimit:PermitsPerMinute"] = "100000",
             ["Logging:LogLevel:Default"] = "Information",
             ["Cleanup:Schedule"] = "0 0 0 1 1 *",
+            ["Backup:Schedule"] = "0 0 0 1 1 *",
         };
         // ES256 with a key of its own unless the test chose its keys (HS256 via Hs256Settings, or EC keys).
         if (settings is null || !settings.Keys.Any(IsSigningKeySetting))

@@ -32,12 +32,13 @@ internal static class ProductUnderHost
 
     /// <summary>
     /// Settings the worker needs under the host beside those of every measurement (<see cref="Stack.AppSettings"/>): the
-    /// cleanup timer's schedule (a trigger whose <c>%Cleanup__Schedule%</c> is missing fails indexing; this one fires once a
+    /// cleanup and backup timers' schedules (a trigger whose <c>%Cleanup__Schedule%</c> is missing fails indexing; these fire once a
     /// year, never during a run) and no SMTP server (emails are skipped; the requests answer as usual).
     /// </summary>
     public static readonly IReadOnlyDictionary<string, string> HostSettings = new Dictionary<string, string>
     {
         ["Cleanup__Schedule"] = "0 0 0 1 1 *",
+        ["Backup__Schedule"] = "0 0 0 1 1 *",
         ["Email__SmtpHost"] = "",
     };
 }

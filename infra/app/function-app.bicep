@@ -1,4 +1,4 @@
-import { signingKeySecretNames, emailSmtpPasswordSecretName } from 'secret-names.bicep'
+import { signingKeySecretNames, emailSmtpPasswordSecretName, introspectionClientSecretName } from 'secret-names.bicep'
 
 @description('Function app name (also the default host name).')
 param name string
@@ -43,6 +43,16 @@ param sessionMaxDays int
 param requireVerifiedEmail bool
 @description('NCRONTAB schedule of the cleanup timer function (Cleanup__Schedule).')
 param cleanupSchedule string
+@description('NCRONTAB schedule of the backup timer function (Backup__Schedule).')
+param backupSchedule string
+@description('Blob container the backup function exports the tables to (Backup__Container).')
+param backupContainerName string
+@description('Prefix of the app\'s table names (Storage__TablePrefix).')
+param tablePrefix string
+@description('Ids of the services allowed to call introspect; the secret of the Nth is the Key Vault secret introspection-client-N.')
+param introspectionClientIds string[]
+@description('Log Analytics workspace that receives the function app\'s logs.')
+param workspaceId string
 
 // A Key Vault reference to the latest version of a secret (the versionless URI ends with '/').
 func keyVaultReference(vaultUri string, secretName string) string =>
@@ -60,7 +70,7 @@ var settings = [
   { name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING', value: 'ClientId=${identityClientId};Authorization=AAD' }
   { name: 'Storage__TableEndpoint', value: storageTableEndpoint }
   { name: 'Storage__ClientId', value: identityClientId }
-  { name: 'Storage__TablePrefix', value: '' }
+  { name: 'Storage__TablePrefix', value: tablePrefix }
   { name: 'Storage__OperationTimeoutSeconds', value: '8' }
   // ES256: the newest key signs; Key Vault references resolve with the user-assigned identity.
   { name: 'Auth__SigningKeys__0', value: keyVaultReference(keyVaultUri, signingKeySecretNames[0]) }
@@ -83,6 +93,10 @@ var settings = [
   { name: 'RateLimit__PermitsPerMinute', value: '30' }
   // The cleanup function's TimerTrigger schedule is '%Cleanup__Schedule%': the host resolves it from here.
   { name: 'Cleanup__Schedule', value: cleanupSchedule }
+  // The same for the backup function ('%Backup__Schedule%'); it writes to the account's Blob service as the app identity.
+  { name: 'Backup__Schedule', value: backupSchedule }
+  { name: 'Backup__BlobEndpoint', value: storageBlobEndpoint }
+  { name: 'Backup__Container', value: backupContainerName }
 ]
 
 // The previous key only verifies tokens it signed before a rotation; its secret exists only then,
@@ -90,6 +104,13 @@ var settings = [
 var previousSigningKeySettings = includePreviousSigningKey
   ? [{ name: 'Auth__SigningKeys__1', value: keyVaultReference(keyVaultUri, signingKeySecretNames[1]) }]
   : []
+
+// Introspection clients: the ids here, the secrets only in Key Vault (an operator stores them; README), so a
+// deployment neither carries nor wipes them.
+var introspectionSettings = flatten(map(range(0, length(introspectionClientIds)), index => [
+  { name: 'Introspection__Clients__${index}__Id', value: introspectionClientIds[index] }
+  { name: 'Introspection__Clients__${index}__Secret', value: keyVaultReference(keyVaultUri, introspectionClientSecretName(index)) }
+]))
 
 // Optional settings: an empty one is left out, so the app's default applies.
 var emailSettings = filter(
@@ -168,7 +189,7 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
         allowedOrigins: corsAllowedOrigins
         supportCredentials: false
       }
-      appSettings: concat(settings, previousSigningKeySettings, emailSettings)
+      appSettings: concat(settings, previousSigningKeySettings, emailSettings, introspectionSettings)
     }
   }
 }
@@ -188,6 +209,17 @@ resource ftpBasicPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolic
   name: 'ftp'
   properties: {
     allow: false
+  }
+}
+
+// The host's and the functions' logs (invocations, failures, the worker's log lines) in Log Analytics beside the
+// vault's and the storage account's audit logs.
+resource siteDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'function-logs'
+  scope: site
+  properties: {
+    workspaceId: workspaceId
+    logs: [{ category: 'FunctionAppLogs', enabled: true }]
   }
 }
 

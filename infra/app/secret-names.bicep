@@ -8,3 +8,7 @@ var signingKeySecretNames = ['auth-signing-key-0', 'auth-signing-key-1']
 @export()
 @description('The optional SMTP password: Email__SmtpPassword.')
 var emailSmtpPasswordSecretName = 'email-smtp-password'
+
+@export()
+@description('Secret of introspection client N (Introspection__Clients__N__Secret) is the secret introspection-client-N.')
+func introspectionClientSecretName(index int) string => 'introspection-client-${index}'
