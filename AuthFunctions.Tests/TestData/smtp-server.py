@@ -1,9 +1,10 @@
 """A real SMTP server for the email TLS tests: Debian's python3-aiosmtpd on 127.0.0.1.
 
 usage: smtp-server.py PORT MODE [CERT KEY]
-  MODE starttls: offers STARTTLS with CERT/KEY (PEM) and refuses mail before it (aiosmtpd's require_starttls).
-  MODE plain:    never offers STARTTLS, but offers AUTH in the clear, as a server a man in the middle
-                 stripped would.
+  MODE starttls: offers STARTTLS with CERT/KEY (PEM) and refuses mail before it (aiosmtpd's require_starttls);
+                 offers AUTH only after it, and accepts any credentials.
+  MODE plain:    never offers STARTTLS, but offers AUTH in the clear (refusing every attempt), as a server a
+                 man in the middle stripped would.
 Prints one JSON line per thing a client did (ehlo, starttls, auth, mail, rcpt, data, each with whether the
 session was encrypted then), and {"event": "ready"} once it listens. Ends when stdin closes (its test is
 done, or gone).
@@ -49,9 +50,11 @@ class Recorder:
         return "250 Message accepted for delivery"
 
 
-def authenticate(server, session, envelope, mechanism, auth_data):
-    report("auth", session, mechanism=mechanism)
-    return AuthResult(success=False, handled=False)
+def authenticator(accept):
+    def authenticate(server, session, envelope, mechanism, auth_data):
+        report("auth", session, mechanism=mechanism)
+        return AuthResult(success=accept, handled=False)
+    return authenticate
 
 
 def main():
@@ -60,9 +63,9 @@ def main():
     if mode == "starttls":
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(sys.argv[3], sys.argv[4])
-        options.update(tls_context=context, require_starttls=True)
+        options.update(tls_context=context, require_starttls=True, authenticator=authenticator(True), auth_require_tls=True)
     elif mode == "plain":
-        options.update(authenticator=authenticate, auth_require_tls=False)
+        options.update(authenticator=authenticator(False), auth_require_tls=False)
     else:
         raise SystemExit(f"unknown mode {mode}")
     controller = Controller(Recorder(), hostname="127.0.0.1", port=port, **options)
