@@ -59,6 +59,22 @@ public sealed class LoopbackClient : IDisposable
     }
 
     /// <summary>
+    /// A client at this machine's first non-loopback IPv4 address (its network interface's): its connections still go to
+    /// the host on 127.0.0.1 (Linux delivers them over the loopback interface), but the host sees a peer outside
+    /// 127.0.0.0/8, as it sees a client on another machine.
+    /// </summary>
+    public static LoopbackClient OffLoopback(Uri baseAddress)
+    {
+        var address = System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces()
+            .Where(n => n.OperationalStatus == System.Net.NetworkInformation.OperationalStatus.Up &&
+                n.NetworkInterfaceType != System.Net.NetworkInformation.NetworkInterfaceType.Loopback)
+            .SelectMany(n => n.GetIPProperties().UnicastAddresses).Select(a => a.Address)
+            .FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork && !IPAddress.IsLoopback(a))
+            ?? throw new InvalidOperationException("This machine has no non-loopback IPv4 address to be a client from.");
+        return new LoopbackClient(address, baseAddress);
+    }
+
+    /// <summary>
     /// Headers in which a client claims to be <paramref name="address"/>: <c>X-Forwarded-For</c>, which the host replaces,
     /// and the other headers proxies use for the client's address, which the host passes as written (among them Front
     /// Door's <c>X-Azure-ClientIP</c>, which a worker told to trust it without Front Door in front would believe).
