@@ -85,7 +85,8 @@ public sealed class AccountService(UserStore users, PasswordHasher hasher, Crede
 
     /// <summary>
     /// Checks the current password (throttled in this session's own pool), then writes the new hash and
-    /// ends every other session in one write conditional on what was read: of concurrent changes exactly one wins.
+    /// ends every other session in one write conditional on the credential read: of concurrent changes exactly one wins,
+    /// and a login or profile edit landing meanwhile does not make it fail.
     /// </summary>
     public async Task<PasswordChangeOutcome> ChangePasswordAsync(AuthenticatedUser user, string currentPassword, string newPassword, CancellationToken cancellationToken)
     {

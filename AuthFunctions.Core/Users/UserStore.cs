@@ -105,23 +105,44 @@ public sealed partial class UserStore(StorageTables tables, TimeProvider clock, 
     }
 
     /// <summary>
-    /// Stores a new password hash and moves the session epoch on (ending every session) in one write,
-    /// conditional on the version read before the current password was checked: of concurrent changes
-    /// exactly one succeeds. Returns the new epoch, or null when the account changed meanwhile.
+    /// Stores a new password hash and moves the session epoch on (ending every session) in one write, conditional on
+    /// the version read before the current password was checked. When that version is stale but the credential is still
+    /// the one read (the same hash and epoch: a login's bookkeeping, a profile edit or an email slot wrote the row), the
+    /// write goes again on the new version; when the credential changed (another change, a reset, a rehash, a logout
+    /// of every session), nothing is written. So of concurrent changes exactly one succeeds, and only they make it fail.
+    /// Returns the new epoch, or null when the credential changed meanwhile or the user is gone.
     /// </summary>
     public async Task<int?> TryChangePasswordAsync(UserAccount user, string newPasswordHash, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(user);
-        int epoch = user.Profile.SessionEpoch + 1;
-        var patch = new TableEntity(user.Id, UserRows.ProfileRowKey)
+        var current = user;
+        for (int attempt = 0; attempt < MaxOptimisticRetries; attempt++)
         {
-            ["PasswordHash"] = newPasswordHash,
-            ["PasswordNormalized"] = true,
-            ["SessionEpoch"] = epoch,
-            ["LoggedOutAt"] = clock.GetUtcNow(),
-        };
-        return await _users.UpdateAsync(patch, user.Version, TableUpdateMode.Merge, cancellationToken) == WriteOutcome.Done ? epoch : null;
+            int epoch = current.Profile.SessionEpoch + 1;
+            var patch = new TableEntity(user.Id, UserRows.ProfileRowKey)
+            {
+                ["PasswordHash"] = newPasswordHash,
+                ["PasswordNormalized"] = true,
+                ["SessionEpoch"] = epoch,
+                ["LoggedOutAt"] = clock.GetUtcNow(),
+            };
+            if (await _users.UpdateAsync(patch, current.Version, TableUpdateMode.Merge, cancellationToken) == WriteOutcome.Done)
+            {
+                return epoch;
+            }
+            var reread = await GetAsync(user.Id, cancellationToken);
+            if (reread is null || reread.PasswordHash != user.PasswordHash || reread.Profile.SessionEpoch != user.Profile.SessionEpoch)
+            {
+                return null;
+            }
+            LogCredentialRewritten(user.Id);
+            current = reread;
+        }
+        return null;
     }
+
+    [LoggerMessage(EventId = 2201, Level = LogLevel.Information, Message = "A password change of user {UserId} found the account written meanwhile with the same credential (a login or a profile edit) and was written again.")]
+    private partial void LogCredentialRewritten(string userId);
 
     /// <summary>
     /// Ends every session of the user at once: bumps the session epoch (one ETag-guarded write is the
