@@ -46,43 +46,52 @@ public sealed partial class AccountLifecycleService(
     private TimeSpan ResetLifetime => TimeSpan.FromMinutes(options.Value.ResetLinkMinutes);
 
     /// <summary>Queues a (new) verification link; it replaces any earlier one. Nothing is sent for a verified address.</summary>
-    public void SendVerification(string userId) => outbox.Enqueue("email-verification", async cancellationToken =>
-    {
-        var account = await users.GetAsync(userId, cancellationToken);
-        if (account is null || account.Profile.EmailVerified)
-        {
-            return null;
-        }
-        var now = clock.GetUtcNow();
-        if (await InCooldownAsync(userId, LinkPurpose.VerifyEmail, now, cancellationToken))
-        {
-            return null;
-        }
-        var (token, hash) = LinkTokens.Create(userId);
-        await links.ReplaceAsync(new LinkToken(userId, LinkPurpose.VerifyEmail, hash, now, now + VerifyLifetime, null), cancellationToken);
-        return emails.Verification(account.Email, token, VerifyLifetime);
-    });
+    public void SendVerification(string userId) => outbox.Enqueue("email-verification", cancellationToken =>
+        IssueLinkAsync(LinkPurpose.VerifyEmail, token => users.GetAsync(userId, token), cancellationToken));
 
     /// <summary>
     /// Queues a reset link for <paramref name="email"/> if an account has it. The request itself only queues:
     /// the same work, the same answer and the same time whether or not the account exists.
     /// </summary>
-    public void ForgotPassword(string email) => outbox.Enqueue("password-reset", async cancellationToken =>
+    public void ForgotPassword(string email) => outbox.Enqueue("password-reset", cancellationToken =>
+        IssueLinkAsync(LinkPurpose.ResetPassword, token => users.FindByEmailAsync(email, token), cancellationToken));
+
+    /// <summary>
+    /// Issues a link and composes its email, unless one of this purpose went out to the account within
+    /// <see cref="EmailCooldown"/>. The minute's slot is claimed in the same transaction that stores the link, conditional
+    /// on the account as read: of concurrent requests on any number of instances exactly one issues a link and sends it
+    /// (the others read the account again and find the slot taken), and within the minute the link sent stays the live one.
+    /// </summary>
+    private async Task<EmailMessage?> IssueLinkAsync(LinkPurpose purpose, Func<CancellationToken, Task<UserAccount?>> read, CancellationToken cancellationToken)
     {
-        var account = await users.FindByEmailAsync(email, cancellationToken);
-        if (account is null)
+        for (int attempt = 0; attempt < 2 * MaxOptimisticRetries; attempt++)
         {
-            return null;
+            var account = await read(cancellationToken);
+            if (account is null || (purpose == LinkPurpose.VerifyEmail && account.Profile.EmailVerified))
+            {
+                return null;
+            }
+            var now = clock.GetUtcNow();
+            if (account.LinksSentAt.TryGetValue(purpose, out var sent) && now - sent < EmailCooldown)
+            {
+                LogHeldBack(purpose, account.Id);
+                return null;
+            }
+            bool reset = purpose == LinkPurpose.ResetPassword;
+            var lifetime = reset ? ResetLifetime : VerifyLifetime;
+            var (token, hash) = LinkTokens.Create(account.Id);
+            var link = new LinkToken(account.Id, purpose, hash, now, now + lifetime, reset ? LinkTokens.PasswordStamp(account.PasswordHash) : null);
+            switch (await links.TryIssueAsync(account, link, cancellationToken))
+            {
+                case LinkIssue.Issued:
+                    return reset ? emails.PasswordReset(account.Email, token, lifetime) : emails.Verification(account.Email, token, lifetime);
+                case LinkIssue.AccountGone:
+                    return null;
+            }
         }
-        var now = clock.GetUtcNow();
-        if (await InCooldownAsync(account.Id, LinkPurpose.ResetPassword, now, cancellationToken))
-        {
-            return null;
-        }
-        var (token, hash) = LinkTokens.Create(account.Id);
-        await links.ReplaceAsync(new LinkToken(account.Id, LinkPurpose.ResetPassword, hash, now, now + ResetLifetime, LinkTokens.PasswordStamp(account.PasswordHash)), cancellationToken);
-        return emails.PasswordReset(account.Email, token, ResetLifetime);
-    });
+        LogAccountBusy(purpose);
+        return null;
+    }
 
     public async Task<LinkOutcome> VerifyEmailAsync(string token, CancellationToken cancellationToken)
     {
@@ -162,18 +171,11 @@ public sealed partial class AccountLifecycleService(
         return new DeleteOutcome(DeleteStatus.Deleted);
     }
 
-    private async Task<bool> InCooldownAsync(string userId, LinkPurpose purpose, DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        bool cooling = await links.GetAsync(userId, purpose, cancellationToken) is { } latest && now - latest.CreatedAt < EmailCooldown;
-        if (cooling)
-        {
-            LogHeldBack(purpose, userId);
-        }
-        return cooling;
-    }
-
     [LoggerMessage(EventId = 3006, Level = LogLevel.Information, Message = "Held back a {Purpose} email for user {UserId}: one was sent less than a minute ago.")]
     private partial void LogHeldBack(LinkPurpose purpose, string userId);
+
+    [LoggerMessage(EventId = 3007, Level = LogLevel.Warning, Message = "Gave up a {Purpose} email: the account kept changing while its link was issued; the user can ask again.")]
+    private partial void LogAccountBusy(LinkPurpose purpose);
 
     /// <summary>
     /// Spends a link token: parse → the account → reserve an attempt in the account's link pool → compare with
