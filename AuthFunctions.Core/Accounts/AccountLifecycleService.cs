@@ -4,6 +4,7 @@ using AuthFunctions.Users;
 using Microsoft.Extensions.Options;
 using AuthFunctions.Sessions;
 using AuthFunctions.Throttling;
+using AuthFunctions.Storage;
 
 namespace AuthFunctions.Accounts;
 
@@ -34,8 +35,12 @@ public sealed partial class AccountLifecycleService(
     UserStore users, LinkTokenStore links, LoginThrottle throttle, CredentialCheck credentials, PasswordHasher hasher,
     SessionService sessions, EmailOutbox outbox, LinkEmails emails, IOptions<EmailOptions> options, TimeProvider clock, ILogger<AccountLifecycleService> logger)
 {
-    /// <summary>Link redemptions are throttled per account in their own pool, as logins are (ASVS 6.3.1).</summary>
-    public const string LinkThrottlePool = "throttle-link";
+    /// <summary>
+    /// Failed link redemptions are throttled per client and account (ASVS 6.3.1), in the account's throttle partition:
+    /// never in a pool the owner shares with everyone who knows the user id a link carries.
+    /// </summary>
+    public static string LinkClientPool(string clientKey) => "throttle-link-client-" + TableKey.Encode(clientKey);
+
     private const int MaxOptimisticRetries = 4;
 
     /// <summary>At most one email per account and purpose in this time, whoever asks (no mail bombing of an address).</summary>
@@ -93,9 +98,10 @@ public sealed partial class AccountLifecycleService(
         return null;
     }
 
-    public async Task<LinkOutcome> VerifyEmailAsync(string token, CancellationToken cancellationToken)
+    /// <summary>Verifies the address with a link; <paramref name="clientKey"/> is the presenting client, whose failures are counted.</summary>
+    public async Task<LinkOutcome> VerifyEmailAsync(string token, string clientKey, CancellationToken cancellationToken)
     {
-        var (outcome, account) = await RedeemAsync(token, LinkPurpose.VerifyEmail, cancellationToken);
+        var (outcome, account) = await RedeemAsync(token, LinkPurpose.VerifyEmail, clientKey, cancellationToken);
         if (outcome.Status != LinkStatus.Done)
         {
             return outcome;
@@ -111,9 +117,9 @@ public sealed partial class AccountLifecycleService(
     /// Sets a new password with a reset link: the write is conditional on the account as read, and only while the
     /// password is still the one the link was issued against; every session of the account ends.
     /// </summary>
-    public async Task<LinkOutcome> ResetPasswordAsync(string token, string newPassword, CancellationToken cancellationToken)
+    public async Task<LinkOutcome> ResetPasswordAsync(string token, string newPassword, string clientKey, CancellationToken cancellationToken)
     {
-        var (outcome, account) = await RedeemAsync(token, LinkPurpose.ResetPassword, cancellationToken);
+        var (outcome, account) = await RedeemAsync(token, LinkPurpose.ResetPassword, clientKey, cancellationToken);
         if (outcome.Status != LinkStatus.Done)
         {
             return outcome;
@@ -127,8 +133,8 @@ public sealed partial class AccountLifecycleService(
                 await sessions.EndAllBeforeAsync(account.Id, epoch, keepSessionId: null, cancellationToken);
                 return outcome;
             }
-            // Something else wrote the user since it was read (a login's timestamp): go on only while the
-            // password is still the one the link was issued against.
+            // The store already wrote again past bookkeeping; here a logout of every session moved the epoch
+            // meanwhile (harmless: every session ends anyway): go on only while the password is the link's.
             var current = await users.GetAsync(account.Id, cancellationToken);
             if (current is null || LinkTokens.PasswordStamp(current.PasswordHash) != stamp)
             {
@@ -178,29 +184,30 @@ public sealed partial class AccountLifecycleService(
     private partial void LogAccountBusy(LinkPurpose purpose);
 
     /// <summary>
-    /// Spends a link token: parse → the account → reserve an attempt in the account's link pool → compare with
-    /// the stored hash (fixed time), expiry and, for resets, the password it was issued against → a delete
-    /// conditional on the row read, so of concurrent uses exactly one wins.
+    /// Spends a link token: parse → the account → compare with the stored hash (fixed time) → expiry and, for resets,
+    /// the password it was issued against → a delete conditional on the row read, so of concurrent uses exactly one wins.
+    /// A token that matches the stored hash is a 256-bit secret the presenter holds: it is never throttled. Any other
+    /// token of an existing account counts as a failure in the presenting client's own pool for that account, checked
+    /// first, so a client past its free attempts gets <see cref="LinkStatus.Throttled"/> for every invalid link.
     /// </summary>
-    private async Task<(LinkOutcome Outcome, UserAccount? Account)> RedeemAsync(string token, LinkPurpose purpose, CancellationToken cancellationToken)
+    private async Task<(LinkOutcome Outcome, UserAccount? Account)> RedeemAsync(string token, LinkPurpose purpose, string clientKey, CancellationToken cancellationToken)
     {
         if (!LinkTokens.TryParse(token, out var userId) || await users.GetAsync(userId, cancellationToken) is not { } account)
         {
             return (new LinkOutcome(LinkStatus.Invalid), null);
         }
-        var reservation = await throttle.TryReserveAsync(account.Email, LinkThrottlePool, cancellationToken);
-        if (!reservation.Allowed)
-        {
-            return (new LinkOutcome(LinkStatus.Throttled, userId, reservation.RetryAfter), null);
-        }
         var link = await links.GetAsync(userId, purpose, cancellationToken);
         if (link is null || !LinkTokens.HashMatches(token, link.Hash))
         {
-            await throttle.RecordFailureAsync(account.Email, LinkThrottlePool, reservation.Ticket!, cancellationToken);
+            string pool = LinkClientPool(clientKey);
+            var reservation = await throttle.TryReserveAsync(account.Email, pool, cancellationToken);
+            if (!reservation.Allowed)
+            {
+                return (new LinkOutcome(LinkStatus.Throttled, userId, reservation.RetryAfter), null);
+            }
+            await throttle.RecordFailureAsync(account.Email, pool, reservation.Ticket!, cancellationToken);
             return (new LinkOutcome(LinkStatus.Invalid, userId), null);
         }
-        // From here the presenter held the real token: no guess to count, whatever the outcome.
-        await throttle.ResetAsync(account.Email, LinkThrottlePool, cancellationToken);
         bool current = link.ExpiresAt > clock.GetUtcNow() &&
             (purpose != LinkPurpose.ResetPassword || link.PasswordStamp == LinkTokens.PasswordStamp(account.PasswordHash));
         if (!await links.TryConsumeAsync(link, cancellationToken) || !current)
