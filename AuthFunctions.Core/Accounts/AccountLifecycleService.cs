@@ -152,9 +152,11 @@ public sealed partial class AccountLifecycleService(
     }
 
     /// <summary>
-    /// Deletes the account after checking its password: every session ends first (on the revocation feed, then
-    /// the rows), then the profile, the email (free to register again at once) with its throttle counters, and the
-    /// links. A crash midway leaves an account without sessions or only unreachable rows.
+    /// Deletes the account after checking its password: every session ends first (on the revocation feed, then the
+    /// rows), then the profile, after which nothing can be written into the account's partition (sessions and links are
+    /// written with a write of the profile), then every row left in the partition (what logins or email jobs racing the
+    /// deletion wrote before the profile went), then the email (free to register again at once) with its throttle
+    /// counters. A crash midway leaves an account without sessions, or rows without a profile that <c>cleanup</c> deletes.
     /// </summary>
     public async Task<DeleteOutcome> DeleteAccountAsync(AuthenticatedUser user, string password, CancellationToken cancellationToken)
     {
@@ -171,9 +173,8 @@ public sealed partial class AccountLifecycleService(
         // The revocation first (published on the feed, then the session rows deleted), so that a crash part-way
         // leaves at worst an account without sessions, never sessions that outlive their account anywhere.
         await sessions.EndEverySessionAsync(account.Id, cancellationToken);
-        await users.DeleteProfileAsync(account.Id, cancellationToken);
+        await users.DeleteAccountRowsAsync(account.Id, cancellationToken);
         await users.ReleaseEmailAsync(account.Email, account.Id, cancellationToken);
-        await links.DeleteAllAsync(account.Id, cancellationToken);
         return new DeleteOutcome(DeleteStatus.Deleted);
     }
 

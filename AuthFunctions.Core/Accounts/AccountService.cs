@@ -77,9 +77,15 @@ public sealed class AccountService(UserStore users, PasswordHasher hasher, Crede
         {
             return new LoginOutcome(LoginStatus.EmailNotVerified, account.Id);
         }
-        string? upgradedHash = check.RehashNeeded ? await hasher.HashAsync(password) : null;
-        await users.RecordLoginAsync(account!, upgradedHash, cancellationToken);
-        var issued = await sessions.StartAsync(account!.Profile, userAgent, rememberMe, cancellationToken);
+        if (check.RehashNeeded)
+        {
+            await users.UpgradeHashAsync(account!, await hasher.HashAsync(password), cancellationToken);
+        }
+        // Null when the account was deleted since it was read: no session outlives it, and the answer is an unknown account's.
+        if (await sessions.StartAsync(account!.Profile, userAgent, rememberMe, cancellationToken) is not { } issued)
+        {
+            return new LoginOutcome(LoginStatus.InvalidCredentials, account.Id);
+        }
         return new LoginOutcome(LoginStatus.LoggedIn, account.Id, issued, deviceId is null ? devices.Issue(account.Id) : deviceToken);
     }
 

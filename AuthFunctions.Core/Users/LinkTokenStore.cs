@@ -113,15 +113,4 @@ public sealed class LinkTokenStore(StorageTables tables)
         }
         return deleted;
     }
-
-    public async Task DeleteAllAsync(string userId, CancellationToken cancellationToken)
-    {
-        string filter = TableClient.CreateQueryFilter($"PartitionKey eq {userId} and RowKey gt {RowKeyPrefix} and RowKey lt {RowKeyPrefix + "~"}");
-        var rows = new List<(string, string)>();
-        await foreach (var row in _users.QueryAsync(filter, ["PartitionKey", "RowKey"], cancellationToken: cancellationToken))
-        {
-            rows.Add((row.PartitionKey, row.RowKey));
-        }
-        await _users.DeleteAllAsync(rows, cancellationToken);
-    }
 }

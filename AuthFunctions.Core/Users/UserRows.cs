@@ -52,6 +52,9 @@ internal static class UserRows
     /// <summary>The profile column holding when the latest email with a link of <paramref name="purpose"/> went out: the minute's slot.</summary>
     public static string LinkSentAtColumn(LinkPurpose purpose) => purpose == LinkPurpose.VerifyEmail ? "VerifyEmailSentAt" : "ResetPasswordSentAt";
 
+    /// <summary>A merge of the profile row that only stamps the last login: written in one transaction with a new session, so the session exists only if the profile does.</summary>
+    public static TableEntity LoginStamp(string userId, DateTimeOffset at) => new(userId, ProfileRowKey) { ["LastLoginAt"] = at };
+
     public static TableEntity ToRow(Session session) => new(session.UserId, SessionRowKey(session.Id))
     {
         ["Epoch"] = session.Epoch,
