@@ -105,6 +105,6 @@ public sealed partial class EmailOutbox : BackgroundService
     [LoggerMessage(EventId = 3004, Level = LogLevel.Warning, Message = "Email__SmtpHost is not set: verification and password-reset emails are not sent (the requests still answer as usual).")]
     private partial void LogDisabled();
 
-    [LoggerMessage(EventId = 3005, Level = LogLevel.Debug, Message = "Skipped a {Kind} email: Email__SmtpHost is not set.")]
+    [LoggerMessage(EventId = 3005, Level = LogLevel.Information, Message = "Skipped a {Kind} email: Email__SmtpHost is not set.")]
     private partial void LogSkipped(string kind);
 }

@@ -72,15 +72,23 @@ public sealed class StorageTables(TableServiceClient service, IOptions<StorageOp
 /// Counts the requests sent to the Table service (<c>authfunctions.storage.requests</c>): how a protected call is shown
 /// to read no storage. Tagged <c>table</c> with the table the request is about, without the prefix (<c>users</c>,
 /// <c>revocations</c>, …), or the service endpoint it goes to (<c>Tables</c> to create one, <c>$batch</c>); never a key.
+/// Also counts the writes the service refused because another request got to the row first
+/// (<c>authfunctions.storage.write_conflicts</c>, tagged <c>table</c> and <c>status</c>): 412 for an ETag that no longer
+/// matches, 409 for an insert of a row that exists, 404 for an update or delete of a row that is gone. Only requests
+/// that overlap produce them, so they show contention in production and prove to a race test that its requests raced.
 /// </summary>
 public sealed class StorageRequestCounter(IMeterFactory meters, string? tablePrefix = null) : HttpPipelineSynchronousPolicy
 {
     public const string MeterName = "AuthFunctions.Storage";
     public const string RequestsInstrument = "authfunctions.storage.requests";
+    public const string WriteConflictsInstrument = "authfunctions.storage.write_conflicts";
     public const string TableTag = "table";
+    public const string StatusTag = "status";
 
     private readonly Counter<long> _requests = meters.Create(MeterName).CreateCounter<long>(
         RequestsInstrument, unit: "{request}", description: "HTTP requests sent to the Table service, retries included, by table.");
+    private readonly Counter<long> _writeConflicts = meters.Create(MeterName).CreateCounter<long>(
+        WriteConflictsInstrument, unit: "{request}", description: "Writes the Table service refused because the row changed, exists or is gone since it was read.");
 
     public override void OnSendingRequest(HttpMessage message)
     {
@@ -90,6 +98,25 @@ public sealed class StorageRequestCounter(IMeterFactory meters, string? tablePre
             _requests.Add(1, new KeyValuePair<string, object?>(TableTag, TableOf(message.Request.Uri.Path, tablePrefix)));
         }
     }
+
+    public override void OnReceivedResponse(HttpMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        if (_writeConflicts.Enabled && message.HasResponse && IsWriteConflict(message.Request.Method, message.Response.Status))
+        {
+            _writeConflicts.Add(1,
+                new KeyValuePair<string, object?>(TableTag, TableOf(message.Request.Uri.Path, tablePrefix)),
+                new KeyValuePair<string, object?>(StatusTag, message.Response.Status));
+        }
+    }
+
+    internal static bool IsWriteConflict(RequestMethod method, int status) => status switch
+    {
+        412 => true,
+        409 => method == RequestMethod.Post,
+        404 => method == RequestMethod.Delete || method == RequestMethod.Put || method == RequestMethod.Patch || method.Method == "MERGE",
+        _ => false,
+    };
 
     /// <summary>The last path segment up to its keys (<c>/account/tusers(PartitionKey='…',RowKey='…')</c> → <c>users</c>).</summary>
     internal static string TableOf(string path, string? prefix)

@@ -67,13 +67,20 @@ public sealed class PackageTests
         // Optimistic concurrency in the packaged binaries (an untrimmed Azure.Data.Tables keeps its ETags): concurrent
         // changes of one password have exactly one winner, and a concurrent burst of guesses gets exactly
         // Throttle__FreeAttempts (5) checks.
-        var changes = await Task.WhenAll(Enumerable.Range(0, 6).Select(i =>
-            Call("password", HttpMethod.Post, "/api/password", access, new { current_password = TestApp.Password, new_password = $"packaged new password {i}" })));
+        // The write conflicts show the ETag checks ran and refused the racers that read too early.
+        using var conflicts = new WriteConflictRecorder(app);
+        called.Add("password");
+        var changes = (await Race.RunAsync(Enumerable.Range(0, 6).Select(i => Racer.Post(app.BaseAddress, "/api/password",
+            new { current_password = TestApp.Password, new_password = $"packaged new password {i}" }, access)))).Responses;
         Assert.Equal(1, changes.Count(r => r.StatusCode == HttpStatusCode.NoContent));
         Assert.Equal(5, changes.Count(r => r.StatusCode is HttpStatusCode.Conflict or HttpStatusCode.Unauthorized));
+        Assert.True(conflicts.Count > 0, "the password changes never collided in storage");
         string victim = TestApp.UniqueEmail("burst");
         Assert.Equal(HttpStatusCode.Created, (await Call("register", HttpMethod.Post, "/api/register", body: new { email = victim, password = TestApp.Password })).StatusCode);
-        var guesses = await Task.WhenAll(Enumerable.Range(0, 12).Select(i => Call("login", HttpMethod.Post, "/api/login", body: new { email = victim, password = $"guess number {i}" })));
+        long conflictsBeforeGuesses = conflicts.Count;
+        var guesses = (await Race.RunAsync(Enumerable.Range(0, 12).Select(i =>
+            Racer.Post(app.BaseAddress, "/api/login", new { email = victim, password = $"guess number {i}" })))).Responses;
+        Assert.True(conflicts.Count > conflictsBeforeGuesses, "the guesses never collided in storage");
         Assert.Equal(5, guesses.Count(r => r.StatusCode == HttpStatusCode.Unauthorized));
         Assert.Equal(7, guesses.Count(r => r.StatusCode == HttpStatusCode.TooManyRequests));
         Assert.Equal(HttpStatusCode.OK, (await Call("jwks", HttpMethod.Get, "/api/.well-known/jwks.json")).StatusCode);

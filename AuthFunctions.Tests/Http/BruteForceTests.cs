@@ -112,14 +112,21 @@ public sealed class BruteForceTests(AppFixture fixture) : AppTestBase(fixture)
         await ProblemAssert.IsProblemAsync(await LoginAsync(other, email, TestApp.Password), HttpStatusCode.TooManyRequests);
     }
 
+    /// <summary>
+    /// Five wrong passwords at once: each reserved its check with a conditional write on the one counter row, so the
+    /// reservations collided (write conflicts, which one-after-another guesses never cause) and still all five counted.
+    /// </summary>
     [Fact]
     public async Task ConcurrentFailuresAreAllCounted()
     {
         string email = TestApp.UniqueEmail();
         await App.RegisterAsync(email);
+        using var conflicts = new WriteConflictRecorder(App);
 
-        await Task.WhenAll(Enumerable.Range(0, 5).Select(i => LoginAsync(App, email, "wrong " + i)));
+        var race = await Race.RunAsync(Enumerable.Range(0, 5).Select(i => Racer.Post(App.BaseAddress, "/api/login", new { email, password = "wrong " + i })));
 
+        Assert.True(conflicts.Count > 0, $"The guesses never collided in storage (at most {race.MaxInFlight} in flight).");
+        Assert.All(race.Responses, r => Assert.Equal(HttpStatusCode.Unauthorized, r.StatusCode));
         await ProblemAssert.IsProblemAsync(await LoginAsync(App, email, TestApp.Password), HttpStatusCode.TooManyRequests);
     }
 
@@ -136,9 +143,14 @@ public sealed class BruteForceTests(AppFixture fixture) : AppTestBase(fixture)
         await using var other = await App.StartAnotherInstanceAsync();
         using var onFirst = new PasswordVerificationRecorder(App);
         using var onSecond = new PasswordVerificationRecorder(other);
+        using var conflicts = new WriteConflictRecorder(App, other);
 
-        var burst = await Task.WhenAll(Enumerable.Range(0, 39).Select(i => LoginAsync(i % 2 == 0 ? App : other, email, "wrong guess " + i)));
+        var race = await Race.RunAsync(Enumerable.Range(0, 39).Select(i =>
+            Racer.Post((i % 2 == 0 ? App : other).BaseAddress, "/api/login", new { email, password = "wrong guess " + i })));
+        var burst = race.Responses;
 
+        // Guesses sent one after another would give the same counts; these collided on the counter row.
+        Assert.True(conflicts.Count > 0, $"The guesses never collided in storage (at most {race.MaxInFlight} in flight).");
         int checks = onFirst.TakeCosts().Length + onSecond.TakeCosts().Length;
         Assert.Equal(5, checks);
         Assert.Equal(5, burst.Count(r => r.StatusCode == HttpStatusCode.Unauthorized));

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
+using AuthFunctions.HostLaunch;
 
 namespace AuthFunctions.Tests.Infrastructure;
 
@@ -14,7 +15,6 @@ namespace AuthFunctions.Tests.Infrastructure;
 /// </summary>
 public sealed partial class FunctionsHost : IAsyncDisposable
 {
-    private static readonly SemaphoreSlim InstallLock = new(1, 1);
     private readonly Process _process;
     private readonly string _state;
 
@@ -110,26 +110,8 @@ public sealed partial class FunctionsHost : IAsyncDisposable
 
     private static async Task<ProcessStartInfo> StartInfoAsync(int port, string state, string workerOutput)
     {
-        ProcessStartInfo start;
-        if (FindOnPath("func") is { } func)
-        {
-            start = new ProcessStartInfo(func) { WorkingDirectory = workerOutput };
-            foreach (var argument in new[] { "start", "--port", port.ToString(CultureInfo.InvariantCulture), "--no-build" })
-            {
-                start.ArgumentList.Add(argument);
-            }
-            start.Environment["FUNCTIONS_WORKER_RUNTIME"] = "dotnet-isolated";
-        }
-        else
-        {
-            start = new ProcessStartInfo(await SharedHostScriptAsync());
-            start.ArgumentList.Add(workerOutput);
-            start.ArgumentList.Add(port.ToString(CultureInfo.InvariantCulture));
-            start.Environment["FH_STATE"] = state;
-        }
-        start.UseShellExecute = false;
-        start.RedirectStandardOutput = true;
-        start.RedirectStandardError = true;
+        var command = await FunctionsHostCommand.LocateAsync(RepositoryRoot.Path);
+        var start = command.StartInfo(workerOutput, port, state);
         // Every host of a run would otherwise take the same host id (machine and app folder) and so share the timer's
         // schedule lock in the one Azurite: one instance's timer would hold back every other's.
         start.Environment["AzureFunctionsWebHost__hostid"] = "t" + Guid.NewGuid().ToString("N")[..30];
@@ -141,41 +123,6 @@ public sealed partial class FunctionsHost : IAsyncDisposable
         start.Environment["AzureFunctionsJobHost__logging__logLevel__Host.Function.Console"] = "Information";
         return start;
     }
-
-    /// <summary><c>../shared/functions-host</c> installed into <c>artifacts/functions-host</c> (idempotent; the install checks its sha256).</summary>
-    public static async Task<string> SharedHostScriptAsync()
-    {
-        string target = Path.Combine(RepositoryRoot.Path, "artifacts", "functions-host");
-        string script = Path.Combine(target, "functions-host", "fh-start.sh");
-        await InstallLock.WaitAsync();
-        try
-        {
-            if (!File.Exists(script))
-            {
-                string installer = Path.GetFullPath(Path.Combine(RepositoryRoot.Path, "..", "shared", "functions-host", "install"));
-                if (!File.Exists(installer))
-                {
-                    throw new InvalidOperationException($"No Functions host: install Azure Functions Core Tools 4 (func), or place the host build at {installer}.");
-                }
-                var install = Process.Start(new ProcessStartInfo(installer, [target]) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true })!;
-                string output = await install.StandardOutput.ReadToEndAsync() + await install.StandardError.ReadToEndAsync();
-                await install.WaitForExitAsync();
-                if (install.ExitCode != 0)
-                {
-                    throw new InvalidOperationException($"{installer} failed: {output}");
-                }
-            }
-        }
-        finally
-        {
-            InstallLock.Release();
-        }
-        return script;
-    }
-
-    private static string? FindOnPath(string name) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
-            .Select(dir => Path.Combine(dir, name)).FirstOrDefault(File.Exists);
 
     [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static extern int SendSignal(int pid, int signal);

@@ -54,9 +54,15 @@ public sealed class RaceResult(IReadOnlyList<RaceEntry> entries)
 /// <c>/api/health</c>) before the race, then all of them are released at once from a barrier; the answers come back with
 /// each request's send and receive times, so a test can show the requests were in flight together
 /// (<see cref="RaceResult.MaxInFlight"/>), which requests sent one after another never are.
+/// <para>
+/// With <c>AUTHFUNCTIONS_RACE_SEQUENTIAL=1</c> in the environment every race sends its requests one after another instead:
+/// the check that each race test proves its requests raced. Every test that uses <see cref="Race"/> must then fail.
+/// </para>
 /// </summary>
 public static class Race
 {
+    public static bool Sequential => Environment.GetEnvironmentVariable("AUTHFUNCTIONS_RACE_SEQUENTIAL") == "1";
+
     public static async Task<RaceResult> RunAsync(IEnumerable<Racer> racers)
     {
         var list = racers.ToList();
@@ -73,13 +79,25 @@ public static class Race
             await Task.WhenAll(clients.Select(async c => (await c.GetAsync("/api/health")).Dispose()));
             var go = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             var requests = list.Select(r => r.Request()).ToList();
+            async Task<RaceEntry> SendAsync(int i)
+            {
+                long sent = Stopwatch.GetTimestamp();
+                var response = await clients[i].SendAsync(requests[i]);
+                return new RaceEntry(response, sent, Stopwatch.GetTimestamp());
+            }
+            if (Sequential)
+            {
+                var entries = new List<RaceEntry>();
+                for (int i = 0; i < list.Count; i++)
+                {
+                    entries.Add(await SendAsync(i));
+                }
+                return new RaceResult(entries);
+            }
             var runs = list.Select(async (_, i) =>
             {
                 await go.Task;
-                long sent = Stopwatch.GetTimestamp();
-                var response = await clients[i].SendAsync(requests[i]);
-                long received = Stopwatch.GetTimestamp();
-                return new RaceEntry(response, sent, received);
+                return await SendAsync(i);
             }).ToList();
             go.SetResult();
             return new RaceResult(await Task.WhenAll(runs));

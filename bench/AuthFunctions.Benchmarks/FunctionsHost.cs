@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Headers;
+using AuthFunctions.HostLaunch;
 
 namespace AuthFunctions.Benchmarks;
 
@@ -14,73 +15,22 @@ internal sealed record FunctionsApp(string Name, string OutputDirectory, string 
     public const string DotnetIsolated = "dotnet-isolated";
 }
 
-internal enum FunctionsHostKind
-{
-    /// <summary>Azure Functions Core Tools (<c>func</c> on PATH): <c>func start --port</c> in the app's folder.</summary>
-    CoreTools,
-
-    /// <summary>The host built from source in ../shared/functions-host (v4.1037.0, a 2024 host), where Core Tools cannot be installed;
-    /// unpacked into artifacts/functions-host, where scripts/setup and the tests put it.</summary>
-    SharedHost,
-}
-
 /// <summary>
-/// The real Azure Functions host, found on this machine, that starts over an app's output folder. Each
-/// <see cref="Start"/> is one instance: its own port and state folder, ended by PID (SIGTERM, then kill).
+/// The real Azure Functions host, found on this machine (<see cref="FunctionsHostCommand"/>, shared with the tests), that
+/// starts over an app's output folder. Each <see cref="Start"/> is one instance: its own port and state folder, ended by
+/// PID (SIGTERM, then kill).
 /// </summary>
-internal sealed class FunctionsHost
+internal sealed class FunctionsHost(FunctionsHostCommand command)
 {
     private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(10);
 
-    private FunctionsHost(FunctionsHostKind kind, string executable)
-    {
-        Kind = kind;
-        Executable = executable;
-    }
+    public FunctionsHostKind Kind => command.Kind;
 
-    public FunctionsHostKind Kind { get; }
+    public string Executable => command.Executable;
 
-    /// <summary><c>func</c>, or the shared host's <c>fh-start.sh</c> in artifacts/functions-host.</summary>
-    public string Executable { get; }
+    public string Label => command.Label;
 
-    public string Label => Kind == FunctionsHostKind.CoreTools ? "core-tools" : "shared-host-4.1037.0";
-
-    /// <summary>
-    /// <c>func</c> on PATH; else the shared host (../shared/functions-host beside the repository) in
-    /// <c>artifacts/functions-host</c>, where scripts/setup (which bench/run runs first) and the tests unpack it; its
-    /// <c>install</c> script is run when it is not there yet (it skips the unpacking when that copy is current).
-    /// Null, with the reason, when neither is there.
-    /// </summary>
-    public static async Task<(FunctionsHost? Host, string Reason)> LocateAsync(string repositoryRoot)
-    {
-        if (FindOnPath("func") is { } func)
-        {
-            return (new FunctionsHost(FunctionsHostKind.CoreTools, func), "func on PATH");
-        }
-        string target = Path.Combine(repositoryRoot, "artifacts", "functions-host");
-        string script = Path.Combine(target, "functions-host", "fh-start.sh");
-        if (File.Exists(script))
-        {
-            return (new FunctionsHost(FunctionsHostKind.SharedHost, script), $"unpacked in {target}");
-        }
-        string install = Path.GetFullPath(Path.Combine(repositoryRoot, "..", "shared", "functions-host", "install"));
-        if (!File.Exists(install))
-        {
-            return (null, $"no func on PATH, no {script} and no {install}");
-        }
-        var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(install);
-        start.ArgumentList.Add(target);
-        using var process = Process.Start(start)!;
-        var error = process.StandardError.ReadToEndAsync();
-        string output = await process.StandardOutput.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        if (process.ExitCode != 0 || !File.Exists(script))
-        {
-            throw new InvalidOperationException($"{install} {target} failed (exit {process.ExitCode}): {output}{await error}");
-        }
-        return (new FunctionsHost(FunctionsHostKind.SharedHost, script), $"installed in {target}");
-    }
+    public static async Task<FunctionsHost> LocateAsync(string repositoryRoot) => new(await FunctionsHostCommand.LocateAsync(repositoryRoot));
 
     /// <summary>
     /// Starts one host instance over <paramref name="app"/> on a free loopback port. <paramref name="appSettings"/>
@@ -93,11 +43,11 @@ internal sealed class FunctionsHost
     {
         int port = ChildProcess.FreePort();
         string state = Directory.CreateTempSubdirectory("authfunctions-fh-state-").FullName;
+        var start = command.StartInfo(app.OutputDirectory, port, state);
         var environment = new Dictionary<string, string>(appSettings)
         {
             ["AzureWebJobsStorage"] = azureWebJobsStorage,
             ["FUNCTIONS_WORKER_RUNTIME"] = app.WorkerRuntime,
-            ["FH_STATE"] = state,
         };
         string environmentName = appSettings.TryGetValue("ASPNETCORE_ENVIRONMENT", out var named) ? named : "Production";
         environment.TryAdd("AZURE_FUNCTIONS_ENVIRONMENT", environmentName);
@@ -107,26 +57,13 @@ internal sealed class FunctionsHost
             // As the measurements in PLATFORM.md were taken; set the variable to see more (Information) when a start fails.
             environment.TryAdd("AzureFunctionsJobHost__logging__logLevel__default", "Warning");
         }
-
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
+        }
         var clock = Stopwatch.StartNew();
-        ChildProcess process;
-        if (Kind == FunctionsHostKind.CoreTools)
-        {
-            // Core Tools read FUNCTIONS_WORKER_RUNTIME and AzureWebJobsStorage from the environment when the folder has no local.settings.json.
-            process = ChildProcess.Start(Executable, ["start", "--port", port.ToString(CultureInfo.InvariantCulture)], environment, port, app.OutputDirectory);
-        }
-        else
-        {
-            // fh-start.sh execs the host, so the PID is the host's.
-            process = ChildProcess.Start("bash", [Executable, app.OutputDirectory, port.ToString(CultureInfo.InvariantCulture)], environment, port);
-        }
-        return new FunctionsHostInstance(process, clock, state, StopGrace);
+        return new FunctionsHostInstance(ChildProcess.Start(start, port), clock, state, StopGrace);
     }
-
-    private static string? FindOnPath(string name) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
-            .Select(directory => Path.Combine(directory, name))
-            .FirstOrDefault(File.Exists);
 }
 
 /// <summary>

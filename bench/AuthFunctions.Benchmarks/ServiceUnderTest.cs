@@ -52,6 +52,13 @@ internal sealed class ChildProcess : IServedApp
         {
             start.Environment[name] = value;
         }
+        return Start(start, port);
+    }
+
+    /// <summary>Starts <paramref name="start"/> (its output redirected) and keeps its recent output.</summary>
+    public static ChildProcess Start(ProcessStartInfo start, int port)
+    {
+        ArgumentNullException.ThrowIfNull(start);
         var process = Process.Start(start)!;
         var child = new ChildProcess(process, port);
         process.OutputDataReceived += (_, e) => child.Keep(e.Data);

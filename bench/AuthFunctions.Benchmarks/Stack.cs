@@ -51,11 +51,7 @@ internal sealed class Stack : IDisposable
     public static async Task<Stack> StartAsync()
     {
         string root = FindRoot();
-        var (host, reason) = await FunctionsHost.LocateAsync(root);
-        if (host is null)
-        {
-            throw new InvalidOperationException($"no Functions host: {reason} (scripts/setup unpacks ../shared/functions-host; or install Core Tools' func)");
-        }
+        var host = await FunctionsHost.LocateAsync(root);
         var product = ProductUnderHost.Package(root);
         int port = ChildProcess.FreePort();
         var hostPorts = (Blob: ChildProcess.FreePort(), Queue: ChildProcess.FreePort());
