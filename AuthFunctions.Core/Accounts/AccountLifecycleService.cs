@@ -4,6 +4,7 @@ using AuthFunctions.Users;
 using Microsoft.Extensions.Options;
 using AuthFunctions.Sessions;
 using AuthFunctions.Throttling;
+using AuthFunctions.Storage;
 
 namespace AuthFunctions.Accounts;
 
@@ -34,8 +35,12 @@ public sealed partial class AccountLifecycleService(
     UserStore users, LinkTokenStore links, LoginThrottle throttle, CredentialCheck credentials, PasswordHasher hasher,
     SessionService sessions, EmailOutbox outbox, LinkEmails emails, IOptions<EmailOptions> options, TimeProvider clock, ILogger<AccountLifecycleService> logger)
 {
-    /// <summary>Link redemptions are throttled per account in their own pool, as logins are (ASVS 6.3.1).</summary>
-    public const string LinkThrottlePool = "throttle-link";
+    /// <summary>
+    /// Failed link redemptions are throttled per client and account (ASVS 6.3.1), in the account's throttle partition:
+    /// never in a pool the owner shares with everyone who knows the user id a link carries.
+    /// </summary>
+    public static string LinkClientPool(string clientKey) => "throttle-link-client-" + TableKey.Encode(clientKey);
+
     private const int MaxOptimisticRetries = 4;
 
     /// <summary>At most one email per account and purpose in this time, whoever asks (no mail bombing of an address).</summary>
@@ -46,47 +51,57 @@ public sealed partial class AccountLifecycleService(
     private TimeSpan ResetLifetime => TimeSpan.FromMinutes(options.Value.ResetLinkMinutes);
 
     /// <summary>Queues a (new) verification link; it replaces any earlier one. Nothing is sent for a verified address.</summary>
-    public void SendVerification(string userId) => outbox.Enqueue("email-verification", async cancellationToken =>
-    {
-        var account = await users.GetAsync(userId, cancellationToken);
-        if (account is null || account.Profile.EmailVerified)
-        {
-            return null;
-        }
-        var now = clock.GetUtcNow();
-        if (await InCooldownAsync(userId, LinkPurpose.VerifyEmail, now, cancellationToken))
-        {
-            return null;
-        }
-        var (token, hash) = LinkTokens.Create(userId);
-        await links.ReplaceAsync(new LinkToken(userId, LinkPurpose.VerifyEmail, hash, now, now + VerifyLifetime, null), cancellationToken);
-        return emails.Verification(account.Email, token, VerifyLifetime);
-    });
+    public void SendVerification(string userId) => outbox.Enqueue("email-verification", cancellationToken =>
+        IssueLinkAsync(LinkPurpose.VerifyEmail, token => users.GetAsync(userId, token), cancellationToken));
 
     /// <summary>
     /// Queues a reset link for <paramref name="email"/> if an account has it. The request itself only queues:
     /// the same work, the same answer and the same time whether or not the account exists.
     /// </summary>
-    public void ForgotPassword(string email) => outbox.Enqueue("password-reset", async cancellationToken =>
-    {
-        var account = await users.FindByEmailAsync(email, cancellationToken);
-        if (account is null)
-        {
-            return null;
-        }
-        var now = clock.GetUtcNow();
-        if (await InCooldownAsync(account.Id, LinkPurpose.ResetPassword, now, cancellationToken))
-        {
-            return null;
-        }
-        var (token, hash) = LinkTokens.Create(account.Id);
-        await links.ReplaceAsync(new LinkToken(account.Id, LinkPurpose.ResetPassword, hash, now, now + ResetLifetime, LinkTokens.PasswordStamp(account.PasswordHash)), cancellationToken);
-        return emails.PasswordReset(account.Email, token, ResetLifetime);
-    });
+    public void ForgotPassword(string email) => outbox.Enqueue("password-reset", cancellationToken =>
+        IssueLinkAsync(LinkPurpose.ResetPassword, token => users.FindByEmailAsync(email, token), cancellationToken));
 
-    public async Task<LinkOutcome> VerifyEmailAsync(string token, CancellationToken cancellationToken)
+    /// <summary>
+    /// Issues a link and composes its email, unless one of this purpose went out to the account within
+    /// <see cref="EmailCooldown"/>. The minute's slot is claimed in the same transaction that stores the link, conditional
+    /// on the account as read: of concurrent requests on any number of instances exactly one issues a link and sends it
+    /// (the others read the account again and find the slot taken), and within the minute the link sent stays the live one.
+    /// </summary>
+    private async Task<EmailMessage?> IssueLinkAsync(LinkPurpose purpose, Func<CancellationToken, Task<UserAccount?>> read, CancellationToken cancellationToken)
     {
-        var (outcome, account) = await RedeemAsync(token, LinkPurpose.VerifyEmail, cancellationToken);
+        for (int attempt = 0; attempt < 2 * MaxOptimisticRetries; attempt++)
+        {
+            var account = await read(cancellationToken);
+            if (account is null || (purpose == LinkPurpose.VerifyEmail && account.Profile.EmailVerified))
+            {
+                return null;
+            }
+            var now = clock.GetUtcNow();
+            if (account.LinksSentAt.TryGetValue(purpose, out var sent) && now - sent < EmailCooldown)
+            {
+                LogHeldBack(purpose, account.Id);
+                return null;
+            }
+            bool reset = purpose == LinkPurpose.ResetPassword;
+            var lifetime = reset ? ResetLifetime : VerifyLifetime;
+            var (token, hash) = LinkTokens.Create(account.Id);
+            var link = new LinkToken(account.Id, purpose, hash, now, now + lifetime, reset ? LinkTokens.PasswordStamp(account.PasswordHash) : null);
+            switch (await links.TryIssueAsync(account, link, cancellationToken))
+            {
+                case LinkIssue.Issued:
+                    return reset ? emails.PasswordReset(account.Email, token, lifetime) : emails.Verification(account.Email, token, lifetime);
+                case LinkIssue.AccountGone:
+                    return null;
+            }
+        }
+        LogAccountBusy(purpose);
+        return null;
+    }
+
+    /// <summary>Verifies the address with a link; <paramref name="clientKey"/> is the presenting client, whose failures are counted.</summary>
+    public async Task<LinkOutcome> VerifyEmailAsync(string token, string clientKey, CancellationToken cancellationToken)
+    {
+        var (outcome, account) = await RedeemAsync(token, LinkPurpose.VerifyEmail, clientKey, cancellationToken);
         if (outcome.Status != LinkStatus.Done)
         {
             return outcome;
@@ -102,9 +117,9 @@ public sealed partial class AccountLifecycleService(
     /// Sets a new password with a reset link: the write is conditional on the account as read, and only while the
     /// password is still the one the link was issued against; every session of the account ends.
     /// </summary>
-    public async Task<LinkOutcome> ResetPasswordAsync(string token, string newPassword, CancellationToken cancellationToken)
+    public async Task<LinkOutcome> ResetPasswordAsync(string token, string newPassword, string clientKey, CancellationToken cancellationToken)
     {
-        var (outcome, account) = await RedeemAsync(token, LinkPurpose.ResetPassword, cancellationToken);
+        var (outcome, account) = await RedeemAsync(token, LinkPurpose.ResetPassword, clientKey, cancellationToken);
         if (outcome.Status != LinkStatus.Done)
         {
             return outcome;
@@ -118,8 +133,8 @@ public sealed partial class AccountLifecycleService(
                 await sessions.EndAllBeforeAsync(account.Id, epoch, keepSessionId: null, cancellationToken);
                 return outcome;
             }
-            // Something else wrote the user since it was read (a login's timestamp): go on only while the
-            // password is still the one the link was issued against.
+            // The store already wrote again past bookkeeping; here a logout of every session moved the epoch
+            // meanwhile (harmless: every session ends anyway): go on only while the password is the link's.
             var current = await users.GetAsync(account.Id, cancellationToken);
             if (current is null || LinkTokens.PasswordStamp(current.PasswordHash) != stamp)
             {
@@ -137,9 +152,11 @@ public sealed partial class AccountLifecycleService(
     }
 
     /// <summary>
-    /// Deletes the account after checking its password: every session ends first (on the revocation feed, then
-    /// the rows), then the profile, the email (free to register again at once) with its throttle counters, and the
-    /// links. A crash midway leaves an account without sessions or only unreachable rows.
+    /// Deletes the account after checking its password: every session ends first (on the revocation feed, then the
+    /// rows), then the profile, after which nothing can be written into the account's partition (sessions and links are
+    /// written with a write of the profile), then every row left in the partition (what logins or email jobs racing the
+    /// deletion wrote before the profile went), then the email (free to register again at once) with its throttle
+    /// counters. A crash midway leaves an account without sessions, or rows without a profile that <c>cleanup</c> deletes.
     /// </summary>
     public async Task<DeleteOutcome> DeleteAccountAsync(AuthenticatedUser user, string password, CancellationToken cancellationToken)
     {
@@ -156,49 +173,42 @@ public sealed partial class AccountLifecycleService(
         // The revocation first (published on the feed, then the session rows deleted), so that a crash part-way
         // leaves at worst an account without sessions, never sessions that outlive their account anywhere.
         await sessions.EndEverySessionAsync(account.Id, cancellationToken);
-        await users.DeleteProfileAsync(account.Id, cancellationToken);
+        await users.DeleteAccountRowsAsync(account.Id, cancellationToken);
         await users.ReleaseEmailAsync(account.Email, account.Id, cancellationToken);
-        await links.DeleteAllAsync(account.Id, cancellationToken);
         return new DeleteOutcome(DeleteStatus.Deleted);
-    }
-
-    private async Task<bool> InCooldownAsync(string userId, LinkPurpose purpose, DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        bool cooling = await links.GetAsync(userId, purpose, cancellationToken) is { } latest && now - latest.CreatedAt < EmailCooldown;
-        if (cooling)
-        {
-            LogHeldBack(purpose, userId);
-        }
-        return cooling;
     }
 
     [LoggerMessage(EventId = 3006, Level = LogLevel.Information, Message = "Held back a {Purpose} email for user {UserId}: one was sent less than a minute ago.")]
     private partial void LogHeldBack(LinkPurpose purpose, string userId);
 
+    [LoggerMessage(EventId = 3007, Level = LogLevel.Warning, Message = "Gave up a {Purpose} email: the account kept changing while its link was issued; the user can ask again.")]
+    private partial void LogAccountBusy(LinkPurpose purpose);
+
     /// <summary>
-    /// Spends a link token: parse → the account → reserve an attempt in the account's link pool → compare with
-    /// the stored hash (fixed time), expiry and, for resets, the password it was issued against → a delete
-    /// conditional on the row read, so of concurrent uses exactly one wins.
+    /// Spends a link token: parse → the account → compare with the stored hash (fixed time) → expiry and, for resets,
+    /// the password it was issued against → a delete conditional on the row read, so of concurrent uses exactly one wins.
+    /// A token that matches the stored hash is a 256-bit secret the presenter holds: it is never throttled. Any other
+    /// token of an existing account counts as a failure in the presenting client's own pool for that account, checked
+    /// first, so a client past its free attempts gets <see cref="LinkStatus.Throttled"/> for every invalid link.
     /// </summary>
-    private async Task<(LinkOutcome Outcome, UserAccount? Account)> RedeemAsync(string token, LinkPurpose purpose, CancellationToken cancellationToken)
+    private async Task<(LinkOutcome Outcome, UserAccount? Account)> RedeemAsync(string token, LinkPurpose purpose, string clientKey, CancellationToken cancellationToken)
     {
         if (!LinkTokens.TryParse(token, out var userId) || await users.GetAsync(userId, cancellationToken) is not { } account)
         {
             return (new LinkOutcome(LinkStatus.Invalid), null);
         }
-        var reservation = await throttle.TryReserveAsync(account.Email, LinkThrottlePool, cancellationToken);
-        if (!reservation.Allowed)
-        {
-            return (new LinkOutcome(LinkStatus.Throttled, userId, reservation.RetryAfter), null);
-        }
         var link = await links.GetAsync(userId, purpose, cancellationToken);
         if (link is null || !LinkTokens.HashMatches(token, link.Hash))
         {
-            await throttle.RecordFailureAsync(account.Email, LinkThrottlePool, reservation.Ticket!, cancellationToken);
+            string pool = LinkClientPool(clientKey);
+            var reservation = await throttle.TryReserveAsync(account.Email, pool, cancellationToken);
+            if (!reservation.Allowed)
+            {
+                return (new LinkOutcome(LinkStatus.Throttled, userId, reservation.RetryAfter), null);
+            }
+            await throttle.RecordFailureAsync(account.Email, pool, reservation.Ticket!, cancellationToken);
             return (new LinkOutcome(LinkStatus.Invalid, userId), null);
         }
-        // From here the presenter held the real token: no guess to count, whatever the outcome.
-        await throttle.ResetAsync(account.Email, LinkThrottlePool, cancellationToken);
         bool current = link.ExpiresAt > clock.GetUtcNow() &&
             (purpose != LinkPurpose.ResetPassword || link.PasswordStamp == LinkTokens.PasswordStamp(account.PasswordHash));
         if (!await links.TryConsumeAsync(link, cancellationToken) || !current)

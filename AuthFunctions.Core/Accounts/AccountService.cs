@@ -77,15 +77,22 @@ public sealed class AccountService(UserStore users, PasswordHasher hasher, Crede
         {
             return new LoginOutcome(LoginStatus.EmailNotVerified, account.Id);
         }
-        string? upgradedHash = check.RehashNeeded ? await hasher.HashAsync(password) : null;
-        await users.RecordLoginAsync(account!, upgradedHash, cancellationToken);
-        var issued = await sessions.StartAsync(account!.Profile, userAgent, rememberMe, cancellationToken);
+        if (check.RehashNeeded)
+        {
+            await users.UpgradeHashAsync(account!, await hasher.HashAsync(password), cancellationToken);
+        }
+        // Null when the account was deleted since it was read: no session outlives it, and the answer is an unknown account's.
+        if (await sessions.StartAsync(account!.Profile, userAgent, rememberMe, cancellationToken) is not { } issued)
+        {
+            return new LoginOutcome(LoginStatus.InvalidCredentials, account.Id);
+        }
         return new LoginOutcome(LoginStatus.LoggedIn, account.Id, issued, deviceId is null ? devices.Issue(account.Id) : deviceToken);
     }
 
     /// <summary>
     /// Checks the current password (throttled in this session's own pool), then writes the new hash and
-    /// ends every other session in one write conditional on what was read: of concurrent changes exactly one wins.
+    /// ends every other session in one write conditional on the credential read: of concurrent changes exactly one wins,
+    /// and a login or profile edit landing meanwhile does not make it fail.
     /// </summary>
     public async Task<PasswordChangeOutcome> ChangePasswordAsync(AuthenticatedUser user, string currentPassword, string newPassword, CancellationToken cancellationToken)
     {

@@ -4,21 +4,22 @@ using AuthFunctions.Throttling;
 
 namespace AuthFunctions.Maintenance;
 
-public readonly record struct CleanupReport(int ExpiredSessions, int StaleThrottleRows, bool MoreLeft, int ExpiredLinks = 0, int OldFeedRows = 0)
+public readonly record struct CleanupReport(int ExpiredSessions, int StaleThrottleRows, bool MoreLeft, int ExpiredLinks = 0, int OldFeedRows = 0, int OrphanRows = 0)
 {
     public override string ToString() =>
-        $"cleanup: deleted {ExpiredSessions} expired sessions, {ExpiredLinks} expired email links, {StaleThrottleRows} stale throttle rows and {OldFeedRows} old revocation feed rows{(MoreLeft ? "; more left for the next run" : "")}";
+        $"cleanup: deleted {ExpiredSessions} expired sessions, {ExpiredLinks} expired email links, {StaleThrottleRows} stale throttle rows, {OldFeedRows} old revocation feed rows and {OrphanRows} rows of deleted accounts{(MoreLeft ? "; more left for the next run" : "")}";
 }
 
 /// <summary>
 /// Deletes dead security material in bounded batches (each run at most <see cref="MaxRowsPerKind"/> rows of
 /// each kind, so one invocation stays short; the next run takes the rest): sessions whose refresh token
 /// expired (with their refresh-token hashes), expired email links, throttle counters with nothing left to enforce,
-/// and revocation feed rows older than any access token they could refuse (<see cref="RevocationFeed.EntryLifetime"/>)
-/// plus a margin of a few minutes, so a fresh instance's first read still finds everything it needs.
+/// revocation feed rows older than any access token they could refuse (<see cref="RevocationFeed.EntryLifetime"/>)
+/// plus a margin of a few minutes, so a fresh instance's first read still finds everything it needs, and rows left in
+/// the partition of an account whose profile is gone (a deletion that failed part-way).
 /// </summary>
 public sealed partial class CleanupService(
-    SessionStore sessions, LinkTokenStore links, LoginThrottle throttle, RevocationStore revocations, RevocationFeed feed, TimeProvider clock, ILogger<CleanupService> logger)
+    SessionStore sessions, LinkTokenStore links, UserStore users, LoginThrottle throttle, RevocationStore revocations, RevocationFeed feed, TimeProvider clock, ILogger<CleanupService> logger)
 {
     public const int MaxRowsPerKind = 1000;
 
@@ -32,11 +33,12 @@ public sealed partial class CleanupService(
         var expiredLinks = await links.DeleteExpiredAsync(now, MaxRowsPerKind, cancellationToken);
         var stale = await throttle.DeleteStaleAsync(now, MaxRowsPerKind, cancellationToken);
         var feedRows = await revocations.DeleteBeforeAsync(now - feed.EntryLifetime - FeedMargin, MaxRowsPerKind, cancellationToken);
-        var report = new CleanupReport(expired, stale, new[] { expired, stale, expiredLinks, feedRows }.Any(count => count == MaxRowsPerKind), expiredLinks, feedRows);
-        LogCleaned(report.ExpiredSessions, report.ExpiredLinks, report.StaleThrottleRows, report.OldFeedRows);
+        var orphans = await users.DeleteOrphanRowsAsync(MaxRowsPerKind, cancellationToken);
+        var report = new CleanupReport(expired, stale, new[] { expired, stale, expiredLinks, feedRows, orphans }.Any(count => count == MaxRowsPerKind), expiredLinks, feedRows, orphans);
+        LogCleaned(report.ExpiredSessions, report.ExpiredLinks, report.StaleThrottleRows, report.OldFeedRows, report.OrphanRows);
         return report;
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Cleanup deleted {Sessions} expired sessions, {Links} expired email links, {ThrottleRows} stale throttle rows and {FeedRows} old revocation feed rows.")]
-    private partial void LogCleaned(int sessions, int links, int throttleRows, int feedRows);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Cleanup deleted {Sessions} expired sessions, {Links} expired email links, {ThrottleRows} stale throttle rows, {FeedRows} old revocation feed rows and {OrphanRows} rows of deleted accounts.")]
+    private partial void LogCleaned(int sessions, int links, int throttleRows, int feedRows, int orphanRows);
 }

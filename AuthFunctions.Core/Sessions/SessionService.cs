@@ -41,15 +41,15 @@ public sealed partial class SessionService(
     /// <summary>How long a session whose login said "don't remember me" lasts from that login, refreshed or not.</summary>
     public static readonly TimeSpan UnrememberedLifetime = TimeSpan.FromHours(12);
 
-    public Task<IssuedTokens> StartAsync(UserProfile user, string? userAgent, CancellationToken cancellationToken) =>
+    public Task<IssuedTokens?> StartAsync(UserProfile user, string? userAgent, CancellationToken cancellationToken) =>
         StartAsync(user, userAgent, rememberMe: true, cancellationToken);
 
     /// <summary>
     /// Starts a session. Remembered: the refresh token slides (<c>Auth__RefreshTokenDays</c> from each use);
     /// not remembered: it cannot outlive 12 hours from this login. Either way the session ends
-    /// <c>Auth__SessionMaxDays</c> after this login (ASVS 7.3.2).
+    /// <c>Auth__SessionMaxDays</c> after this login (ASVS 7.3.2). Null when the account is gone (deleted meanwhile): no session is stored.
     /// </summary>
-    public async Task<IssuedTokens> StartAsync(UserProfile user, string? userAgent, bool rememberMe, CancellationToken cancellationToken)
+    public async Task<IssuedTokens?> StartAsync(UserProfile user, string? userAgent, bool rememberMe, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(user);
         string sessionId = Guid.NewGuid().ToString("N");
@@ -69,7 +69,10 @@ public sealed partial class SessionService(
             AbsoluteExpiresAt = now + TimeSpan.FromDays(options.Value.SessionMaxDays),
         };
         session = session with { RefreshExpiresAt = RefreshExpiry(session, now) };
-        await sessions.CreateAsync(session, cancellationToken);
+        if (!await sessions.CreateAsync(session, cancellationToken))
+        {
+            return null;
+        }
         return Issue(user, sessionId, refreshToken, session.RefreshExpiresAt);
     }
 

@@ -84,6 +84,13 @@ public sealed class StorageTable(TableClient client, TimeSpan operationTimeout)
         }, createTableIfMissing: false, cancellationToken);
 
     /// <summary>
+    /// Runs <paramref name="actions"/> (all in one partition, at most 100) as one entity-group transaction: all or nothing.
+    /// A failing action's stale ETag, existing key or missing row is the outcome.
+    /// </summary>
+    public Task<WriteOutcome> TransactAsync(IReadOnlyList<TableTransactionAction> actions, CancellationToken cancellationToken = default) =>
+        WriteAsync("run a transaction", token => client.SubmitTransactionAsync(actions, token), cancellationToken);
+
+    /// <summary>
     /// Deletes the given rows of one partition in batches of at most 100 (one entity-group transaction each),
     /// skipping rows that are already gone.
     /// </summary>

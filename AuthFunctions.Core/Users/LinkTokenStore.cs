@@ -20,6 +20,17 @@ public sealed record LinkToken(string UserId, LinkPurpose Purpose, string Hash, 
     public ETag Version { get; init; }
 }
 
+/// <summary>What issuing a link came to.</summary>
+public enum LinkIssue
+{
+    Issued,
+
+    /// <summary>The account was written since it was read (another issue, a login): nothing was written; read it again.</summary>
+    AccountChanged,
+
+    AccountGone,
+}
+
 /// <summary>
 /// Link tokens, one row per user and purpose in the user's partition of <c>users</c> (RowKey
 /// <c>link-{purpose}</c>): a newer request replaces the row, so only the latest link works, and deleting
@@ -32,17 +43,36 @@ public sealed class LinkTokenStore(StorageTables tables)
 
     private static string RowKey(LinkPurpose purpose) => RowKeyPrefix + (purpose == LinkPurpose.VerifyEmail ? "verify-email" : "reset-password");
 
-    public async Task ReplaceAsync(LinkToken token, CancellationToken cancellationToken)
+    /// <summary>
+    /// Issues <paramref name="token"/> if the account is still as read: claims its purpose's slot (the time of the latest
+    /// email, on the profile row) and replaces the link row in one transaction of the user's partition, conditional on
+    /// <paramref name="account"/>'s version. So of concurrent issues on any number of instances exactly one writes (the
+    /// others find the account changed, read it again and see the slot taken), and nothing is written for an account
+    /// deleted meanwhile.
+    /// </summary>
+    public async Task<LinkIssue> TryIssueAsync(UserAccount account, LinkToken token, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(account);
         ArgumentNullException.ThrowIfNull(token);
-        var row = new TableEntity(token.UserId, RowKey(token.Purpose))
+        var slot = new TableEntity(token.UserId, UserRows.ProfileRowKey) { [UserRows.LinkSentAtColumn(token.Purpose)] = token.CreatedAt };
+        var link = new TableEntity(token.UserId, RowKey(token.Purpose))
         {
             ["Hash"] = token.Hash,
             ["CreatedAt"] = token.CreatedAt,
             ["ExpiresAt"] = token.ExpiresAt,
             ["PasswordStamp"] = token.PasswordStamp,
         };
-        await _users.UpsertAsync(row, TableUpdateMode.Replace, cancellationToken);
+        var outcome = await _users.TransactAsync(
+            [
+                new TableTransactionAction(TableTransactionActionType.UpdateMerge, slot, account.Version),
+                new TableTransactionAction(TableTransactionActionType.UpsertReplace, link),
+            ], cancellationToken);
+        return outcome switch
+        {
+            WriteOutcome.Done => LinkIssue.Issued,
+            WriteOutcome.NotFound => LinkIssue.AccountGone,
+            _ => LinkIssue.AccountChanged,
+        };
     }
 
     public async Task<LinkToken?> GetAsync(string userId, LinkPurpose purpose, CancellationToken cancellationToken)
@@ -82,16 +112,5 @@ public sealed class LinkTokenStore(StorageTables tables)
             }
         }
         return deleted;
-    }
-
-    public async Task DeleteAllAsync(string userId, CancellationToken cancellationToken)
-    {
-        string filter = TableClient.CreateQueryFilter($"PartitionKey eq {userId} and RowKey gt {RowKeyPrefix} and RowKey lt {RowKeyPrefix + "~"}");
-        var rows = new List<(string, string)>();
-        await foreach (var row in _users.QueryAsync(filter, ["PartitionKey", "RowKey"], cancellationToken: cancellationToken))
-        {
-            rows.Add((row.PartitionKey, row.RowKey));
-        }
-        await _users.DeleteAllAsync(rows, cancellationToken);
     }
 }

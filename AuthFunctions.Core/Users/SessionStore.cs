@@ -10,13 +10,25 @@ public sealed class SessionStore(StorageTables tables)
     private static readonly string[] KeyColumns = ["PartitionKey", "RowKey"];
     private readonly StorageTable _users = tables.Get("users");
 
-    public async Task CreateAsync(Session session, CancellationToken cancellationToken)
+    /// <summary>
+    /// Stores a new session and stamps the login on the profile, in one transaction of the user's partition: the merge
+    /// needs the profile row to exist, so a login racing the account's deletion stores nothing once the profile is gone
+    /// (false), and a session stored before that is in the partition the deletion sweeps after it.
+    /// </summary>
+    public async Task<bool> CreateAsync(Session session, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(session);
-        if (await _users.InsertAsync(UserRows.ToRow(session), cancellationToken) != WriteOutcome.Done)
+        var outcome = await _users.TransactAsync(
+            [
+                new TableTransactionAction(TableTransactionActionType.UpdateMerge, UserRows.LoginStamp(session.UserId, session.CreatedAt), Azure.ETag.All),
+                new TableTransactionAction(TableTransactionActionType.Add, UserRows.ToRow(session)),
+            ], cancellationToken);
+        return outcome switch
         {
-            throw new InvalidOperationException("A session id was issued twice.");
-        }
+            WriteOutcome.Done => true,
+            WriteOutcome.NotFound => false,
+            _ => throw new InvalidOperationException("A session id was issued twice."),
+        };
     }
 
     public async Task<Session?> GetAsync(string userId, string sessionId, CancellationToken cancellationToken)

@@ -13,6 +13,9 @@ public sealed record UserAccount(UserProfile Profile, string PasswordHash, bool 
 {
     public string Id => Profile.Id;
 
+    /// <summary>When the latest email of each link purpose went out (its minute's slot was claimed); absent: never.</summary>
+    public IReadOnlyDictionary<LinkPurpose, DateTimeOffset> LinksSentAt { get; init; } = new Dictionary<LinkPurpose, DateTimeOffset>();
+
     public string Email => Profile.Email;
 }
 

@@ -42,7 +42,18 @@ internal static class UserRows
         row.GetBoolean("EmailVerified") ?? false);
 
     public static UserAccount ToAccount(TableEntity row) =>
-        new(ToProfile(row), row.GetString("PasswordHash") ?? "", row.GetBoolean("PasswordNormalized") ?? false, row.ETag);
+        new(ToProfile(row), row.GetString("PasswordHash") ?? "", row.GetBoolean("PasswordNormalized") ?? false, row.ETag)
+        {
+            LinksSentAt = Enum.GetValues<LinkPurpose>()
+                .Where(purpose => row.GetTime(LinkSentAtColumn(purpose)) is not null)
+                .ToDictionary(purpose => purpose, purpose => row.GetTime(LinkSentAtColumn(purpose))!.Value),
+        };
+
+    /// <summary>The profile column holding when the latest email with a link of <paramref name="purpose"/> went out: the minute's slot.</summary>
+    public static string LinkSentAtColumn(LinkPurpose purpose) => purpose == LinkPurpose.VerifyEmail ? "VerifyEmailSentAt" : "ResetPasswordSentAt";
+
+    /// <summary>A merge of the profile row that only stamps the last login: written in one transaction with a new session, so the session exists only if the profile does.</summary>
+    public static TableEntity LoginStamp(string userId, DateTimeOffset at) => new(userId, ProfileRowKey) { ["LastLoginAt"] = at };
 
     public static TableEntity ToRow(Session session) => new(session.UserId, SessionRowKey(session.Id))
     {

@@ -83,45 +83,55 @@ public sealed partial class UserStore(StorageTables tables, TimeProvider clock, 
     }
 
     /// <summary>
-    /// Records a successful login. A stronger hash (<paramref name="upgradedHash"/>) is stored only if the
-    /// credential is still the one verified: a password changed meanwhile on another instance wins.
+    /// Stores a stronger hash of the password just verified (a login's upgrade), only if the account is still as read:
+    /// a password changed meanwhile on another instance wins, and the upgrade is left for the next login.
     /// </summary>
-    public async Task RecordLoginAsync(UserAccount user, string? upgradedHash, CancellationToken cancellationToken)
+    public async Task UpgradeHashAsync(UserAccount user, string upgradedHash, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(user);
-        var patch = new TableEntity(user.Id, UserRows.ProfileRowKey) { ["LastLoginAt"] = clock.GetUtcNow() };
-        if (upgradedHash is not null)
-        {
-            patch["PasswordHash"] = upgradedHash;
-            patch["PasswordNormalized"] = true;
-            if (await _users.UpdateAsync(patch, user.Version, TableUpdateMode.Merge, cancellationToken) != WriteOutcome.Stale)
-            {
-                return;
-            }
-            patch.Remove("PasswordHash");
-            patch.Remove("PasswordNormalized");
-        }
-        await _users.UpdateAsync(patch, ETag.All, TableUpdateMode.Merge, cancellationToken);
+        var patch = new TableEntity(user.Id, UserRows.ProfileRowKey) { ["PasswordHash"] = upgradedHash, ["PasswordNormalized"] = true };
+        await _users.UpdateAsync(patch, user.Version, TableUpdateMode.Merge, cancellationToken);
     }
 
     /// <summary>
-    /// Stores a new password hash and moves the session epoch on (ending every session) in one write,
-    /// conditional on the version read before the current password was checked: of concurrent changes
-    /// exactly one succeeds. Returns the new epoch, or null when the account changed meanwhile.
+    /// Stores a new password hash and moves the session epoch on (ending every session) in one write, conditional on
+    /// the version read before the current password was checked. When that version is stale but the credential is still
+    /// the one read (the same hash and epoch: a login's bookkeeping, a profile edit or an email slot wrote the row), the
+    /// write goes again on the new version; when the credential changed (another change, a reset, a rehash, a logout
+    /// of every session), nothing is written. So of concurrent changes exactly one succeeds, and only they make it fail.
+    /// Returns the new epoch, or null when the credential changed meanwhile or the user is gone.
     /// </summary>
     public async Task<int?> TryChangePasswordAsync(UserAccount user, string newPasswordHash, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(user);
-        int epoch = user.Profile.SessionEpoch + 1;
-        var patch = new TableEntity(user.Id, UserRows.ProfileRowKey)
+        var current = user;
+        for (int attempt = 0; attempt < MaxOptimisticRetries; attempt++)
         {
-            ["PasswordHash"] = newPasswordHash,
-            ["PasswordNormalized"] = true,
-            ["SessionEpoch"] = epoch,
-            ["LoggedOutAt"] = clock.GetUtcNow(),
-        };
-        return await _users.UpdateAsync(patch, user.Version, TableUpdateMode.Merge, cancellationToken) == WriteOutcome.Done ? epoch : null;
+            int epoch = current.Profile.SessionEpoch + 1;
+            var patch = new TableEntity(user.Id, UserRows.ProfileRowKey)
+            {
+                ["PasswordHash"] = newPasswordHash,
+                ["PasswordNormalized"] = true,
+                ["SessionEpoch"] = epoch,
+                ["LoggedOutAt"] = clock.GetUtcNow(),
+            };
+            if (await _users.UpdateAsync(patch, current.Version, TableUpdateMode.Merge, cancellationToken) == WriteOutcome.Done)
+            {
+                return epoch;
+            }
+            var reread = await GetAsync(user.Id, cancellationToken);
+            if (reread is null || reread.PasswordHash != user.PasswordHash || reread.Profile.SessionEpoch != user.Profile.SessionEpoch)
+            {
+                return null;
+            }
+            LogCredentialRewritten(user.Id);
+            current = reread;
+        }
+        return null;
     }
+
+    [LoggerMessage(EventId = 2201, Level = LogLevel.Information, Message = "A password change of user {UserId} found the account written meanwhile with the same credential (a login or a profile edit) and was written again.")]
+    private partial void LogCredentialRewritten(string userId);
 
     /// <summary>
     /// Ends every session of the user at once: bumps the session epoch (one ETag-guarded write is the
@@ -168,11 +178,62 @@ public sealed partial class UserStore(StorageTables tables, TimeProvider clock, 
     }
 
     /// <summary>
-    /// Deletes the user's profile row: the first step of an account deletion, after which every token,
-    /// session and link of the account is refused (each check reads the profile).
+    /// Deletes the account's rows: the profile first (from that write on every storage check refuses the account, and a
+    /// login can no longer store a session: its session write needs the profile), then every other row of the user's
+    /// partition, including whatever a racing login or email job wrote before the profile went.
     /// </summary>
-    public async Task DeleteProfileAsync(string userId, CancellationToken cancellationToken) =>
+    public async Task DeleteAccountRowsAsync(string userId, CancellationToken cancellationToken)
+    {
         await _users.DeleteAsync(userId, UserRows.ProfileRowKey, cancellationToken: cancellationToken);
+        var rows = new List<(string, string)>();
+        await foreach (var row in _users.QueryAsync(TableClient.CreateQueryFilter($"PartitionKey eq {userId}"), KeyColumns, cancellationToken: cancellationToken))
+        {
+            rows.Add((row.PartitionKey, row.RowKey));
+        }
+        await _users.DeleteAllAsync(rows, cancellationToken);
+    }
+
+    /// <summary>
+    /// Deletes up to <paramref name="max"/> rows (sessions, links) of partitions that have no profile row: what a deletion
+    /// that failed part-way left behind. One pass over the table's keys (a query returns a partition's rows in key order,
+    /// so each partition is judged once all its keys are seen). No other row can appear in a partition without its profile:
+    /// a registration writes the profile first, and sessions and links are written in one transaction with a write of it.
+    /// Returns how many went.
+    /// </summary>
+    public async Task<int> DeleteOrphanRowsAsync(int max, CancellationToken cancellationToken)
+    {
+        int deleted = 0;
+        string? partition = null;
+        bool hasProfile = false;
+        var rows = new List<(string, string)>();
+        async Task JudgeAsync()
+        {
+            if (!hasProfile && rows.Count > 0)
+            {
+                var batch = rows.Take(max - deleted).ToList();
+                await _users.DeleteAllAsync(batch, cancellationToken);
+                deleted += batch.Count;
+            }
+            rows.Clear();
+            hasProfile = false;
+        }
+        await foreach (var row in _users.QueryAsync(TableClient.CreateQueryFilter($"PartitionKey ne {""}"), KeyColumns, maxPerPage: 1000, cancellationToken))
+        {
+            if (row.PartitionKey != partition)
+            {
+                await JudgeAsync();
+                if (deleted >= max)
+                {
+                    return deleted;
+                }
+                partition = row.PartitionKey;
+            }
+            hasProfile |= row.RowKey == UserRows.ProfileRowKey;
+            rows.Add((row.PartitionKey, row.RowKey));
+        }
+        await JudgeAsync();
+        return deleted;
+    }
 
     /// <summary>
     /// Frees a deleted user's email: deletes the index row if it still names <paramref name="userId"/> (so the
@@ -210,4 +271,5 @@ public sealed partial class UserStore(StorageTables tables, TimeProvider clock, 
     }
 
     private static readonly string[] KeysOnly = ["PartitionKey"];
+    private static readonly string[] KeyColumns = ["PartitionKey", "RowKey"];
 }

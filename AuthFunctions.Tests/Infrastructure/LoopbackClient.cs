@@ -21,26 +21,26 @@ public sealed class LoopbackClient : IDisposable
     private LoopbackClient(IPAddress address, Uri baseAddress)
     {
         Address = address;
-        var handler = new SocketsHttpHandler
-        {
-            ConnectCallback = async (context, cancel) =>
-            {
-                var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-                try
-                {
-                    socket.Bind(new IPEndPoint(address, 0));
-                    await socket.ConnectAsync(context.DnsEndPoint, cancel);
-                    return new NetworkStream(socket, ownsSocket: true);
-                }
-                catch
-                {
-                    socket.Dispose();
-                    throw;
-                }
-            },
-        };
+        var handler = new SocketsHttpHandler { ConnectCallback = ConnectFrom(address) };
         Http = new HttpClient(handler) { BaseAddress = baseAddress };
     }
+
+    /// <summary>A connect callback for a <see cref="SocketsHttpHandler"/> whose connections leave from <paramref name="address"/> (a loopback address).</summary>
+    public static Func<System.Net.Http.SocketsHttpConnectionContext, CancellationToken, ValueTask<Stream>> ConnectFrom(IPAddress address) => async (context, cancel) =>
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            socket.Bind(new IPEndPoint(address, 0));
+            await socket.ConnectAsync(context.DnsEndPoint, cancel);
+            return new NetworkStream(socket, ownsSocket: true);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    };
 
     /// <summary>The source address of this client's connections: its address as the host (and the worker) see it.</summary>
     public IPAddress Address { get; }

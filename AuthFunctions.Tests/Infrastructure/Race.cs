@@ -7,6 +7,9 @@ namespace AuthFunctions.Tests.Infrastructure;
 /// <summary>One request of a race: where it goes (an instance's base address) and how to build it.</summary>
 public sealed record Racer(Uri BaseAddress, Func<HttpRequestMessage> Request)
 {
+    /// <summary>The loopback address the racer's connection leaves from (a client of its own, see <see cref="LoopbackClient"/>); null: 127.0.0.1.</summary>
+    public System.Net.IPAddress? Source { get; init; }
+
     public static Racer Post(Uri baseAddress, string path, object? body, string? accessToken = null) => new(baseAddress, () =>
     {
         var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = body is null ? null : JsonContent.Create(body) };
@@ -68,6 +71,7 @@ public static class Race
             MaxConnectionsPerServer = 1,
             PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5),
             PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
+            ConnectCallback = r.Source is { } source ? LoopbackClient.ConnectFrom(source) : null,
         })
         { BaseAddress = r.BaseAddress, Timeout = TimeSpan.FromMinutes(2) }).ToList();
         try

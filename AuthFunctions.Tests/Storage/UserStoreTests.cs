@@ -36,11 +36,9 @@ public sealed class UserStoreTests : IAsyncLifetime
         var readForChange = (await Users.GetAsync(readAtLogin.Id, CancellationToken.None))!;
         Assert.NotNull(await Users.TryChangePasswordAsync(readForChange, "new-hash", CancellationToken.None));
 
-        await Users.RecordLoginAsync(readAtLogin, upgradedHash: "upgraded-old-hash", CancellationToken.None);
+        await Users.UpgradeHashAsync(readAtLogin, upgradedHash: "upgraded-old-hash", CancellationToken.None);
 
-        var stored = (await Users.GetAsync(readAtLogin.Id, CancellationToken.None))!;
-        Assert.Equal("new-hash", stored.PasswordHash);
-        Assert.NotNull(stored.Profile.LastLoginAt);
+        Assert.Equal("new-hash", (await Users.GetAsync(readAtLogin.Id, CancellationToken.None))!.PasswordHash);
     }
 
     [Fact]
@@ -48,7 +46,7 @@ public sealed class UserStoreTests : IAsyncLifetime
     {
         var account = await NewAccountAsync();
 
-        await Users.RecordLoginAsync(account, upgradedHash: "upgraded-hash", CancellationToken.None);
+        await Users.UpgradeHashAsync(account, upgradedHash: "upgraded-hash", CancellationToken.None);
 
         Assert.Equal("upgraded-hash", (await Users.GetAsync(account.Id, CancellationToken.None))!.PasswordHash);
     }

@@ -40,7 +40,7 @@ public sealed class AccountFunctions(AccountLifecycleService lifecycle, AccountE
         {
             return Problems.BadRequest("token is required.");
         }
-        var outcome = await lifecycle.VerifyEmailAsync(body.Value.Token, cancellationToken);
+        var outcome = await lifecycle.VerifyEmailAsync(body.Value.Token, ClientKey(request), cancellationToken);
         events.LinkRedeemed(request.HttpContext, "email-verification", outcome);
         return outcome.Status == LinkStatus.Done ? TypedResults.NoContent() : LinkProblem(request.HttpContext, outcome, "The verification link is invalid, used or expired. Ask for a new one.");
     }
@@ -88,14 +88,17 @@ public sealed class AccountFunctions(AccountLifecycleService lifecycle, AccountE
         {
             return Problems.Validation("new_password", weak);
         }
-        var outcome = await lifecycle.ResetPasswordAsync(body.Value.Token, body.Value.NewPassword!, cancellationToken);
+        var outcome = await lifecycle.ResetPasswordAsync(body.Value.Token, body.Value.NewPassword!, ClientKey(request), cancellationToken);
         events.LinkRedeemed(request.HttpContext, "password-reset", outcome);
         return outcome.Status == LinkStatus.Done ? TypedResults.NoContent() : LinkProblem(request.HttpContext, outcome, "The reset link is invalid, used or expired. Ask for a new one.");
     }
 
+    /// <summary>The presenting client, as the per-client rate limits key it: its failed redemptions are counted in its own pool.</summary>
+    private static string ClientKey(HttpRequest request) => ClientRateLimitMiddleware.ClientKey(request.HttpContext.Connection.RemoteIpAddress);
+
     private static ProblemHttpResult LinkProblem(HttpContext context, LinkOutcome outcome, string invalid) => outcome.Status switch
     {
-        LinkStatus.Throttled => Problems.TooManyRequests(context, outcome.RetryAfter!.Value, "Too many invalid links for this account. Try again later."),
+        LinkStatus.Throttled => Problems.TooManyRequests(context, outcome.RetryAfter!.Value, "Too many invalid links from this client. Try again later."),
         _ => Problems.BadRequest(invalid),
     };
 }
