@@ -33,6 +33,9 @@ public sealed class StorageTable(TableClient client, TimeSpan operationTimeout)
 {
     public string Name => client.Name;
 
+    /// <summary>The same table with every operation, retries included, bounded by <paramref name="timeout"/> if that is shorter.</summary>
+    public StorageTable WithOperationTimeout(TimeSpan timeout) => new(client, timeout < operationTimeout ? timeout : operationTimeout);
+
     /// <summary>Point read; <c>null</c> when the entity (or its table) does not exist.</summary>
     public Task<StoredEntity?> GetAsync(string partitionKey, string rowKey, CancellationToken cancellationToken = default) =>
         RunAsync("read entity", async token =>
