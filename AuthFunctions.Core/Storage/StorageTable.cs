@@ -187,6 +187,12 @@ public sealed class StorageTable(TableClient client, TimeSpan operationTimeout)
         {
             throw new TableStorageException(0, null, $"The Table service could not be reached ({operation}; retries exhausted).", exhausted);
         }
+        catch (Exception transport) when (transport is System.Net.Sockets.SocketException or IOException or HttpRequestException)
+        {
+            // A connection reset while it was being set up can escape the SDK's retries unwrapped (a bare
+            // SocketException "Transport endpoint is not connected" from the connection pool): an outage all the same.
+            throw new TableStorageException(0, null, $"The Table service could not be reached ({operation}; the connection failed).", transport);
+        }
     }
 
     private async Task CreateTableAsync(CancellationToken cancellationToken)
