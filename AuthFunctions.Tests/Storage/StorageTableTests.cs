@@ -248,29 +248,4 @@ public sealed class StorageTableTests(ITestOutputHelper output)
         Assert.True(failure.IsUnavailable);
         Assert.InRange(stopwatch.Elapsed, TimeSpan.FromSeconds(1.5), TimeSpan.FromSeconds(3.5));
     }
-
-    /// <summary>
-    /// A link that resets every connection, mid-use and at set-up: every operation is a <see cref="TableStorageException"/>
-    /// marked unavailable (answered 503), never a bare socket error (which, thrown from the revocation poller, stopped
-    /// the worker).
-    /// </summary>
-    [Fact]
-    public async Task ALinkThatResetsEveryConnectionIsUnavailableNeverASocketError()
-    {
-        var azurite = await AzuriteServer.Shared;
-        await using var link = TcpLink.To(azurite.Port);
-        var table = Table(AzuriteServer.TableConnectionStringVia(link.Port), timeoutSeconds: 2);
-        Assert.Equal(WriteOutcome.Done, await table.InsertAsync(Note("p", "r", "x")));
-        link.Cut();
-
-        var failures = new List<Exception>();
-        for (int i = 0; i < 30; i++)
-        {
-            failures.Add(await Record.ExceptionAsync(() => table.QueryAsync(Partition("p")).ToListAsync().AsTask()));
-        }
-
-        Assert.All(failures, failure => Assert.True(failure is TableStorageException { IsUnavailable: true }, $"{failure?.GetType().Name}: {failure?.Message}"));
-        link.Restore();
-        Assert.Single(await table.QueryAsync(Partition("p")).ToListAsync());
-    }
 }
