@@ -33,6 +33,9 @@ public sealed class StorageTable(TableClient client, TimeSpan operationTimeout)
 {
     public string Name => client.Name;
 
+    /// <summary>The same table with every operation, retries included, bounded by <paramref name="timeout"/> if that is shorter.</summary>
+    public StorageTable WithOperationTimeout(TimeSpan timeout) => new(client, timeout < operationTimeout ? timeout : operationTimeout);
+
     /// <summary>Point read; <c>null</c> when the entity (or its table) does not exist.</summary>
     public Task<StoredEntity?> GetAsync(string partitionKey, string rowKey, CancellationToken cancellationToken = default) =>
         RunAsync("read entity", async token =>
@@ -190,6 +193,12 @@ public sealed class StorageTable(TableClient client, TimeSpan operationTimeout)
         catch (AggregateException exhausted)
         {
             throw new TableStorageException(0, null, $"The Table service could not be reached ({operation}; retries exhausted).", exhausted);
+        }
+        catch (Exception transport) when (transport is System.Net.Sockets.SocketException or IOException or HttpRequestException)
+        {
+            // A connection reset while it was being set up can escape the SDK's retries unwrapped (a bare
+            // SocketException "Transport endpoint is not connected" from the connection pool): an outage all the same.
+            throw new TableStorageException(0, null, $"The Table service could not be reached ({operation}; the connection failed).", transport);
         }
     }
 

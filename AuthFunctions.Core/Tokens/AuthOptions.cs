@@ -49,11 +49,11 @@ public sealed class AuthOptions
     /// </summary>
     public string RevocationMode { get; set; } = "feed";
 
-    /// <summary><c>Auth__RevocationPollMilliseconds</c>: how often each instance reads the feed's newest rows.</summary>
+    /// <summary>
+    /// <c>Auth__RevocationPollMilliseconds</c>: how often each instance reads the feed's newest rows. A revocation is
+    /// refused everywhere within twice this, whatever storage does (see <see cref="RevocationFeed.Bound"/>).
+    /// </summary>
     public int RevocationPollMilliseconds { get; set; } = 1000;
-
-    /// <summary><c>Auth__RevocationMaxStalenessSeconds</c>: with no successful read of the feed for this long, protected calls read storage again.</summary>
-    public int RevocationMaxStalenessSeconds { get; set; } = 10;
 
     /// <summary>The default <see cref="RevocationMaxEntries"/>.</summary>
     public const int DefaultRevocationMaxEntries = 100_000;
@@ -164,11 +164,6 @@ internal sealed class AuthOptionsValidator(IHostEnvironment environment) : IVali
         if (options.RevocationPollMilliseconds is < 100 or > 60_000)
         {
             failures.Add("Auth__RevocationPollMilliseconds must be between 100 and 60000.");
-        }
-        // Two polls may fail in a row without falling back; anything shorter would flap on one slow read.
-        if (options.RevocationMaxStalenessSeconds * 1000L < 2L * options.RevocationPollMilliseconds || options.RevocationMaxStalenessSeconds > 300)
-        {
-            failures.Add("Auth__RevocationMaxStalenessSeconds must be at least twice Auth__RevocationPollMilliseconds and at most 300.");
         }
         if (options.RevocationMaxEntries is < 1 or > AuthOptions.RevocationMaxEntriesLimit)
         {

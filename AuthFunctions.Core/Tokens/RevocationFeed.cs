@@ -11,19 +11,20 @@ namespace AuthFunctions.Tokens;
 /// (<c>Auth__RevocationMode=feed</c>). Every revocation, on any instance, appends a row to the
 /// <c>revocations</c> table (<see cref="RevocationStore"/>); <see cref="RevocationPoller"/> reads the newest
 /// rows every <c>Auth__RevocationPollMilliseconds</c>, so a revocation made anywhere is refused here within
-/// two poll intervals. The map holds two kinds of facts, both final (session ids are never reused, epochs
+/// <see cref="Bound"/>, two poll intervals. The map holds two kinds of facts, both final (session ids are never reused, epochs
 /// only grow): "session S ended" and "user U's epoch is E, keeping session K". An entry is dropped once every
 /// access token it could refuse has expired, which bounds the memory.
 /// <para>
 /// Fail closed: until the first successful read covering a whole access-token lifetime (a fresh instance
-/// must not miss revocations made before it started), while the last successful read is older than
-/// <c>Auth__RevocationMaxStalenessSeconds</c>, after the map overflowed, and for tokens without the epoch
-/// claim, <see cref="CanDecide"/> is false and the caller reads storage per request, as in read mode.
+/// must not miss revocations made before it started), whenever the last successful read started more than
+/// <see cref="Bound"/> ago (whatever storage does: down, hanging, or out of this instance's reach), after the map
+/// overflowed, and for tokens without the epoch claim, <see cref="CanDecide"/> is false and the caller reads storage
+/// per request, as in read mode.
 /// </para>
 /// <para>
 /// Its state is published as metrics (meter <see cref="MeterName"/>): <see cref="PollsInstrument"/>,
-/// <see cref="EntriesInstrument"/>, <see cref="CapacityInstrument"/>, <see cref="CoveredInstrument"/> and
-/// <see cref="EntryLifetimeInstrument"/>.
+/// <see cref="EntriesInstrument"/>, <see cref="CapacityInstrument"/>, <see cref="CoveredInstrument"/>,
+/// <see cref="EntryLifetimeInstrument"/>, <see cref="ReadDurationInstrument"/> and <see cref="AgeInstrument"/>.
 /// </para>
 /// </summary>
 public sealed partial class RevocationFeed
@@ -45,6 +46,15 @@ public sealed partial class RevocationFeed
     /// <summary>How long an entry is kept, in seconds (observable gauge).</summary>
     public const string EntryLifetimeInstrument = "authfunctions.revocation.entry_lifetime";
 
+    /// <summary>How long each successful read of the feed took, in seconds (histogram).</summary>
+    public const string ReadDurationInstrument = "authfunctions.revocation.read_duration";
+
+    /// <summary>
+    /// How old the map had grown when a read made it fresh again, in seconds (histogram): from the previous successful
+    /// read's start to this one's end. Above <see cref="Bound"/>, protected calls read storage meanwhile.
+    /// </summary>
+    public const string AgeInstrument = "authfunctions.revocation.age";
+
     /// <summary>Allowance for the writers' clocks being behind ours (NTP keeps cloud hosts within milliseconds; this is generous).</summary>
     private static readonly TimeSpan ClockAllowance = TimeSpan.FromSeconds(5);
 
@@ -54,7 +64,9 @@ public sealed partial class RevocationFeed
     private readonly ConcurrentDictionary<(string UserId, string SessionId), DateTimeOffset> _endedSessions = new();
     private readonly ConcurrentDictionary<string, EpochMove> _epochs = new(StringComparer.Ordinal);
     private readonly Lock _applyLock = new();
-    private readonly long _maxStalenessTicks;
+    private readonly long _boundTicks;
+    private readonly Histogram<double> _readDuration;
+    private readonly Histogram<double> _age;
     private DateTimeOffset? _cursor;
     private long _lastReadStarted;
     private long _incompleteUntilTicks;
@@ -73,7 +85,8 @@ public sealed partial class RevocationFeed
         var auth = options.Value;
         Enabled = auth.UsesRevocationFeed;
         PollInterval = TimeSpan.FromMilliseconds(auth.RevocationPollMilliseconds);
-        _maxStalenessTicks = TimeSpan.FromSeconds(auth.RevocationMaxStalenessSeconds).Ticks;
+        Bound = 2 * PollInterval;
+        _boundTicks = Bound.Ticks;
         // A row can become visible up to one storage operation after the time it carries (a slow write),
         // and its writer's clock may be a little behind ours: every read goes back this far again.
         Overlap = TimeSpan.FromSeconds(storage.Value.OperationTimeoutSeconds) + ClockAllowance;
@@ -90,11 +103,23 @@ public sealed partial class RevocationFeed
         meter.CreateObservableGauge(CoveredInstrument, () => Covered ? 1 : 0,
             description: "1 once a read of the feed covered a whole access-token lifetime back from this instance's start.");
         meter.CreateObservableGauge(EntryLifetimeInstrument, () => EntryLifetime.TotalSeconds, unit: "s", description: "How long a revocation is kept in the map.");
+        _readDuration = meter.CreateHistogram<double>(ReadDurationInstrument, unit: "s", description: "How long each successful read of the revocation feed took.");
+        _age = meter.CreateHistogram<double>(AgeInstrument, unit: "s",
+            description: "How old this instance's map had grown when a read made it fresh; above twice the poll interval, protected calls read storage meanwhile.");
     }
 
     public bool Enabled { get; }
 
     public TimeSpan PollInterval { get; }
+
+    /// <summary>
+    /// Two poll intervals: the longest a revocation made on another instance is accepted here. The map decides only
+    /// while its last successful read started less than this long ago; a read starting after the revocation's row was
+    /// written sees it, so a token accepted from the map was accepted less than this long after the revocation answered.
+    /// Healthy reads start every <see cref="PollInterval"/>, so the map goes stale only when a read takes longer than
+    /// a whole interval (or fails): the interval is the headroom.
+    /// </summary>
+    public TimeSpan Bound { get; }
 
     /// <summary>How far back each read goes again, and the margin on top of the token lifetime.</summary>
     public TimeSpan Overlap { get; }
@@ -126,7 +151,7 @@ public sealed partial class RevocationFeed
         }
         long lastRead = Volatile.Read(ref _lastReadStarted);
         // Real elapsed time, on purpose: staleness is about when storage last answered, not token time.
-        return lastRead != 0 && TimeProvider.System.GetElapsedTime(lastRead).Ticks <= _maxStalenessTicks &&
+        return lastRead != 0 && TimeProvider.System.GetElapsedTime(lastRead).Ticks < _boundTicks &&
             _clock.GetUtcNow().UtcTicks >= Interlocked.Read(ref _incompleteUntilTicks);
     }
 
@@ -183,8 +208,14 @@ public sealed partial class RevocationFeed
         }
         Prune(now);
         _cursor = now;
+        long previous = Volatile.Read(ref _lastReadStarted);
         Volatile.Write(ref _lastReadStarted, started);
         Interlocked.Increment(ref _polls);
+        _readDuration.Record(TimeProvider.System.GetElapsedTime(started).TotalSeconds);
+        if (previous != 0)
+        {
+            _age.Record(TimeProvider.System.GetElapsedTime(previous).TotalSeconds);
+        }
         if (_failing)
         {
             _failing = false;
@@ -273,7 +304,7 @@ public sealed partial class RevocationFeed
 
     private sealed record EpochMove(int Epoch, string? KeptSessionId, DateTimeOffset ExpiresAt);
 
-    [LoggerMessage(Level = LogLevel.Warning, EventName = "RevocationFeedReadFailed", Message = "Could not read the revocation feed ({Reason}); protected calls read storage once it is stale.")]
+    [LoggerMessage(Level = LogLevel.Warning, EventName = "RevocationFeedReadFailed", Message = "Could not read the revocation feed ({Reason}); protected calls read storage once its last read is two poll intervals old.")]
     private partial void LogReadFailed(string reason);
 
     [LoggerMessage(Level = LogLevel.Information, EventName = "RevocationFeedRecovered", Message = "The revocation feed is read again.")]

@@ -8,7 +8,15 @@ public sealed class SessionStore(StorageTables tables)
 {
     private static readonly string[] StateColumns = ["PartitionKey", "RowKey", "Email", "FullName", "CreatedAt", "LastLoginAt", "SessionEpoch", "EmailVerified", "Epoch"];
     private static readonly string[] KeyColumns = ["PartitionKey", "RowKey"];
+    /// <summary>
+    /// The most a protected call waits for its session read (<see cref="GetStateAsync"/>) before it answers 503 with
+    /// Retry-After. The read is one two-row query of one partition, milliseconds when storage is well; when storage
+    /// hangs, or is out of this instance's reach, every second spent waiting is a second of the user's outage.
+    /// </summary>
+    public static readonly TimeSpan StateReadTimeout = TimeSpan.FromSeconds(2);
+
     private readonly StorageTable _users = tables.Get("users");
+    private readonly StorageTable _usersForState = tables.Get("users").WithOperationTimeout(StateReadTimeout);
 
     /// <summary>
     /// Stores a new session and stamps the login on the profile, in one transaction of the user's partition: the merge
@@ -121,7 +129,7 @@ public sealed class SessionStore(StorageTables tables)
         string filter = TableClient.CreateQueryFilter($"PartitionKey eq {userId} and (RowKey eq {UserRows.ProfileRowKey} or RowKey eq {sessionRow})");
         UserProfile? profile = null;
         int? epoch = null;
-        await foreach (var row in _users.QueryAsync(filter, StateColumns, cancellationToken: cancellationToken))
+        await foreach (var row in _usersForState.QueryAsync(filter, StateColumns, cancellationToken: cancellationToken))
         {
             if (row.RowKey == UserRows.ProfileRowKey)
             {

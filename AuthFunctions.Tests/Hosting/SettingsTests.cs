@@ -86,8 +86,6 @@ public sealed class SettingsTests
     [InlineData("Auth:RevocationMode", "cache", "Auth__RevocationMode")]
     [InlineData("Auth:RevocationPollMilliseconds", "50", "Auth__RevocationPollMilliseconds")]
     [InlineData("Auth:RevocationPollMilliseconds", "60001", "Auth__RevocationPollMilliseconds")]
-    [InlineData("Auth:RevocationMaxStalenessSeconds", "1", "Auth__RevocationMaxStalenessSeconds")] // less than two 1 s polls
-    [InlineData("Auth:RevocationMaxStalenessSeconds", "301", "Auth__RevocationMaxStalenessSeconds")]
     [InlineData("Auth:RevocationMaxEntries", "0", "Auth__RevocationMaxEntries")]
     [InlineData("Auth:RevocationMaxEntries", "1000001", "Auth__RevocationMaxEntries")]
     public async Task InvalidRevocationSettingsAreNamed(string setting, string value, string named)
@@ -163,7 +161,6 @@ public sealed class SettingsTests
             ["Auth:SigningKey"] = GoodKey,
             ["Auth:RevocationMode"] = "read",
             ["Auth:RevocationPollMilliseconds"] = "100",
-            ["Auth:RevocationMaxStalenessSeconds"] = "1",
         }));
 
     [Fact]

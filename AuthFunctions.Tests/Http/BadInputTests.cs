@@ -98,13 +98,15 @@ public sealed class BadInputTests(AppFixture fixture) : AppTestBase(fixture)
     }
 
     /// <summary>
-    /// A percent-encoded NUL in the path is refused by the host's Kestrel before routing: a bare 400 that closes the
-    /// connection (even one the client asked to keep), and no invocation.
+    /// A percent-encoded NUL anywhere in the path is refused by the host's Kestrel before routing: a bare 400 that closes
+    /// the connection (even one the client asked to keep), and no invocation.
     /// </summary>
     [Theory]
     [InlineData("POST", "/api/login%00", "login")]
     [InlineData("GET", "/api/login%00", "login")]
     [InlineData("DELETE", "/api/sessions/%00", "session")]
+    [InlineData("DELETE", "/api/sessions/a%00b", "session")]
+    [InlineData("POST", "/api/%00login", "login")]
     public async Task ANulInThePathGetsTheHostsBare400AndNoInvocation(string method, string path, string function)
     {
         var mark = (App.Logs.Entries.Count, App.Logs.AllText.Length);
@@ -113,10 +115,86 @@ public sealed class BadInputTests(AppFixture fixture) : AppTestBase(fixture)
         await raw.WriteAsync($"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n");
         var response = await raw.ReadResponseAsync(TimeSpan.FromSeconds(10));
 
-        response.AssertBareHostAnswer(400);
-        Assert.Equal("close", response.Headers.GetValueOrDefault("Connection"));
+        AssertHostRefusal(response, 400);
         Assert.True(await raw.ServerClosesAsync(TimeSpan.FromSeconds(2)), "the host kept the connection open");
         await AssertNotInvokedAsync(mark, function);
+    }
+
+    /// <summary>
+    /// What else the host's Kestrel refuses before routing, each with the same bare answer as a NUL (status line,
+    /// <c>Content-Length: 0</c>, <c>Connection: close</c>, <c>Date</c>, <c>Server: Kestrel</c> and nothing else): a
+    /// byte that is not ASCII in the request target, a target without its leading slash, a target over 8 KB (414),
+    /// headers over 32 KB (431), no <c>Host</c> or an invalid one (400), <c>*</c> for anything but OPTIONS (405 with
+    /// <c>Allow: OPTIONS</c>).
+    /// </summary>
+    [Theory]
+    [InlineData("raw byte 0xE9", "DELETE /api/sessions/\u00e9 HTTP/1.1\r\nHost: 127.0.0.1\r\n", 400)]
+    [InlineData("no leading slash", "POST api/login HTTP/1.1\r\nHost: 127.0.0.1\r\n", 400)]
+    [InlineData("target over 8 KB", "GET /api/sessions/{long} HTTP/1.1\r\nHost: 127.0.0.1\r\n", 414)]
+    [InlineData("headers over 32 KB", "GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: {long}{long}{long}{long}\r\n", 431)]
+    [InlineData("no Host", "GET /api/health HTTP/1.1\r\n", 400)]
+    [InlineData("invalid Host", "GET /api/health HTTP/1.1\r\nHost: a b\r\n", 400)]
+    [InlineData("asterisk", "GET * HTTP/1.1\r\nHost: 127.0.0.1\r\n", 405)]
+    public async Task MalformedRequestHeadsGetTheHostsBareAnswer(string what, string head, int status)
+    {
+        await using var raw = await RawHttp.ConnectAsync(App.BaseAddress);
+
+        string request = head.Replace("{long}", new string('a', 9000), StringComparison.Ordinal) + "Content-Length: 0\r\n\r\n";
+        await raw.WriteAsync(Encoding.Latin1.GetBytes(request));
+        var response = await raw.ReadResponseAsync(TimeSpan.FromSeconds(10));
+
+        AssertHostRefusal(response, status, status == 405 ? ["Allow"] : []);
+        Assert.True(status != 405 || response.Headers["Allow"] == "OPTIONS", what);
+        Assert.True(await raw.ServerClosesAsync(TimeSpan.FromSeconds(2)), $"{what}: the host kept the connection open");
+    }
+
+    /// <summary>
+    /// Only NUL in the path is refused before routing: every other percent-encoded byte (control characters, a slash,
+    /// invalid UTF-8, an encoded percent sign), and a NUL in the query, reaches the worker inside the segment it was sent
+    /// in, so the function answers with Problem Details (here the 401 of a call without a token).
+    /// </summary>
+    [Theory]
+    [InlineData("/api/sessions/%01")]
+    [InlineData("/api/sessions/%0A")]
+    [InlineData("/api/sessions/%2F")]
+    [InlineData("/api/sessions/%FF")]
+    [InlineData("/api/sessions/%C0%80")]
+    [InlineData("/api/sessions/%2500")]
+    [InlineData("/api/sessions/%ZZ")]
+    [InlineData("/api/sessions/x?x=%00")]
+    public async Task OtherEncodedBytesReachTheWorker(string path)
+    {
+        var response = await RawHttp.SendAsync(App.BaseAddress, "DELETE", path);
+
+        response.AssertProblem(401);
+        Assert.Equal("nosniff", response.Headers.GetValueOrDefault("X-Content-Type-Options"));
+    }
+
+    /// <summary>Dot segments, plain or percent-encoded, are resolved before routing: the function the resolved path names answers.</summary>
+    [Theory]
+    [InlineData("/api/sessions/../login")]
+    [InlineData("/api/sessions/%2e%2e/login")]
+    public async Task DotSegmentsAreResolvedBeforeRouting(string path)
+    {
+        var direct = (await RawHttp.SendAsync(App.BaseAddress, "POST", "/api/login", "{}")).AssertProblem(400);
+
+        var resolved = (await RawHttp.SendAsync(App.BaseAddress, "POST", path, "{}")).AssertProblem(400);
+
+        // login's own answer to a body without email and password
+        Assert.Equal(direct.GetProperty("title").GetString(), resolved.GetProperty("title").GetString());
+        Assert.Equal(direct.GetProperty("errors").GetRawText(), resolved.GetProperty("errors").GetRawText());
+    }
+
+    private static readonly string[] HostRefusalHeaders = ["Connection", "Content-Length", "Date", "Server"];
+
+    /// <summary>The host's own refusal: this status, no body, and exactly these headers (no worker header, none of ours).</summary>
+    private static void AssertHostRefusal(RawResponse response, int status, string[]? alsoHeaders = null)
+    {
+        response.AssertBareHostAnswer(status);
+        Assert.Equal("close", response.Headers.GetValueOrDefault("Connection"));
+        Assert.Equal(
+            HostRefusalHeaders.Concat(alsoHeaders ?? []).Order(StringComparer.OrdinalIgnoreCase),
+            response.Headers.Keys.Order(StringComparer.OrdinalIgnoreCase));
     }
 
     /// <summary>

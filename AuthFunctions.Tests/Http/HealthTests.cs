@@ -110,11 +110,10 @@ public sealed class StorageOutageTests : IAsyncLifetime
     {
         _azurite = new AzuriteServer(_location);
         await _azurite.StartAsync();
-        // A short staleness bound: protected calls stop trusting the revocation feed a second after its last read.
+        // A short poll: protected calls stop trusting the revocation feed 0.2 s (two polls) after its last read.
         _app = await TestApp.StartAsync(new Dictionary<string, string?>
         {
             ["Auth:RevocationPollMilliseconds"] = "100",
-            ["Auth:RevocationMaxStalenessSeconds"] = "1",
         }, _azurite);
     }
 

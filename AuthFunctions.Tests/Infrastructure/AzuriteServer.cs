@@ -47,6 +47,11 @@ public sealed class AzuriteServer : IAsyncDisposable
         $"AccountKey={DevelopmentAccountKey};TableEndpoint=http://127.0.0.1:{Port}/{DevelopmentAccountName};" +
         $"BlobEndpoint=http://127.0.0.1:{BlobPort}/{DevelopmentAccountName};QueueEndpoint=http://127.0.0.1:{QueuePort}/{DevelopmentAccountName};";
 
+    /// <summary>The app's connection string with its Table endpoint at another loopback port (a <see cref="TcpLink"/> to <see cref="Port"/>).</summary>
+    public static string TableConnectionStringVia(int port) =>
+        $"DefaultEndpointsProtocol=http;AccountName={DevelopmentAccountName};" +
+        $"AccountKey={DevelopmentAccountKey};TableEndpoint=http://127.0.0.1:{port}/{DevelopmentAccountName};";
+
     public async Task StartAsync()
     {
         string executable = Path.Combine(RepositoryRoot.Path, "node_modules", ".bin", "azurite");
@@ -125,6 +130,23 @@ public sealed class AzuriteServer : IAsyncDisposable
     private static extern int SendSignal(int pid, int signal);
 
     private static int SendInterrupt(int pid) => SendSignal(pid, 2);
+
+    /// <summary>
+    /// Freezes the server (SIGSTOP): the kernel still accepts connections to its ports, but nothing answers, as with a
+    /// storage service that hangs. <see cref="Resume"/> (SIGCONT) lets it go on where it stopped.
+    /// </summary>
+    public void Pause() => Signal(19);
+
+    public void Resume() => Signal(18);
+
+    private void Signal(int signal)
+    {
+        var process = _process ?? throw new InvalidOperationException("Azurite is not running.");
+        if (SendSignal(process.Id, signal) != 0)
+        {
+            throw new InvalidOperationException($"Could not send signal {signal} to Azurite (pid {process.Id}).");
+        }
+    }
 
     private void Kill()
     {

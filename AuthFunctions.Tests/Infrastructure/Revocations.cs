@@ -25,10 +25,13 @@ public static class Revocations
     /// <summary>The feed's state now: observed by the worker after this call started.</summary>
     public static async Task<FeedState> FeedAsync(this TestApp app) => FeedState.From(await app.Probe.ObserveAsync());
 
-    /// <summary>Calls <c>protected</c> on <paramref name="app"/> until it refuses the token; fails if that takes longer than <paramref name="within"/>.</summary>
-    public static async Task<TimeSpan> RefusedWithinAsync(this TestApp app, string accessToken, TimeSpan within)
+    /// <summary>
+    /// Calls <c>protected</c> on <paramref name="app"/> until it refuses the token; fails if that takes longer than
+    /// <paramref name="within"/>, counted from <paramref name="since"/> (the revocation's answer) or else from now.
+    /// </summary>
+    public static async Task<TimeSpan> RefusedWithinAsync(this TestApp app, string accessToken, TimeSpan within, Stopwatch? since = null)
     {
-        var watch = Stopwatch.StartNew();
+        var watch = since ?? Stopwatch.StartNew();
         while (true)
         {
             var response = await app.GetAsync("/api/protected", accessToken);
@@ -46,6 +49,13 @@ public static class Revocations
     /// <summary>Waits until the instance's feed covers an access-token lifetime (its first successful read).</summary>
     public static Task CoveredAsync(this TestApp app) =>
         app.WaitForFeedAsync(feed => feed.Covered, "covered");
+
+    /// <summary>Waits until one more read of the feed completes: right after it, the instance's map is as fresh as it gets.</summary>
+    public static async Task JustPolledAsync(this TestApp app)
+    {
+        long polls = (await app.FeedAsync()).Polls;
+        await app.WaitForFeedAsync(feed => feed.Polls > polls, $"read once after read {polls}");
+    }
 
     /// <summary>Waits until a read of the feed that started after now has completed: two more completed reads than now (one may be under way).</summary>
     public static async Task NextPollAsync(this TestApp app)

@@ -51,6 +51,9 @@ public sealed class TestApp : IAsyncDisposable
     public TimeSpan RevocationPollInterval => TimeSpan.FromMilliseconds(
         Settings.GetValueOrDefault("Auth:RevocationPollMilliseconds") is { } ms ? int.Parse(ms, CultureInfo.InvariantCulture) : 1000);
 
+    /// <summary>README's promise: a revocation made on any instance is refused on this one within two poll intervals.</summary>
+    public TimeSpan RevocationBound => 2 * RevocationPollInterval;
+
     /// <summary>The host process (for tests that stop or signal it).</summary>
     public FunctionsHost Host => _host;
 

@@ -85,7 +85,6 @@ var settings = [
   { name: 'Auth__ClockSkewSeconds', value: '30' }
   { name: 'Auth__RevocationMode', value: 'feed' }
   { name: 'Auth__RevocationPollMilliseconds', value: '1000' }
-  { name: 'Auth__RevocationMaxStalenessSeconds', value: '10' }
   { name: 'Throttle__FreeAttempts', value: '5' }
   { name: 'Throttle__BaseDelaySeconds', value: '1' }
   { name: 'Throttle__MaxDelaySeconds', value: '900' }
