@@ -12,9 +12,12 @@ public enum LinkStatus
     Done,
     Invalid,
     Throttled,
+
+    /// <summary>A reset link that holds, with a new password that is refused (<see cref="LinkOutcome.Weaknesses"/>): the link stays unspent.</summary>
+    WeakPassword,
 }
 
-public readonly record struct LinkOutcome(LinkStatus Status, string? UserId = null, TimeSpan? RetryAfter = null);
+public readonly record struct LinkOutcome(LinkStatus Status, string? UserId = null, TimeSpan? RetryAfter = null, IReadOnlyList<string>? Weaknesses = null);
 
 public enum DeleteStatus
 {
@@ -32,7 +35,7 @@ public readonly record struct DeleteOutcome(DeleteStatus Status, TimeSpan? Retry
 /// </summary>
 public sealed partial class AccountLifecycleService(
     UserStore users, LinkTokenStore links, LoginThrottle throttle, CredentialCheck credentials, PasswordHasher hasher,
-    SessionService sessions, EmailOutbox outbox, LinkEmails emails, IOptions<EmailOptions> options, TimeProvider clock, ILogger<AccountLifecycleService> logger)
+    SessionService sessions, NewPasswordPolicy passwords, EmailOutbox outbox, LinkEmails emails, IOptions<EmailOptions> options, TimeProvider clock, ILogger<AccountLifecycleService> logger)
 {
     /// <summary>Link redemptions are throttled per account in their own pool, as logins are (ASVS 6.3.1).</summary>
     public const string LinkThrottlePool = "throttle-link";
@@ -104,7 +107,9 @@ public sealed partial class AccountLifecycleService(
     /// </summary>
     public async Task<LinkOutcome> ResetPasswordAsync(string token, string newPassword, CancellationToken cancellationToken)
     {
-        var (outcome, account) = await RedeemAsync(token, LinkPurpose.ResetPassword, cancellationToken);
+        var (outcome, account) = await RedeemAsync(token, LinkPurpose.ResetPassword, cancellationToken,
+            async held => await passwords.WeaknessesAsync(newPassword, held.Email, held.Profile.FullName) is { Count: > 0 } weak
+                ? new LinkOutcome(LinkStatus.WeakPassword, held.Id, Weaknesses: weak) : null);
         if (outcome.Status != LinkStatus.Done)
         {
             return outcome;
@@ -178,9 +183,11 @@ public sealed partial class AccountLifecycleService(
     /// <summary>
     /// Spends a link token: parse → the account → reserve an attempt in the account's link pool → compare with
     /// the stored hash (fixed time), expiry and, for resets, the password it was issued against → a delete
-    /// conditional on the row read, so of concurrent uses exactly one wins.
+    /// conditional on the row read, so of concurrent uses exactly one wins. <paramref name="refuse"/> may turn a link
+    /// that holds away before that delete (a reset whose new password is refused), leaving it unspent.
     /// </summary>
-    private async Task<(LinkOutcome Outcome, UserAccount? Account)> RedeemAsync(string token, LinkPurpose purpose, CancellationToken cancellationToken)
+    private async Task<(LinkOutcome Outcome, UserAccount? Account)> RedeemAsync(string token, LinkPurpose purpose, CancellationToken cancellationToken,
+        Func<UserAccount, Task<LinkOutcome?>>? refuse = null)
     {
         if (!LinkTokens.TryParse(token, out var userId) || await users.GetAsync(userId, cancellationToken) is not { } account)
         {
@@ -201,6 +208,11 @@ public sealed partial class AccountLifecycleService(
         await throttle.ResetAsync(account.Email, LinkThrottlePool, cancellationToken);
         bool current = link.ExpiresAt > clock.GetUtcNow() &&
             (purpose != LinkPurpose.ResetPassword || link.PasswordStamp == LinkTokens.PasswordStamp(account.PasswordHash));
+        // Refused before it is spent: the same link works again with a better password.
+        if (current && refuse is not null && await refuse(account) is { } refused)
+        {
+            return (refused, null);
+        }
         if (!await links.TryConsumeAsync(link, cancellationToken) || !current)
         {
             return (new LinkOutcome(LinkStatus.Invalid, userId), null);
