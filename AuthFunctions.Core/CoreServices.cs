@@ -45,6 +45,10 @@ public static class CoreServices
         services.AddSingleton<IValidateOptions<PasswordHashingOptions>, PasswordHashingOptionsValidator>();
         services.AddSingleton<HashingThreads>();
         services.AddSingleton<PasswordHasher>();
+        services.AddOptions<PasswordPolicyOptions>().Bind(configuration.GetSection(PasswordPolicyOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<PasswordPolicyOptions>, PasswordPolicyOptionsValidator>();
+        services.AddSingleton(provider => new NewPasswordPolicy(provider.GetRequiredService<IOptions<PasswordPolicyOptions>>(), provider.GetRequiredService<HashingThreads>(),
+            NewPasswordPolicy.AppNames(configuration["Auth:Issuer"], configuration["Email:From"])));
         return services;
     }
 

@@ -13,9 +13,12 @@ public enum LinkStatus
     Done,
     Invalid,
     Throttled,
+
+    /// <summary>A reset link that holds, with a new password that is refused (<see cref="LinkOutcome.Weaknesses"/>): the link stays unspent.</summary>
+    WeakPassword,
 }
 
-public readonly record struct LinkOutcome(LinkStatus Status, string? UserId = null, TimeSpan? RetryAfter = null);
+public readonly record struct LinkOutcome(LinkStatus Status, string? UserId = null, TimeSpan? RetryAfter = null, IReadOnlyList<string>? Weaknesses = null);
 
 public enum DeleteStatus
 {
@@ -33,7 +36,7 @@ public readonly record struct DeleteOutcome(DeleteStatus Status, TimeSpan? Retry
 /// </summary>
 public sealed partial class AccountLifecycleService(
     UserStore users, LinkTokenStore links, LoginThrottle throttle, CredentialCheck credentials, PasswordHasher hasher,
-    SessionService sessions, EmailOutbox outbox, LinkEmails emails, IOptions<EmailOptions> options, TimeProvider clock, ILogger<AccountLifecycleService> logger)
+    SessionService sessions, NewPasswordPolicy passwords, EmailOutbox outbox, LinkEmails emails, IOptions<EmailOptions> options, TimeProvider clock, ILogger<AccountLifecycleService> logger)
 {
     /// <summary>
     /// Failed link redemptions are throttled per client and account (ASVS 6.3.1), in the account's throttle partition:
@@ -119,7 +122,9 @@ public sealed partial class AccountLifecycleService(
     /// </summary>
     public async Task<LinkOutcome> ResetPasswordAsync(string token, string newPassword, string clientKey, CancellationToken cancellationToken)
     {
-        var (outcome, account) = await RedeemAsync(token, LinkPurpose.ResetPassword, clientKey, cancellationToken);
+        var (outcome, account) = await RedeemAsync(token, LinkPurpose.ResetPassword, clientKey, cancellationToken,
+            async held => await passwords.WeaknessesAsync(newPassword, held.Email, held.Profile.FullName) is { Count: > 0 } weak
+                ? new LinkOutcome(LinkStatus.WeakPassword, held.Id, Weaknesses: weak) : null);
         if (outcome.Status != LinkStatus.Done)
         {
             return outcome;
@@ -190,8 +195,11 @@ public sealed partial class AccountLifecycleService(
     /// A token that matches the stored hash is a 256-bit secret the presenter holds: it is never throttled. Any other
     /// token of an existing account counts as a failure in the presenting client's own pool for that account, checked
     /// first, so a client past its free attempts gets <see cref="LinkStatus.Throttled"/> for every invalid link.
+    /// <paramref name="refuse"/> may turn a link that holds away before that delete (a reset whose new password is
+    /// refused), leaving it unspent.
     /// </summary>
-    private async Task<(LinkOutcome Outcome, UserAccount? Account)> RedeemAsync(string token, LinkPurpose purpose, string clientKey, CancellationToken cancellationToken)
+    private async Task<(LinkOutcome Outcome, UserAccount? Account)> RedeemAsync(string token, LinkPurpose purpose, string clientKey, CancellationToken cancellationToken,
+        Func<UserAccount, Task<LinkOutcome?>>? refuse = null)
     {
         if (!LinkTokens.TryParse(token, out var userId) || await users.GetAsync(userId, cancellationToken) is not { } account)
         {
@@ -211,6 +219,11 @@ public sealed partial class AccountLifecycleService(
         }
         bool current = link.ExpiresAt > clock.GetUtcNow() &&
             (purpose != LinkPurpose.ResetPassword || link.PasswordStamp == LinkTokens.PasswordStamp(account.PasswordHash));
+        // Refused before it is spent: the same link works again with a better password.
+        if (current && refuse is not null && await refuse(account) is { } refused)
+        {
+            return (refused, null);
+        }
         if (!await links.TryConsumeAsync(link, cancellationToken) || !current)
         {
             return (new LinkOutcome(LinkStatus.Invalid, userId), null);

@@ -28,13 +28,16 @@ public enum PasswordChangeStatus
     /// <summary>The credential changed between our read and our write (another change won): nothing was written.</summary>
     Conflict,
     AccountGone,
+
+    /// <summary>The new password is refused (<see cref="PasswordChangeOutcome.Weaknesses"/> says why): nothing was written.</summary>
+    WeakPassword,
 }
 
-public sealed record PasswordChangeOutcome(PasswordChangeStatus Status, TimeSpan? RetryAfter = null, TimeSpan? LockStarted = null);
+public sealed record PasswordChangeOutcome(PasswordChangeStatus Status, TimeSpan? RetryAfter = null, TimeSpan? LockStarted = null, IReadOnlyList<string>? Weaknesses = null);
 
 /// <summary>Register, log in and change the password: the credential's life, over the user store, the credential check and sessions.</summary>
 public sealed class AccountService(UserStore users, PasswordHasher hasher, CredentialCheck credentials, SessionService sessions, DeviceTokens devices,
-    AccountLifecycleService lifecycle, IOptions<AuthOptions> options)
+    AccountLifecycleService lifecycle, NewPasswordPolicy passwords, IOptions<AuthOptions> options)
 {
     /// <summary>Creates the account and queues the first verification email.</summary>
     public async Task<RegisterOutcome> RegisterAsync(string email, string password, string? fullName, CancellationToken cancellationToken)
@@ -106,6 +109,10 @@ public sealed class AccountService(UserStore users, PasswordHasher hasher, Crede
         {
             return new PasswordChangeOutcome(check.Status == CredentialStatus.Throttled ? PasswordChangeStatus.Throttled : PasswordChangeStatus.WrongPassword,
                 check.RetryAfter, check.LockStarted);
+        }
+        if (await passwords.WeaknessesAsync(newPassword, account.Email, account.Profile.FullName) is { Count: > 0 } weak)
+        {
+            return new PasswordChangeOutcome(PasswordChangeStatus.WeakPassword, Weaknesses: weak);
         }
         if (await users.TryChangePasswordAsync(account, await hasher.HashAsync(newPassword), cancellationToken) is not { } epoch)
         {

@@ -6,7 +6,6 @@ namespace AuthFunctions.Accounts;
 /// <summary>What makes an email, a password and a name acceptable. Pure functions; messages never echo the input.</summary>
 public static class CredentialRules
 {
-    public const int MinPasswordCharacters = 8;
     public const int MaxEmailLength = 254;
     public const int MaxFullNameLength = 200;
 
@@ -79,10 +78,8 @@ public static class CredentialRules
     }
 
     /// <summary>
-    /// NIST SP 800-63B §3.1.1.2: at least 8 characters (code points), no composition rules, all
-    /// printable characters allowed. At most 72 UTF-8 bytes because bcrypt ignores the rest (ASVS
-    /// 6.2.9 asks for long passwords; silently truncating would be worse than saying so). Length
-    /// rules apply to the NFKC form, which is what gets hashed (NIST SP 800-63B §5.1.1.2).
+    /// That a new password is there and is text: all printable characters allowed (NIST SP 800-63B §3.1.1.2). Its
+    /// length and strength are <see cref="Passwords.NewPasswordPolicy"/>'s to judge.
     /// </summary>
     public static string? PasswordProblem(string? password, string field = "password")
     {
@@ -94,19 +91,7 @@ public static class CredentialRules
         {
             return $"{Capitalize(field)} must not contain control characters.";
         }
-        if (!Passwords.PasswordHasher.TryNormalize(password, out var hashed))
-        {
-            return $"{Capitalize(field)} must be valid Unicode text.";
-        }
-        if (hashed.EnumerateRunes().Count() < MinPasswordCharacters)
-        {
-            return $"{Capitalize(field)} must be at least {MinPasswordCharacters} characters.";
-        }
-        if (Encoding.UTF8.GetByteCount(hashed) > Passwords.PasswordHasher.MaxPasswordBytes)
-        {
-            return $"{Capitalize(field)} must be at most {Passwords.PasswordHasher.MaxPasswordBytes} bytes in UTF-8 after Unicode normalization (bcrypt reads no further, so longer passwords are refused rather than truncated).";
-        }
-        return null;
+        return Passwords.PasswordHasher.TryNormalize(password, out _) ? null : $"{Capitalize(field)} must be valid Unicode text.";
     }
 
     public static string? FullNameProblem(string? fullName)

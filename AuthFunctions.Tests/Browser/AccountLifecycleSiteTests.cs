@@ -83,6 +83,10 @@ public sealed class AccountLifecycleSiteTests : IAsyncLifetime
         var message = await maildev.WaitForMessageAsync(email, count: 2);
         await page.GotoAsync(message.Link("reset-password"));
         Assert.DoesNotContain("token", page.Url, StringComparison.Ordinal);
+        // A refused password leaves the link usable: the reasons show, and a better password goes through.
+        await page.FillAsync("#reset-form [name=new_password]", "Password123!");
+        await page.ClickAsync("#reset-form button");
+        await Assertions.Expect(page.Locator("#reset-form-new_password-reasons li")).ToHaveAttributeAsync("data-reason", "common");
         await page.FillAsync("#reset-form [name=new_password]", "a new browser passphrase");
         await page.ClickAsync("#reset-form button");
 

@@ -102,6 +102,32 @@ public sealed class StaticSiteTests : IAsyncLifetime
         await Assertions.Expect(page.Locator("#error")).ToContainTextAsync("The email or password is incorrect.");
     }
 
+    /// <summary>The API's reasons for refusing a new password, shown next to the field; gone once a good one is accepted.</summary>
+    [Fact]
+    public async Task AWeakPasswordsReasonsAreShownNextToItsField()
+    {
+        await using var api = await TestApp.StartAsync(new Dictionary<string, string?> { ["Cors:AllowedOrigins"] = SiteOrigin });
+        var page = await OpenAsync(api);
+        string email = TestApp.UniqueEmail("weak");
+        var reasons = page.Locator("#register-form-password-reasons li");
+        await page.FillAsync("#register-form [name=email]", email);
+
+        await page.FillAsync("#register-form [name=password]", "P@ssw0rd");
+        await page.ClickAsync("#register-form button");
+        await Assertions.Expect(reasons).ToHaveAttributeAsync("data-reason", "common");
+        await Assertions.Expect(reasons).ToContainTextAsync("common password");
+        await Assertions.Expect(page.Locator("#register-form [name=password]")).ToHaveAttributeAsync("aria-describedby", "register-form-password-reasons");
+
+        await page.FillAsync("#register-form [name=password]", email[..email.IndexOf('@', StringComparison.Ordinal)]);
+        await page.ClickAsync("#register-form button");
+        await Assertions.Expect(reasons).ToHaveAttributeAsync("data-reason", "context");
+
+        await page.FillAsync("#register-form [name=password]", TestApp.Password);
+        await page.ClickAsync("#register-form button");
+        await Assertions.Expect(page.Locator("#status")).ToContainTextAsync($"Registered {email}");
+        await Assertions.Expect(reasons).ToHaveCountAsync(0);
+    }
+
     [Fact]
     public async Task ADisallowedOriginIsBlockedByTheBrowser()
     {

@@ -68,6 +68,7 @@ public sealed partial class DeploymentTests(CompiledInfrastructure infra, ITestO
         {
             (typeof(AuthOptions), AuthOptions.Section),
             (typeof(AuthFunctions.Passwords.PasswordHashingOptions), AuthFunctions.Passwords.PasswordHashingOptions.Section),
+            (typeof(AuthFunctions.Passwords.PasswordPolicyOptions), AuthFunctions.Passwords.PasswordPolicyOptions.Section),
             (typeof(StorageOptions), StorageOptions.Section),
             (typeof(ThrottleOptions), ThrottleOptions.Section),
             (typeof(RateLimitOptions), RateLimitOptions.Section),

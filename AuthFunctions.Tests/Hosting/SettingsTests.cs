@@ -135,6 +135,21 @@ public sealed class SettingsTests
         Assert.DoesNotContain("kv-example", failure!.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("-1")]
+    [InlineData("5")]
+    public async Task AMinimumPasswordStrengthOutsideTheScoresIsNamed(string value)
+    {
+        var failure = await StartFailureAsync("Production", new Dictionary<string, string?> { ["Auth:SigningKey"] = GoodKey, ["Passwords:MinimumStrength"] = value });
+        Assert.Contains("Passwords__MinimumStrength", failure?.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("4")]
+    public async Task EveryScoreIsAMinimumPasswordStrength(string value) =>
+        Assert.Null(await StartFailureAsync("Production", new Dictionary<string, string?> { ["Auth:SigningKey"] = GoodKey, ["Passwords:MinimumStrength"] = value }));
+
     [Fact]
     public async Task RequiringVerifiedEmailWithoutAnSmtpServerStopsTheApp()
     {

@@ -63,7 +63,7 @@ public sealed class AccountTests(AppFixture fixture) : AppTestBase(fixture)
         await ProblemAssert.IsInvalidTokenAsync(await App.GetAsync("/api/me", other.Access));
         await ProblemAssert.IsProblemAsync(await App.RefreshAsync(other.Refresh), HttpStatusCode.Unauthorized);
         await ProblemAssert.IsProblemAsync(await App.PostAsync("/api/email/verify", null, new { token = verifyToken }), HttpStatusCode.BadRequest);
-        await ProblemAssert.IsProblemAsync(await App.PostAsync("/api/password/reset", null, new { token = resetToken, new_password = "taking it over" }), HttpStatusCode.BadRequest);
+        await ProblemAssert.IsProblemAsync(await App.PostAsync("/api/password/reset", null, new { token = resetToken, new_password = "taking over a dead account" }), HttpStatusCode.BadRequest);
         Assert.Empty(await RowsAsync("users", userId));
         Assert.Empty(await RowsAsync("emails", EncodedKey(email)));
         await ProblemAssert.IsProblemAsync(await App.PostAsync("/api/login", null, new { email, password = TestApp.Password }), HttpStatusCode.Unauthorized);

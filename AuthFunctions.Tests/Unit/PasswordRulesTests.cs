@@ -1,5 +1,5 @@
-using AuthFunctions.Auth;
 using AuthFunctions.Accounts;
+using AuthFunctions.Passwords;
 
 namespace AuthFunctions.Tests.Unit;
 
@@ -11,23 +11,23 @@ public sealed class PasswordRulesTests
     {
         // 30 full-width letters: 90 UTF-8 bytes as typed, 30 once normalized.
         Assert.Null(CredentialRules.PasswordProblem(new string('ｐ', 30)));
+        Assert.Empty(NewPasswordPolicy.LengthWeaknesses(new string('ｐ', 30)));
     }
 
     [Fact]
     public void PasswordWhoseNfkcFormExceedsSeventyTwoBytesIsRefusedNotTruncated()
     {
         // U+FDFA is 3 bytes typed and 33 under NFKC: 14 bytes as typed, 74 normalized.
-        string problem = CredentialRules.PasswordProblem("\uFDFA\uFDFAabcdefgh")!;
-        Assert.Contains("at most 72 bytes", problem, StringComparison.Ordinal);
+        Assert.Equal([PasswordWeakness.TooLong], NewPasswordPolicy.LengthWeaknesses("\uFDFA\uFDFAabcdefgh"));
     }
 
     [Fact]
     public void CharactersAreCountedInTheNfkcForm()
     {
         // Eight code points typed, four once the accents compose.
-        Assert.Contains("at least 8 characters", CredentialRules.PasswordProblem("e\u0301e\u0301e\u0301e\u0301")!, StringComparison.Ordinal);
+        Assert.Equal([PasswordWeakness.TooShort], NewPasswordPolicy.LengthWeaknesses("e\u0301e\u0301e\u0301e\u0301"));
         // Four code points typed, eight once the ligatures decompose.
-        Assert.Null(CredentialRules.PasswordProblem("ﬃﬃab"));
+        Assert.Empty(NewPasswordPolicy.LengthWeaknesses("ﬃﬃab"));
     }
 
     [Fact]

@@ -84,13 +84,18 @@ public sealed class AccountFunctions(AccountLifecycleService lifecycle, AccountE
         {
             return Problems.Validation("token", "token is required.");
         }
-        if (CredentialRules.PasswordProblem(body.Value.NewPassword, "new_password") is { } weak)
+        if (AuthRequestRules.NewPasswordProblem(body.Value.NewPassword) is { } invalid)
         {
-            return Problems.Validation("new_password", weak);
+            return invalid;
         }
         var outcome = await lifecycle.ResetPasswordAsync(body.Value.Token, body.Value.NewPassword!, ClientKey(request), cancellationToken);
         events.LinkRedeemed(request.HttpContext, "password-reset", outcome);
-        return outcome.Status == LinkStatus.Done ? TypedResults.NoContent() : LinkProblem(request.HttpContext, outcome, "The reset link is invalid, used or expired. Ask for a new one.");
+        return outcome.Status switch
+        {
+            LinkStatus.Done => TypedResults.NoContent(),
+            LinkStatus.WeakPassword => Problems.WeakPassword("new_password", outcome.Weaknesses!),
+            _ => LinkProblem(request.HttpContext, outcome, "The reset link is invalid, used or expired. Ask for a new one."),
+        };
     }
 
     /// <summary>The presenting client, as the per-client rate limits key it: its failed redemptions are counted in its own pool.</summary>

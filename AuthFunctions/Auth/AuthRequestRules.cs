@@ -72,6 +72,16 @@ public static class AuthRequestRules
             // Longer than any password this service accepts, so it cannot be the current one; said plainly rather than guessed.
             return Problems.Validation("current_password", $"Current password must be at most {PasswordHasher.MaxPasswordBytes} bytes in UTF-8.");
         }
-        return CredentialRules.PasswordProblem(request.NewPassword, "new_password") is { } problem ? Problems.Validation("new_password", problem) : null;
+        return NewPasswordProblem(request.NewPassword);
+    }
+
+    /// <summary>What can be told of a new password before any storage is read: whether it is text, and its length.</summary>
+    public static ValidationProblem? NewPasswordProblem(string? newPassword)
+    {
+        if (CredentialRules.PasswordProblem(newPassword, "new_password") is { } problem)
+        {
+            return Problems.Validation("new_password", problem);
+        }
+        return NewPasswordPolicy.LengthWeaknesses(newPassword!) is { Count: > 0 } length ? Problems.WeakPassword("new_password", length) : null;
     }
 }

@@ -4,11 +4,12 @@ using Microsoft.Azure.Functions.Worker.Http;
 using AuthFunctions.Tokens;
 using AuthFunctions.Sessions;
 using AuthFunctions.Accounts;
+using AuthFunctions.Passwords;
 
 namespace AuthFunctions.Auth;
 
 /// <summary>register, login, refresh, logout, password.</summary>
-public sealed class CredentialFunctions(AccountService accounts, SessionService sessions, AuthEvents events)
+public sealed class CredentialFunctions(AccountService accounts, SessionService sessions, NewPasswordPolicy passwords, AuthEvents events)
 {
     [Function("register")]
     [RateLimited]
@@ -26,6 +27,10 @@ public sealed class CredentialFunctions(AccountService accounts, SessionService 
         if (AuthRequestRules.Validate(body.Value!, out var registration) is { } invalid)
         {
             return invalid;
+        }
+        if (await passwords.WeaknessesAsync(registration.Password, registration.Email, registration.FullName) is { Count: > 0 } weak)
+        {
+            return Problems.WeakPassword("password", weak);
         }
         var outcome = await accounts.RegisterAsync(registration.Email, registration.Password, registration.FullName, cancellationToken);
         if (outcome.User is not { } user)
@@ -144,6 +149,7 @@ public sealed class CredentialFunctions(AccountService accounts, SessionService 
         {
             PasswordChangeStatus.Changed => TypedResults.NoContent(),
             PasswordChangeStatus.Throttled => Problems.TooManyRequests(request.HttpContext, outcome.RetryAfter!.Value, "Too many failed password checks for this session. Try again later."),
+            PasswordChangeStatus.WeakPassword => Problems.WeakPassword("new_password", outcome.Weaknesses!),
             PasswordChangeStatus.Conflict => Problems.Conflict("The password was changed by another request at the same time. Log in again with the new password."),
             PasswordChangeStatus.AccountGone => Problems.InvalidToken(request.HttpContext),
             _ => Problems.Unauthorized("The current password is wrong."),

@@ -1,3 +1,4 @@
+using AuthFunctions.Passwords;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace AuthFunctions.Http;
@@ -51,6 +52,27 @@ public static class Problems
     public static ProblemHttpResult EmailNotVerified() =>
         TypedResults.Problem("Confirm your email address with the link we sent, then log in again.", statusCode: StatusCodes.Status403Forbidden,
             title: "Email not verified", type: EmailNotVerifiedType);
+
+    /// <summary>The stable <c>type</c> of the 400 for a new password that is too short, too long, common or guessable from the account.</summary>
+    public const string WeakPasswordType = "https://authfunctions.dev/problems/weak-password";
+
+    /// <summary>
+    /// The reasons (<see cref="PasswordWeakness"/>) under the request's password field, and a sentence for each: the
+    /// password itself is never repeated.
+    /// </summary>
+    public static ValidationProblem WeakPassword(string field, IReadOnlyList<string> reasons)
+    {
+        ArgumentNullException.ThrowIfNull(reasons);
+        var advice = reasons.Select(reason => reason switch
+        {
+            PasswordWeakness.TooShort => $"Use at least {NewPasswordPolicy.MinCharacters} characters.",
+            PasswordWeakness.TooLong => $"Use at most {PasswordHasher.MaxPasswordBytes} bytes in UTF-8 (bcrypt reads no further, so longer passwords are refused rather than truncated).",
+            PasswordWeakness.Common => "It is a common password, or made of common words and patterns that are guessed quickly.",
+            _ => "It contains the account's email, name or this service's name.",
+        });
+        return TypedResults.ValidationProblem(new Dictionary<string, string[]> { [field] = [.. reasons] },
+            detail: string.Join(' ', advice) + " A few random words make a strong password.", title: "The password is too weak.", type: WeakPasswordType);
+    }
 
     public static ProblemHttpResult StorageUnavailable() =>
         TypedResults.Problem("The user store is unavailable. Try again shortly.", statusCode: StatusCodes.Status503ServiceUnavailable, title: "Service unavailable");

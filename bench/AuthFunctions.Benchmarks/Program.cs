@@ -1,11 +1,11 @@
 using AuthFunctions.Benchmarks;
 
-// Usage: AuthFunctions.Benchmarks [bcrypt] [soak] [service] [coldstart] [revocation] [peer] [--quick]
-// (none named: all). Everything but bcrypt runs the app through the real Functions host, as Azure serves it; the
+// Usage: AuthFunctions.Benchmarks [bcrypt] [passwords] [soak] [service] [coldstart] [revocation] [peer] [--quick]
+// (none named: all). Everything but bcrypt and passwords (in process) runs the app through the real Functions host, as Azure serves it; the
 // last lines (target=...) set the figures beside their targets. Timing numbers are printed, never judged:
 // the exit code is 1 only when the soak saw a 5xx or an unexpected status (or a suite could not run).
 // Everything runs on loopback, bounded in time; the processes it starts are ended by PID.
-string[] known = ["bcrypt", "soak", "service", "coldstart", "revocation", "peer"];
+string[] known = ["bcrypt", "passwords", "soak", "service", "coldstart", "revocation", "peer"];
 bool quick = args.Contains("--quick");
 var suites = args.Where(a => !a.StartsWith("--", StringComparison.Ordinal)).ToHashSet();
 if (suites.Except(known).FirstOrDefault() is { } unknown)
@@ -21,7 +21,11 @@ if (Runs("bcrypt"))
 {
     await BcryptBenchmark.RunAsync(quick);
 }
-if (known.Skip(1).Any(Runs))
+if (Runs("passwords"))
+{
+    await PasswordPolicyBenchmark.RunAsync(quick);
+}
+if (known.Skip(2).Any(Runs))
 {
     using var stack = await Stack.StartAsync();
     var results = new Targets.Results { LoadAverageBefore = ServiceBenchmark.LoadAverage() };

@@ -82,6 +82,7 @@ var settings = [
   { name: 'Auth__RequireVerifiedEmail', value: string(requireVerifiedEmail) }
   { name: 'Auth__RefreshGraceSeconds', value: '5' }
   { name: 'Auth__BcryptCost', value: string(bcryptCost) }
+  { name: 'Passwords__MinimumStrength', value: '3' }
   { name: 'Auth__ClockSkewSeconds', value: '30' }
   { name: 'Auth__RevocationMode', value: 'feed' }
   { name: 'Auth__RevocationPollMilliseconds', value: '1000' }

@@ -56,9 +56,10 @@ $("register-form").addEventListener("submit", async (event) => {
   try {
     const response = await postJson("/register", formData(event.target));
     if (!response.ok) throw await problem(response);
+    showPasswordReasons(event.target, null);
     const user = await response.json();
     show(`Registered ${user.email}. We sent a link to confirm the address; you can log in now.`);
-  } catch (error) { showError(error); }
+  } catch (error) { showPasswordReasons(event.target, error); showError(error); }
 });
 
 $("login-form").addEventListener("submit", async (event) => {

@@ -12,6 +12,15 @@ const apiBase = (apiParam || sessionStorage.getItem(apiKey) || DEFAULT_API).repl
 // The stable problem type of a login refused because the address is not verified yet.
 const EMAIL_NOT_VERIFIED = "https://authfunctions.dev/problems/email-not-verified";
 
+// The stable problem type of a new password the API refuses; its errors entry names the reasons.
+const WEAK_PASSWORD = "https://authfunctions.dev/problems/weak-password";
+const PASSWORD_REASONS = {
+  common: "This is a common password, or made of common words and patterns that are guessed quickly.",
+  context: "It contains your email, your name or this site's name.",
+  too_short: "Use at least 8 characters.",
+  too_long: "Use at most 72 bytes (about 72 letters; fewer with accents or emoji).",
+};
+
 const $ = (id) => document.getElementById(id);
 
 function show(message) { $("status").textContent = message; $("error").textContent = ""; }
@@ -22,9 +31,11 @@ function showError(error) { $("status").textContent = ""; $("error").textContent
 async function problem(response) {
   let text = `${response.status} ${response.statusText}`;
   let type = null;
+  let errors = null;
   try {
     const body = await response.json();
     type = body.type || null;
+    errors = body.errors || null;
     text = body.title || text;
     if (body.detail) text += `: ${body.detail}`;
     if (body.errors) {
@@ -35,7 +46,32 @@ async function problem(response) {
   if (retryAfter) text += `\nTry again in ${retryAfter} s.`;
   const error = new Error(text);
   error.type = type;
+  error.errors = errors;
   return error;
+}
+
+// Shows why a new password was refused next to its field (or clears that when error is null). The reasons come
+// from the API, so the page never judges a password by rules of its own.
+function showPasswordReasons(form, error) {
+  form.querySelectorAll(".field-error").forEach((element) => element.remove());
+  form.querySelectorAll("[aria-invalid]").forEach((input) => { input.removeAttribute("aria-invalid"); input.removeAttribute("aria-describedby"); });
+  if (!error || error.type !== WEAK_PASSWORD || !error.errors) return;
+  for (const [field, reasons] of Object.entries(error.errors)) {
+    const input = form.elements[field];
+    if (!input) continue;
+    const list = document.createElement("ul");
+    list.className = "field-error";
+    list.id = `${form.id}-${field}-reasons`;
+    for (const reason of reasons) {
+      const item = document.createElement("li");
+      item.dataset.reason = reason;
+      item.textContent = PASSWORD_REASONS[reason] || reason;
+      list.append(item);
+    }
+    input.closest("label").after(list);
+    input.setAttribute("aria-invalid", "true");
+    input.setAttribute("aria-describedby", list.id);
+  }
 }
 
 async function call(path, options = {}) {
