@@ -119,7 +119,7 @@ public sealed class PasswordResetTests(AppFixture fixture) : AppTestBase(fixture
 
         var problem = await ProblemAssert.IsProblemAsync(await ResetAsync(token, "short"), HttpStatusCode.BadRequest);
 
-        Assert.True(problem.GetProperty("errors").TryGetProperty("new_password", out _));
+        Assert.True(problem.GetProperty("errors").TryGetProperty("password", out _));
         Assert.Equal(HttpStatusCode.NoContent, (await ResetAsync(token)).StatusCode);
     }
 

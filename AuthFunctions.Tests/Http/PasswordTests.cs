@@ -39,7 +39,7 @@ public sealed class PasswordTests(AppFixture fixture) : AppTestBase(fixture)
     [Theory]
     [InlineData(null, NewPassword, "current_password")]
     [InlineData(TestApp.Password, null, "new_password")]
-    [InlineData(TestApp.Password, "short", "new_password")]
+    [InlineData(TestApp.Password, "short", "password")]
     public async Task MissingOrWeakFieldsAreValidationProblems(string? current, string? next, string field)
     {
         var (email, tokens) = await App.NewUserAsync();

@@ -93,7 +93,7 @@ public sealed class AccountFunctions(AccountLifecycleService lifecycle, AccountE
         return outcome.Status switch
         {
             LinkStatus.Done => TypedResults.NoContent(),
-            LinkStatus.WeakPassword => Problems.WeakPassword("new_password", outcome.Weaknesses!),
+            LinkStatus.WeakPassword => Problems.WeakPassword(outcome.Weaknesses!),
             _ => LinkProblem(request.HttpContext, outcome, "The reset link is invalid, used or expired. Ask for a new one."),
         };
     }

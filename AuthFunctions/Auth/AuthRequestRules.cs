@@ -82,6 +82,6 @@ public static class AuthRequestRules
         {
             return Problems.Validation("new_password", problem);
         }
-        return NewPasswordPolicy.LengthWeaknesses(newPassword!) is { Count: > 0 } length ? Problems.WeakPassword("new_password", length) : null;
+        return NewPasswordPolicy.LengthWeaknesses(newPassword!) is { Count: > 0 } length ? Problems.WeakPassword(length) : null;
     }
 }

@@ -30,7 +30,7 @@ public sealed class CredentialFunctions(AccountService accounts, SessionService 
         }
         if (await passwords.WeaknessesAsync(registration.Password, registration.Email, registration.FullName) is { Count: > 0 } weak)
         {
-            return Problems.WeakPassword("password", weak);
+            return Problems.WeakPassword(weak);
         }
         var outcome = await accounts.RegisterAsync(registration.Email, registration.Password, registration.FullName, cancellationToken);
         if (outcome.User is not { } user)
@@ -149,7 +149,7 @@ public sealed class CredentialFunctions(AccountService accounts, SessionService 
         {
             PasswordChangeStatus.Changed => TypedResults.NoContent(),
             PasswordChangeStatus.Throttled => Problems.TooManyRequests(request.HttpContext, outcome.RetryAfter!.Value, "Too many failed password checks for this session. Try again later."),
-            PasswordChangeStatus.WeakPassword => Problems.WeakPassword("new_password", outcome.Weaknesses!),
+            PasswordChangeStatus.WeakPassword => Problems.WeakPassword(outcome.Weaknesses!),
             PasswordChangeStatus.Conflict => Problems.Conflict("The password was changed by another request at the same time. Log in again with the new password."),
             PasswordChangeStatus.AccountGone => Problems.InvalidToken(request.HttpContext),
             _ => Problems.Unauthorized("The current password is wrong."),

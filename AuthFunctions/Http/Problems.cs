@@ -57,10 +57,11 @@ public static class Problems
     public const string WeakPasswordType = "https://authfunctions.dev/problems/weak-password";
 
     /// <summary>
-    /// The reasons (<see cref="PasswordWeakness"/>) under the request's password field, and a sentence for each: the
-    /// password itself is never repeated.
+    /// The reasons (<see cref="PasswordWeakness"/>) under <c>errors.password</c> at every function that sets a password
+    /// (the contract's one place for them, whatever the request calls its field), and a sentence for each: the password
+    /// itself is never repeated.
     /// </summary>
-    public static ValidationProblem WeakPassword(string field, IReadOnlyList<string> reasons)
+    public static ValidationProblem WeakPassword(IReadOnlyList<string> reasons)
     {
         ArgumentNullException.ThrowIfNull(reasons);
         var advice = reasons.Select(reason => reason switch
@@ -70,7 +71,7 @@ public static class Problems
             PasswordWeakness.Common => "It is a common password, or made of common words and patterns that are guessed quickly.",
             _ => "It contains the account's email, name or this service's name.",
         });
-        return TypedResults.ValidationProblem(new Dictionary<string, string[]> { [field] = [.. reasons] },
+        return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["password"] = [.. reasons] },
             detail: string.Join(' ', advice) + " A few random words make a strong password.", title: "The password is too weak.", type: WeakPasswordType);
     }
 

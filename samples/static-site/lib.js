@@ -55,23 +55,22 @@ async function problem(response) {
 function showPasswordReasons(form, error) {
   form.querySelectorAll(".field-error").forEach((element) => element.remove());
   form.querySelectorAll("[aria-invalid]").forEach((input) => { input.removeAttribute("aria-invalid"); input.removeAttribute("aria-describedby"); });
-  if (!error || error.type !== WEAK_PASSWORD || !error.errors) return;
-  for (const [field, reasons] of Object.entries(error.errors)) {
-    const input = form.elements[field];
-    if (!input) continue;
-    const list = document.createElement("ul");
-    list.className = "field-error";
-    list.id = `${form.id}-${field}-reasons`;
-    for (const reason of reasons) {
-      const item = document.createElement("li");
-      item.dataset.reason = reason;
-      item.textContent = PASSWORD_REASONS[reason] || reason;
-      list.append(item);
-    }
-    input.closest("label").after(list);
-    input.setAttribute("aria-invalid", "true");
-    input.setAttribute("aria-describedby", list.id);
+  if (!error || error.type !== WEAK_PASSWORD || !error.errors || !error.errors.password) return;
+  // The reasons are always under errors.password; the field they belong to is the form's new password.
+  const input = form.querySelector('input[autocomplete="new-password"]');
+  if (!input) return;
+  const list = document.createElement("ul");
+  list.className = "field-error";
+  list.id = `${form.id}-${input.name}-reasons`;
+  for (const reason of error.errors.password) {
+    const item = document.createElement("li");
+    item.dataset.reason = reason;
+    item.textContent = PASSWORD_REASONS[reason] || reason;
+    list.append(item);
   }
+  input.closest("label").after(list);
+  input.setAttribute("aria-invalid", "true");
+  input.setAttribute("aria-describedby", list.id);
 }
 
 async function call(path, options = {}) {
