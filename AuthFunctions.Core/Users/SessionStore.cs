@@ -35,7 +35,10 @@ public sealed class SessionStore(StorageTables tables)
         {
             WriteOutcome.Done => true,
             WriteOutcome.NotFound => false,
-            _ => throw new InvalidOperationException("A session id was issued twice."),
+            // Session ids are random (128 bits): a row already there is this very write, committed by an attempt whose
+            // answer was lost and then retried by the SDK, not another session's.
+            _ when await _users.GetAsync(session.UserId, UserRows.SessionRowKey(session.Id), cancellationToken) is not null => true,
+            _ => throw new InvalidOperationException("The session's transaction failed without a reason."),
         };
     }
 

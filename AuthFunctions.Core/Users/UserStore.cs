@@ -208,7 +208,9 @@ public sealed partial class UserStore(StorageTables tables, TimeProvider clock, 
         var rows = new List<(string, string)>();
         async Task JudgeAsync()
         {
-            if (!hasProfile && rows.Count > 0)
+            // The scan is no snapshot: a profile written after the scan passed its place (a registration meanwhile,
+            // whose first session the scan then saw) is there when read now, and its partition is left alone.
+            if (!hasProfile && rows.Count > 0 && await _users.GetAsync(partition!, UserRows.ProfileRowKey, cancellationToken) is null)
             {
                 var batch = rows.Take(max - deleted).ToList();
                 await _users.DeleteAllAsync(batch, cancellationToken);

@@ -20,7 +20,7 @@ public sealed class CleanupLimitsTests(AppFixture fixture) : AppTestBase(fixture
     private static readonly string[] Kinds = ["sessions", "links", "throttle", "feed"];
 
     private static readonly Regex Report = new(
-        @"cleanup: deleted (?<sessions>\d+) expired sessions, (?<links>\d+) expired email links, (?<throttle>\d+) stale throttle rows and (?<feed>\d+) old revocation feed rows(?<more>; more left for the next run)?");
+        @"cleanup: deleted (?<sessions>\d+) expired sessions, (?<links>\d+) expired email links, (?<throttle>\d+) stale throttle rows, (?<feed>\d+) old revocation feed rows and (?<orphans>\d+) rows of deleted accounts(?<more>; more left for the next run)?");
 
     [Fact]
     public async Task ARunDeletesAtMostAThousandRowsOfEachKindAndTheNextRunTheRest()
@@ -42,7 +42,15 @@ public sealed class CleanupLimitsTests(AppFixture fixture) : AppTestBase(fixture
         var throttle = await emails.QueryAsync<TableEntity>(e => e.RowKey == "throttle").FirstAsync();
         var revocation = await feed.QueryAsync<TableEntity>().FirstAsync();
         await SeedAsync(users, Copies(session, CleanupService.MaxRowsPerKind + Extra, _ => userId, _ => "session-" + Guid.NewGuid().ToString("N")));
-        await SeedAsync(users, Copies(link.Value, CleanupService.MaxRowsPerKind + Extra, _ => Guid.NewGuid().ToString("N"), _ => link.Value.RowKey));
+        // One link a purpose and account: each copy in a partition of its own, beside a copy of the profile (a partition
+        // without one is a deleted account's, whose rows the cleanup sweeps as such).
+        var profile = await users.GetEntityAsync<TableEntity>(userId, "profile");
+        string[] linkPartitions = [.. Enumerable.Range(0, CleanupService.MaxRowsPerKind + Extra).Select(_ => Guid.NewGuid().ToString("N"))];
+        await SeedAsync(users, linkPartitions.SelectMany(partition => new[]
+        {
+            new TableEntity(profile.Value) { PartitionKey = partition, ETag = default },
+            new TableEntity(link.Value) { PartitionKey = partition, ETag = default },
+        }));
         await SeedAsync(emails, Copies(throttle, CleanupService.MaxRowsPerKind + Extra, _ => TableKey.Encode(TestApp.UniqueEmail("seeded")), _ => "throttle"));
         await SeedAsync(feed, Copies(revocation, CleanupService.MaxRowsPerKind + Extra, _ => revocation.PartitionKey,
             i => revocation.RowKey[..19] + "-" + i.ToString("D12", CultureInfo.InvariantCulture)));
@@ -55,6 +63,7 @@ public sealed class CleanupLimitsTests(AppFixture fixture) : AppTestBase(fixture
 
         Assert.True(first.Success);
         Assert.Equal(Kinds.Select(_ => "1000"), Kinds.Select(g => first.Groups[g].Value));
+        Assert.Equal("0", first.Groups["orphans"].Value);
         Assert.True(first.Groups["more"].Success);
         var left = await CountsAsync();
         Assert.Equal(before.Select(count => count - CleanupService.MaxRowsPerKind), left);

@@ -91,7 +91,7 @@ public sealed class EmailSlotRaceTests(AppFixture fixture, ITestOutputHelper out
             var race = await Race.RunAsync(Enumerable.Range(0, Burst).Select(i => Racer.Post((i % 2 == 0 ? App : other).BaseAddress, "/api/password/forgot", new { email })));
             var messages = await AfterTheBurstAsync(email, userId, before + heldBefore, App, other);
             sentPerMinute.Add(messages.Count - before);
-            var reset = await App.PostAsync("/api/password/reset", null, new { token = messages[^1].LinkToken("reset-password"), new_password = $"reset in minute {minute}" });
+            var reset = await App.PostAsync("/api/password/reset", null, new { token = messages[^1].LinkToken("reset-password"), new_password = $"reset in minute {minute} by a walrus on a bicycle" });
             linksWorked.Add(reset.StatusCode == HttpStatusCode.NoContent);
 
             Assert.True(race.MaxInFlight > 1, $"The requests did not overlap (at most {race.MaxInFlight} in flight).");
@@ -103,6 +103,6 @@ public sealed class EmailSlotRaceTests(AppFixture fixture, ITestOutputHelper out
 
         Assert.All(sentPerMinute, sent => Assert.Equal(1, sent));
         Assert.All(linksWorked, Assert.True);
-        await App.LoginAsync(email, $"reset in minute {Minutes - 1}");
+        await App.LoginAsync(email, $"reset in minute {Minutes - 1} by a walrus on a bicycle");
     }
 }

@@ -1,5 +1,10 @@
+using AuthFunctions.Storage;
 using AuthFunctions.Tests.Infrastructure;
 using AuthFunctions.Users;
+using Azure.Core;
+using Azure.Core.Pipeline;
+using Azure.Data.Tables;
+using Microsoft.Extensions.Options;
 
 namespace AuthFunctions.Tests.Storage;
 
@@ -7,6 +12,7 @@ namespace AuthFunctions.Tests.Storage;
 public sealed class UserStoreTests : IAsyncLifetime
 {
     private ServicesHost? _services;
+    private readonly string _prefix = "s" + Guid.NewGuid().ToString("N")[..16];
 
     private UserStore Users => _services!.Services.GetRequiredService<UserStore>();
 
@@ -16,7 +22,7 @@ public sealed class UserStoreTests : IAsyncLifetime
         _services = ServicesHost.Build("Testing", new Dictionary<string, string?>
         {
             ["Storage:ConnectionString"] = azurite.ConnectionString,
-            ["Storage:TablePrefix"] = "s" + Guid.NewGuid().ToString("N")[..16],
+            ["Storage:TablePrefix"] = _prefix,
             ["Auth:SigningKeys:0"] = TestApp.NewSigningKeyPem(),
         });
     }
@@ -62,5 +68,60 @@ public sealed class UserStoreTests : IAsyncLifetime
         Assert.Equal(account.Profile.SessionEpoch + 1, first);
         Assert.Null(second);
         Assert.Equal("first", (await Users.GetAsync(account.Id, CancellationToken.None))!.PasswordHash);
+    }
+
+    /// <summary>
+    /// A login's transaction that was committed but whose answer was lost (a dropped connection) is sent again by the
+    /// SDK and refused as already there: that is the same session, stored, not a failure (it used to be a 500).
+    /// </summary>
+    [Fact]
+    public async Task ASessionWhoseCommittedTransactionIsSentAgainIsStoredOnce()
+    {
+        var account = await NewAccountAsync();
+        var losing = new LoseFirstTransactionAnswer();
+        var options = new TableClientOptions();
+        options.Retry.Delay = TimeSpan.FromMilliseconds(10);
+        options.AddPolicy(losing, HttpPipelinePosition.PerRetry);
+        var client = new TableServiceClient((await AzuriteServer.Shared).ConnectionString, options);
+        var sessions = new SessionStore(new StorageTables(client, Options.Create(new StorageOptions { TablePrefix = _prefix })));
+        var now = DateTimeOffset.UtcNow;
+        var session = new Session
+        {
+            UserId = account.Id, Id = Guid.NewGuid().ToString("N"), Epoch = account.Profile.SessionEpoch, CreatedAt = now, LastUsedAt = now,
+            RefreshExpiresAt = now.AddDays(1), RefreshTokenHash = "hash",
+        };
+
+        Assert.True(await sessions.CreateAsync(session, CancellationToken.None));
+
+        Assert.Equal(2, losing.Transactions);
+        Assert.NotNull(await sessions.GetAsync(account.Id, session.Id, CancellationToken.None));
+    }
+
+    /// <summary>Lets every transaction reach the service, and loses the first one's answer as a dropped connection would.</summary>
+    private sealed class LoseFirstTransactionAnswer : HttpPipelinePolicy
+    {
+        private int _transactions;
+
+        public int Transactions => _transactions;
+
+        public override void Process(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
+        {
+            ProcessNext(message, pipeline);
+            LoseFirst(message);
+        }
+
+        public override async ValueTask ProcessAsync(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
+        {
+            await ProcessNextAsync(message, pipeline);
+            LoseFirst(message);
+        }
+
+        private void LoseFirst(HttpMessage message)
+        {
+            if (message.Request.Uri.Path.EndsWith("$batch", StringComparison.Ordinal) && Interlocked.Increment(ref _transactions) == 1)
+            {
+                throw new IOException("The connection dropped before the answer arrived.");
+            }
+        }
     }
 }
