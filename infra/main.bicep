@@ -60,6 +60,9 @@ param backupSchedule string = '0 30 2 * * *'
 @description('Days each table export stays immutable (no one can change or delete it); older exports are deleted. This is how far back a restore can go.')
 param backupRetentionDays int = 35
 
+@description('true once you have locked the backup container\'s retention policy (README, "Backup and restore"): a locked policy refuses being declared again, so the deployment stops declaring it. The lock, not this file, then keeps it.')
+param backupRetentionLocked bool = false
+
 @description('CanNotDelete locks on the storage account and the Key Vault, and time-based retention on the backup container. false only for throwaway environments (then azd down deletes everything).')
 param deletionProtection bool = true
 
@@ -171,6 +174,7 @@ module storage 'app/storage.bicep' = {
     deploymentContainerName: deploymentContainerName
     backupContainerName: backupContainerName
     backupRetentionDays: backupRetentionDays
+    backupRetentionLocked: backupRetentionLocked
     tablePrefix: tablePrefix
     principalId: identity.outputs.principalId
     deletionProtection: deletionProtection

@@ -6,7 +6,6 @@ using Azure;
 using Azure.Data.Tables;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
-using Azure.Storage.Blobs.Specialized;
 
 namespace AuthFunctions.Backup;
 
@@ -18,6 +17,9 @@ public sealed record ExportManifest(int Format, string Name, string SourcePrefix
 }
 
 /// <summary>A backup or restore that cannot go on; the message says why and what was (not) written. Never holds a row's content.</summary>
+/// <summary>What a restore wrote: per table the rows restored and the rows it left out (sessions and links of <c>users</c>).</summary>
+public sealed record RestoreReport(ExportManifest Manifest, IReadOnlyDictionary<string, int> Restored, IReadOnlyDictionary<string, int> LeftOut);
+
 public sealed class BackupException : Exception
 {
     public BackupException()
@@ -89,9 +91,11 @@ public sealed class TableBackup(TableServiceClient tables, BlobContainerClient c
 
     /// <summary>
     /// Restores every table of the export as <paramref name="targetPrefix"/> + its name. Refuses, having written nothing,
-    /// when the export is incomplete or any target table has a row.
+    /// when the export is incomplete or any target table has a row. Sessions and e-mailed links (the <c>session-*</c> and
+    /// <c>link-*</c> rows of <c>users</c>) are left out: a session or link ended since the export (logout, password
+    /// change, reset) must not work again, so after a restore everyone logs in again (OWASP ASVS 5.0 V7.4).
     /// </summary>
-    public async Task<ExportManifest> RestoreAsync(string exportName, string targetPrefix, CancellationToken cancellationToken = default)
+    public async Task<RestoreReport> RestoreAsync(string exportName, string targetPrefix, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(exportName);
         ArgumentNullException.ThrowIfNull(targetPrefix);
@@ -107,17 +111,22 @@ public sealed class TableBackup(TableServiceClient tables, BlobContainerClient c
                 throw new BackupException($"Table {targetPrefix + table} already has rows: a restore never writes into a table in use. Nothing was written; choose another prefix.");
             }
         }
+        var restored = new Dictionary<string, int>(StringComparer.Ordinal);
+        var leftOut = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var (table, expected) in manifest.Rows)
         {
             var target = tables.GetTableClient(targetPrefix + table);
             await target.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
-            int restored = await RestoreTableAsync(container.GetBlobClient($"{exportName}/{table}.jsonl.gz"), target, cancellationToken).ConfigureAwait(false);
-            if (restored != expected)
+            Func<TableEntity, bool> keep = table == "users" ? entity => !IsSessionOrLink(entity.RowKey) : _ => true;
+            var (read, written) = await RestoreTableAsync(container.GetBlobClient($"{exportName}/{table}.jsonl.gz"), target, keep, cancellationToken).ConfigureAwait(false);
+            if (read != expected)
             {
-                throw new BackupException($"{exportName}/{table}.jsonl.gz holds {restored} rows but its manifest says {expected}: the export is damaged.");
+                throw new BackupException($"{exportName}/{table}.jsonl.gz holds {read} rows but its manifest says {expected}: the export is damaged.");
             }
+            restored[table] = written;
+            leftOut[table] = read - written;
         }
-        return manifest;
+        return new RestoreReport(manifest, restored, leftOut);
     }
 
     private async Task<ExportManifest> ReadManifestAsync(string exportName, CancellationToken cancellationToken)
@@ -178,17 +187,29 @@ public sealed class TableBackup(TableServiceClient tables, BlobContainerClient c
         return count;
     }
 
-    /// <summary>Writes a new blob; one that exists is never overwritten (If-None-Match: *).</summary>
+    /// <summary>
+    /// Writes a new blob in one create that never overwrites (If-None-Match: *): the content is buffered in a temporary
+    /// file first, because the backup container's time-based retention (WORM) refuses any write to a blob that exists,
+    /// and a streamed write creates an empty blob before it commits the content over it.
+    /// </summary>
     private async Task CreateBlobAsync(string blobName, Func<Stream, Task> write, CancellationToken cancellationToken)
     {
-        var options = new BlockBlobOpenWriteOptions { OpenConditions = new BlobRequestConditions { IfNoneMatch = ETag.All } };
-        await using var stream = await container.GetBlockBlobClient(blobName).OpenWriteAsync(overwrite: true, options, cancellationToken).ConfigureAwait(false);
-        await write(stream).ConfigureAwait(false);
+        await using var buffer = new FileStream(Path.GetTempFileName(), FileMode.Open, FileAccess.ReadWrite, FileShare.None, 81920,
+            FileOptions.Asynchronous | FileOptions.DeleteOnClose);
+        await write(buffer).ConfigureAwait(false);
+        buffer.Position = 0;
+        var options = new BlobUploadOptions { Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All } };
+        await container.GetBlobClient(blobName).UploadAsync(buffer, options, cancellationToken).ConfigureAwait(false);
     }
 
-    private static async Task<int> RestoreTableAsync(BlobClient blob, TableClient target, CancellationToken cancellationToken)
+    private static bool IsSessionOrLink(string rowKey) =>
+        rowKey.StartsWith("session-", StringComparison.Ordinal) || rowKey.StartsWith("link-", StringComparison.Ordinal);
+
+    /// <summary>Inserts the rows <paramref name="keep"/> accepts; returns the rows read and the rows written.</summary>
+    private static async Task<(int Read, int Written)> RestoreTableAsync(BlobClient blob, TableClient target, Func<TableEntity, bool> keep, CancellationToken cancellationToken)
     {
-        int count = 0;
+        int read = 0;
+        int written = 0;
         var batch = new List<TableTransactionAction>();
         await using var download = await blob.OpenReadAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
         await using var gzip = new GZipStream(download, CompressionMode.Decompress);
@@ -201,6 +222,11 @@ public sealed class TableBackup(TableServiceClient tables, BlobContainerClient c
             }
             using var document = JsonDocument.Parse(line);
             var entity = EntityJson.Read(document.RootElement);
+            read++;
+            if (!keep(entity))
+            {
+                continue;
+            }
             // An entity-group transaction holds at most 100 entities of one partition.
             if (batch.Count == 100 || (batch.Count > 0 && batch[0].Entity.PartitionKey != entity.PartitionKey))
             {
@@ -208,13 +234,13 @@ public sealed class TableBackup(TableServiceClient tables, BlobContainerClient c
                 batch.Clear();
             }
             batch.Add(new TableTransactionAction(TableTransactionActionType.Add, entity));
-            count++;
+            written++;
         }
         if (batch.Count > 0)
         {
             await InsertAsync(target, batch, cancellationToken).ConfigureAwait(false);
         }
-        return count;
+        return (read, written);
     }
 
     private static async Task InsertAsync(TableClient target, List<TableTransactionAction> batch, CancellationToken cancellationToken)

@@ -77,6 +77,7 @@ public sealed partial class BackupTests(AppFixture fixture) : AppTestBase(fixtur
         var (second, _) = await App.NewUserAsync();
         Assert.Equal(HttpStatusCode.Unauthorized, (await App.PostAsync("/api/login", null, new { email = second, password = "wrong password" })).StatusCode);
         Assert.Equal(HttpStatusCode.NoContent, (await App.PostAsync("/api/logout", first.Access)).StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, (await App.PostAsync("/api/password/forgot", null, new { email = second })).StatusCode);
         await App.Table("users").AddEntityAsync(EveryType("backup-" + Guid.NewGuid().ToString("N")));
         var live = new Dictionary<string, SortedDictionary<string, string>>();
         foreach (string table in TableBackup.AppTables)
@@ -90,12 +91,20 @@ public sealed partial class BackupTests(AppFixture fixture) : AppTestBase(fixtur
         var restore = await RestoreAsync(export, prefix);
 
         Assert.True(restore.ExitCode == 0, restore.Output);
-        foreach (string table in TableBackup.AppTables)
+        foreach (string table in ((string[])["emails", "revocations"]))
         {
             Assert.Equal(live[table], await RowsAsync(Table(prefix, table)));
-            Assert.Contains($"restored {live[table].Count} rows of {table} into {prefix}{table}", restore.StandardOutput, StringComparison.Ordinal);
+            Assert.Contains($"restored {live[table].Count} rows of {table} into {prefix}{table}\n", restore.StandardOutput, StringComparison.Ordinal);
         }
         Assert.Contains("every-type", string.Join('\n', live["users"].Keys), StringComparison.Ordinal);
+        // Sessions and links do not come back (a session ended since the export must not work again): every other
+        // row of users does, and the output says how many were left out.
+        var sessionsAndLinks = live["users"].Keys.Where(k => k.Split('/')[1].StartsWith("session-", StringComparison.Ordinal) || k.Split('/')[1].StartsWith("link-", StringComparison.Ordinal)).ToList();
+        Assert.Contains(sessionsAndLinks, k => k.Contains("/session-", StringComparison.Ordinal));
+        Assert.Contains(sessionsAndLinks, k => k.Contains("/link-", StringComparison.Ordinal));
+        var expectedUsers = new SortedDictionary<string, string>(live["users"].Where(r => !sessionsAndLinks.Contains(r.Key)).ToDictionary(), StringComparer.Ordinal);
+        Assert.Equal(expectedUsers, await RowsAsync(Table(prefix, "users")));
+        Assert.Contains($"restored {expectedUsers.Count} rows of users into {prefix}users ({sessionsAndLinks.Count} session and link rows left out: everyone logs in again)", restore.StandardOutput, StringComparison.Ordinal);
     }
 
     /// <summary>
@@ -182,6 +191,55 @@ public sealed partial class BackupTests(AppFixture fixture) : AppTestBase(fixtur
                     await new TableClient(owner._connectionString, Name).AddEntityAsync(new TableEntity(first.PartitionKey, first.RowKey) { ["Marker"] = "written meanwhile" }, cancellationToken);
                 }
                 return await base.SubmitTransactionAsync(actions, cancellationToken);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The backup container is WORM (immutable while retained): a blob that exists may never be written again, so every
+    /// export blob must be created by ONE request that carries If-None-Match: * — no empty blob first, no second commit.
+    /// Azurite does not enforce immutability, so this counts the export's writes on the wire: per blob, exactly one
+    /// create (Put Blob, or Put Block List after staged blocks), conditional; and the same create sent again is refused.
+    /// </summary>
+    [Fact]
+    public async Task EveryExportBlobIsCreatedByOneConditionalWriteAndNeverWrittenAgain()
+    {
+        await App.NewUserAsync();
+        var writes = new WriteRecorder();
+        var options = new BlobClientOptions();
+        options.AddPolicy(writes, Azure.Core.HttpPipelinePosition.PerRetry);
+        var container = new BlobServiceClient(App.Azurite.ConnectionString, options).GetBlobContainerClient(BackupOptions.DefaultContainer);
+
+        var manifest = await new TableBackup(new TableServiceClient(App.Azurite.ConnectionString), container).ExportAsync("", DateTimeOffset.UtcNow, TimeProvider.System);
+
+        string[] blobs = [.. TableBackup.AppTables.Select(t => $"{manifest.Name}/{t}.jsonl.gz"), $"{manifest.Name}/{TableBackup.ManifestFile}"];
+        Assert.Equal(blobs.Order(StringComparer.Ordinal), writes.Creates.Select(c => c.Blob).Order(StringComparer.Ordinal));
+        Assert.All(writes.Creates, c => Assert.Equal("*", c.IfNoneMatch));
+        // A second create of an existing export blob is refused by the condition, and the blob keeps its content.
+        var blob = container.GetBlobClient(blobs[^1]);
+        byte[] before = (await blob.DownloadContentAsync()).Value.Content.ToArray();
+        var refused = await Assert.ThrowsAsync<RequestFailedException>(() => blob.UploadAsync(BinaryData.FromString("{}"),
+            new Azure.Storage.Blobs.Models.BlobUploadOptions { Conditions = new Azure.Storage.Blobs.Models.BlobRequestConditions { IfNoneMatch = ETag.All } }));
+        Assert.Equal(409, refused.Status);
+        Assert.Equal(before, (await blob.DownloadContentAsync()).Value.Content.ToArray());
+    }
+
+    /// <summary>Records every request that creates or replaces a blob's content (Put Blob, Put Block List), by blob name.</summary>
+    private sealed class WriteRecorder : Azure.Core.Pipeline.HttpPipelineSynchronousPolicy
+    {
+        public System.Collections.Concurrent.ConcurrentQueue<(string Blob, string? IfNoneMatch)> Creates { get; } = new();
+
+        public override void OnSendingRequest(Azure.Core.HttpMessage message)
+        {
+            var request = message.Request;
+            string query = request.Uri.Query;
+            bool create = request.Method == Azure.Core.RequestMethod.Put
+                && (request.Headers.TryGetValue("x-ms-blob-type", out _) || query.Contains("comp=blocklist", StringComparison.Ordinal));
+            if (create)
+            {
+                string path = Uri.UnescapeDataString(request.Uri.Path);
+                string blob = path[(path.IndexOf("/" + BackupOptions.DefaultContainer + "/", StringComparison.Ordinal) + BackupOptions.DefaultContainer.Length + 2)..];
+                Creates.Enqueue((blob, request.Headers.TryGetValue("If-None-Match", out string? condition) ? condition : null));
             }
         }
     }

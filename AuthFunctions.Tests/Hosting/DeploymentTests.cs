@@ -230,7 +230,8 @@ public sealed partial class DeploymentTests(CompiledInfrastructure infra, ITestO
         Assert.Equal("[variables('backupContainerName')]", infra.Main.ModuleParameter("storage", "backupContainerName"));
 
         // The app identity writes exports with the Storage Blob Data Owner it holds on the whole account (host storage
-        // needs it too); the container's retention policy, not the role, keeps it from changing or deleting one.
+        // needs it too); the container's retention policy, not the role, keeps it from changing or deleting one (and
+        // only a locked policy keeps the role from shortening the policy: README says so).
         var storage = infra.Main.Module("storage");
         var blobOwner = storage.Resources().Single(r => r.Str("type") == "Microsoft.Authorization/roleAssignments" && r.Str("properties", "roleDefinitionId").Contains("storageBlobDataOwner", StringComparison.Ordinal));
         Assert.Equal(BlobDataOwner, storage.Variable("storageBlobDataOwner").GetString());
@@ -256,7 +257,12 @@ public sealed partial class DeploymentTests(CompiledInfrastructure infra, ITestO
         Assert.Equal("[format('{0}/{1}/{2}/{3}', parameters('name'), 'default', parameters('backupContainerName'), 'default')]", retention.Str("name"));
         Assert.Equal("[parameters('backupRetentionDays')]", retention.Str("properties", "immutabilityPeriodSinceCreationInDays"));
         Assert.False(retention.At("properties", "allowProtectedAppendWrites").GetBoolean());
-        Assert.Equal("[parameters('deletionProtection')]", retention.Str("condition"));
+        // Declared while deletion protection is on and the operator has not locked it; once locked (a locked policy
+        // refuses being declared again, so every later provision would fail) it is no longer declared.
+        Assert.Equal("[and(parameters('deletionProtection'), not(parameters('backupRetentionLocked')))]", retention.Str("condition"));
+        Assert.False(infra.Main.Parameter("backupRetentionLocked").GetProperty("defaultValue").GetBoolean());
+        Assert.Equal("[parameters('backupRetentionLocked')]", infra.Main.ModuleParameter("storage", "backupRetentionLocked"));
+        Assert.Equal("${AUTH_BACKUP_RETENTION_LOCKED=false}", JsonDocument.Parse(File.ReadAllText(Path.Combine(RepositoryRoot.Path, "infra", "main.parameters.json"))).RootElement.At("parameters", "backupRetentionLocked", "value").GetString());
         Assert.Equal("[parameters('backupRetentionDays')]", infra.Main.ModuleParameter("storage", "backupRetentionDays"));
         Assert.Equal(35, infra.Main.Parameter("backupRetentionDays").GetProperty("defaultValue").GetInt32());
 

@@ -62,11 +62,63 @@ public sealed partial class RotateSigningKeyScriptTests : IDisposable
         var (_, output, _) = await RunAsync("--out", file, "--vault", "kv-test", "--resource-group", "rg-test", "--app", "func-test");
 
         string current = Assert.Single(Directory.GetDirectories(TemporaryRoot)) + "/current.pem";
-        int keepCurrent = output.IndexOf($"-n auth-signing-key-1 --file {current}", StringComparison.Ordinal);
-        int putNew = output.IndexOf($"-n auth-signing-key-0 --file {file}", StringComparison.Ordinal);
+        int keepCurrent = output.IndexOf($"put_secret auth-signing-key-1 {current}\n", StringComparison.Ordinal);
+        int putNew = output.IndexOf($"put_secret auth-signing-key-0 {file}\n", StringComparison.Ordinal);
         Assert.True(keepCurrent > 0 && putNew > keepCurrent, output);
         Assert.Contains("az functionapp restart -g rg-test -n func-test", output, StringComparison.Ordinal);
         Assert.Contains("15 min + 30 s", output, StringComparison.Ordinal);
+        // A temporary read grant is at the resource group's scope (the vault's lock would refuse deleting one at the
+        // vault), and its removal is checked and shouted about when it did not happen.
+        Assert.Contains("--role \"Key Vault Secrets User\" \\\n     --scope $(az group show -n rg-test --query id -o tsv)", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Secrets Officer", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("az keyvault secret set", output, StringComparison.Ordinal);
+        Assert.Contains("IS STILL THERE", output, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// The printed put_secret writes a key through Resource Manager (no Key Vault role to grant, so none is left behind
+    /// by the vault's lock): run here with a stand-in az, the request body it sends holds exactly the PEM, is read from a
+    /// file (never the command line) and is deleted afterwards; when az fails, put_secret fails too.
+    /// </summary>
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    public async Task PrintedPutSecretSendsThePemThroughResourceManagerAndReportsFailure(int azExitCode)
+    {
+        string file = Path.Combine(_directory, "new.pem");
+        var (_, output, _) = await RunAsync("--out", file, "--vault", "kv-test", "--resource-group", "rg-test", "--app", "func-test");
+        string bin = Directory.CreateDirectory(Path.Combine(_directory, "bin")).FullName;
+        string calls = Path.Combine(_directory, "calls");
+        string body = Path.Combine(_directory, "body");
+        await File.WriteAllTextAsync(Path.Combine(bin, "az"), $$"""
+            #!/usr/bin/env bash
+            printf '%s\n' "$*" >>{{calls}}
+            while [ $# -gt 0 ]; do [ "$1" = --body ] && cp "${2#@}" {{body}}; shift; done
+            exit {{azExitCode}}
+
+            """);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(Path.Combine(bin, "az"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+        int start = output.IndexOf("put_secret() {", StringComparison.Ordinal);
+        string definition = output[start..(output.IndexOf("; }\n", start, StringComparison.Ordinal) + 3)];
+
+        var run = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        run.Environment["PATH"] = bin + ":" + Environment.GetEnvironmentVariable("PATH");
+        run.ArgumentList.Add("-c");
+        run.ArgumentList.Add($"vault_id=/subscriptions/sub/resourceGroups/rg-test/providers/Microsoft.KeyVault/vaults/kv-test\n{definition}\nput_secret auth-signing-key-0 {file}");
+        using var process = Process.Start(run)!;
+        string errors = await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+
+        Assert.Equal(azExitCode, process.ExitCode);
+        string pem = await File.ReadAllTextAsync(file);
+        Assert.Equal(pem, JsonDocument.Parse(await File.ReadAllTextAsync(body)).RootElement.GetProperty("properties").GetProperty("value").GetString());
+        string call = await File.ReadAllTextAsync(calls);
+        Assert.StartsWith($"rest --method put --url https://management.azure.com/subscriptions/sub/resourceGroups/rg-test/providers/Microsoft.KeyVault/vaults/kv-test/secrets/auth-signing-key-0?api-version=2023-07-01 --body @{file}.json", call, StringComparison.Ordinal);
+        Assert.DoesNotContain(pem.Split('\n')[1], call, StringComparison.Ordinal);
+        Assert.False(File.Exists(file + ".json"), errors);
     }
 
     [Fact]

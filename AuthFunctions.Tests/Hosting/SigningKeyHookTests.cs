@@ -12,18 +12,18 @@ public sealed class SigningKeyHookTests : IDisposable
 {
     private const string FakeAz = """
         #!/usr/bin/env bash
-        # Stand-in for az: a vault whose secrets are files in $FAKE_AZ_STATE/secrets, and role assignments on it
-        # (lines in $FAKE_AZ_STATE/assignments). Writing a secret needs an assignment, as Key Vault's RBAC does.
+        # Stand-in for az: a vault whose secrets are files in $FAKE_AZ_STATE/secrets, written through Resource Manager
+        # (PUT .../secrets/{name} with the body {"properties":{"value":...}} from a file). Every call is recorded.
+        # Resource Manager refuses the write while $FAKE_AZ_STATE/forbidden holds a number above 0.
         state="$FAKE_AZ_STATE"
         printf '%s\n' "$*" >>"$state/calls"
         command="$1 $2 $3"
-        name="" file="" query="" ids=""
+        query="" url="" body=""
         while [ $# -gt 0 ]; do
           case "$1" in
-            --name) name="$2"; shift ;;
-            --file) file="$2"; shift ;;
             --query) query="$2"; shift ;;
-            --ids) ids="$2"; shift ;;
+            --url) url="$2"; shift ;;
+            --body) body="$2"; shift ;;
           esac
           shift
         done
@@ -33,18 +33,14 @@ public sealed class SigningKeyHookTests : IDisposable
           "rest --method get")
             wanted=$(printf '%s' "$query" | sed "s/.*name=='\([^']*\)'.*/\1/")
             if [ -f "$state/secrets/$wanted" ]; then echo "$wanted"; fi ;;
-          "role assignment list") cat "$state/assignments" ;;
-          "role assignment create")
-            id="$vault/providers/Microsoft.Authorization/roleAssignments/$RANDOM$RANDOM"
-            echo "$id" >>"$state/assignments"; echo "$id" ;;
-          "role assignment delete") grep -vxF "$ids" "$state/assignments" >"$state/kept" || true; mv "$state/kept" "$state/assignments" ;;
-          "keyvault secret set")
-            if [ ! -s "$state/assignments" ] || [ "$(cat "$state/forbidden")" -gt 0 ]; then
-              [ -s "$state/assignments" ] && echo $(($(cat "$state/forbidden") - 1)) >"$state/forbidden"
-              echo "ERROR: (Forbidden) Caller is not authorized to perform action on resource." >&2
+          "rest --method put")
+            if [ "$(cat "$state/forbidden")" -gt 0 ]; then
+              echo "ERROR: (AuthorizationFailed) The client does not have authorization to perform action 'Microsoft.KeyVault/vaults/secrets/write'." >&2
               exit 1
             fi
-            cp "$file" "$state/secrets/$name" ;;
+            name=${url##*/secrets/}; name=${name%%\?*}
+            value=$(sed 's/^{"properties":{"value":"\(.*\)"}}$/\1/' "${body#@}")
+            printf '%b' "$value" >"$state/secrets/$name" ;;
           "functionapp show --resource-group") echo "/subscriptions/sub/resourceGroups/rg-test/providers/Microsoft.Web/sites/func-test" ;;
           "rest --method post") ;;
           *) echo "fake az: unexpected $command" >&2; exit 2 ;;
@@ -66,7 +62,6 @@ public sealed class SigningKeyHookTests : IDisposable
         }
         Forbidden(0);
         File.WriteAllText(Path.Combine(_root, "state", "calls"), "");
-        File.WriteAllText(Assignments, "");
     }
 
     public void Dispose() => Directory.Delete(_root, recursive: true);
@@ -75,11 +70,9 @@ public sealed class SigningKeyHookTests : IDisposable
 
     private string Calls => File.ReadAllText(Path.Combine(_root, "state", "calls"));
 
-    private string Assignments => Path.Combine(_root, "state", "assignments");
-
     private void Forbidden(int times) => File.WriteAllText(Path.Combine(_root, "state", "forbidden"), times.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
-    private Task<ScriptRun> RunHookAsync(int attempts = 30) => ScriptRunner.RunAsync("scripts/azd-ensure-signing-key", new Dictionary<string, string?>
+    private Task<ScriptRun> RunHookAsync() => ScriptRunner.RunAsync("scripts/azd-ensure-signing-key", new Dictionary<string, string?>
     {
         ["PATH"] = Path.Combine(_root, "bin") + ":" + Environment.GetEnvironmentVariable("PATH"),
         ["FAKE_AZ_STATE"] = Path.Combine(_root, "state"),
@@ -87,9 +80,6 @@ public sealed class SigningKeyHookTests : IDisposable
         ["AZURE_KEY_VAULT_NAME"] = "kv-test",
         ["AZURE_RESOURCE_GROUP"] = "rg-test",
         ["AZURE_FUNCTION_APP_NAME"] = "func-test",
-        ["AZURE_PRINCIPAL_ID"] = "00000000-0000-0000-0000-00000000beef",
-        ["SIGNING_KEY_HOOK_ATTEMPTS"] = attempts.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        ["SIGNING_KEY_HOOK_RETRY_SECONDS"] = "0",
     });
 
     [Fact]
@@ -113,25 +103,11 @@ public sealed class SigningKeyHookTests : IDisposable
         Assert.Empty(Directory.GetFileSystemEntries(Path.Combine(_root, "tmp")));
         // The app's Key Vault references are resolved again, so the new key is used at once.
         Assert.Contains("rest --method post --url /subscriptions/sub/resourceGroups/rg-test/providers/Microsoft.Web/sites/func-test/config/configreferences/appsettings/refresh?api-version=2022-03-01", Calls, StringComparison.Ordinal);
-        // Secrets Officer only while the hook ran: granted to the signed-in principal, with its type, and removed again.
-        Assert.Contains("role assignment create --assignee-object-id 00000000-0000-0000-0000-00000000beef --assignee-principal-type User --role Key Vault Secrets Officer --scope /subscriptions/sub/resourceGroups/rg-test/providers/Microsoft.KeyVault/vaults/kv-test", Calls, StringComparison.Ordinal);
-        Assert.Contains("role assignment delete --ids ", Calls, StringComparison.Ordinal);
-        Assert.Equal("", File.ReadAllText(Assignments));
-    }
-
-    [Fact]
-    public async Task ARoleThePrincipalAlreadyHoldsIsLeftInPlace()
-    {
-        const string standing = "/subscriptions/sub/resourceGroups/rg-test/providers/Microsoft.KeyVault/vaults/kv-test/providers/Microsoft.Authorization/roleAssignments/group";
-        File.WriteAllText(Assignments, standing + "\n");
-
-        var run = await RunHookAsync();
-
-        Assert.True(run.ExitCode == 0, run.Output);
-        Assert.True(File.Exists(Secret));
-        Assert.DoesNotContain("role assignment create", Calls, StringComparison.Ordinal);
-        Assert.DoesNotContain("role assignment delete", Calls, StringComparison.Ordinal);
-        Assert.Equal(standing + "\n", File.ReadAllText(Assignments));
+        // Written through Resource Manager, the body from a file; no Key Vault role is granted (the vault's lock would
+        // keep any grant forever) and the data plane is never called.
+        Assert.Contains("rest --method put --url https://management.azure.com/subscriptions/sub/resourceGroups/rg-test/providers/Microsoft.KeyVault/vaults/kv-test/secrets/auth-signing-key-0?api-version=2023-07-01 --body @", Calls, StringComparison.Ordinal);
+        Assert.DoesNotContain("role assignment", Calls, StringComparison.Ordinal);
+        Assert.DoesNotContain("keyvault secret", Calls, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -150,29 +126,18 @@ public sealed class SigningKeyHookTests : IDisposable
     }
 
     [Fact]
-    public async Task WaitsWhileTheNewRoleAssignmentIsNotInEffectYet()
+    public async Task FailsWithAzsErrorWhenResourceManagerRefusesTheWrite()
     {
-        Forbidden(3);
+        Forbidden(1);
 
         var run = await RunHookAsync();
 
-        Assert.True(run.ExitCode == 0, run.Output);
-        Assert.True(File.Exists(Secret));
-        Assert.Contains("retrying", run.Output, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public async Task FailsWithAzsErrorWhenTheVaultStaysForbidden()
-    {
-        Forbidden(100);
-
-        var run = await RunHookAsync(attempts: 3);
-
         Assert.NotEqual(0, run.ExitCode);
         Assert.False(File.Exists(Secret));
-        Assert.Contains("(Forbidden)", run.Output, StringComparison.Ordinal);
-        Assert.Equal(3, Calls.Split('\n').Count(c => c.StartsWith("keyvault secret set", StringComparison.Ordinal)));
-        // The temporary role goes even when the hook fails.
-        Assert.Equal("", File.ReadAllText(Assignments));
+        Assert.Contains("(AuthorizationFailed)", run.Output, StringComparison.Ordinal);
+        Assert.Contains("could not store auth-signing-key-0", run.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("role assignment", Calls, StringComparison.Ordinal);
+        // The key and its request body are deleted even when the hook fails.
+        Assert.Empty(Directory.GetFileSystemEntries(Path.Combine(_root, "tmp")));
     }
 }

@@ -12,6 +12,8 @@ param deploymentContainerName string
 param backupContainerName string
 @description('Days each export stays immutable (WORM); exports older than this are deleted by the lifecycle policy.')
 param backupRetentionDays int
+@description('The operator has locked the backup container\'s retention policy: it is no longer declared (a locked policy refuses updates, so declaring it again would fail every deployment).')
+param backupRetentionLocked bool
 @description('Prefix of the app\'s table names (Storage__TablePrefix).')
 param tablePrefix string
 @description('Principal id of the app identity, granted data access.')
@@ -62,10 +64,11 @@ resource account 'Microsoft.Storage/storageAccounts@2023-05-01' = {
     resource backupContainer 'containers' = {
       name: backupContainerName
       properties: { publicAccess: 'None' }
-      // Time-based retention (WORM): for backupRetentionDays no one, the app's own identity included, can change
-      // or delete an export. Unlocked, so the period can still be shortened by the subscription's owners; README says
-      // how to lock it (then it can only be extended).
-      resource retention 'immutabilityPolicies' = if (deletionProtection) {
+      // Time-based retention (WORM): for backupRetentionDays no one can change or delete an export. Unlocked, so the
+      // policy itself can still be shortened or removed by whoever may write it (the subscription's owners and the
+      // app identity, whose Storage Blob Data Owner includes it); README says how to lock it (then it can only be
+      // extended) and to set backupRetentionLocked then, which stops declaring it here.
+      resource retention 'immutabilityPolicies' = if (deletionProtection && !backupRetentionLocked) {
         name: 'default'
         properties: {
           immutabilityPeriodSinceCreationInDays: backupRetentionDays
@@ -156,7 +159,8 @@ resource blobDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-previ
 }
 
 // Storage Blob Data Owner: host storage, the deployment container and the backup container (the backup function
-// writes exports; the retention policy, not the role, keeps it from changing them).
+// writes exports; the retention policy, not the role, keeps it from changing them). The role also allows writing the
+// container's immutability policy: until the policy is locked (README), the app identity could shorten it.
 resource blobOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(account.id, principalId, storageBlobDataOwner)
   scope: account

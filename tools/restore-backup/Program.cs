@@ -71,10 +71,12 @@ try
         ? exports.LastOrDefault() ?? throw new BackupException($"No complete export in {container.Name}.")
         : arguments["export"];
     string prefix = arguments["prefix"];
-    var manifest = await backup.RestoreAsync(export, prefix);
-    foreach (var (table, rows) in manifest.Rows)
+    var report = await backup.RestoreAsync(export, prefix);
+    var manifest = report.Manifest;
+    foreach (var (table, rows) in report.Restored)
     {
-        Console.WriteLine($"restored {rows} rows of {table} into {prefix}{table}");
+        string leftOut = report.LeftOut[table] > 0 ? $" ({report.LeftOut[table]} session and link rows left out: everyone logs in again)" : "";
+        Console.WriteLine($"restored {rows} rows of {table} into {prefix}{table}{leftOut}");
     }
     Console.Error.WriteLine($"""
         restore-backup: export {manifest.Name} (taken {manifest.StartedAt:u} from prefix '{manifest.SourcePrefix}') restored under prefix '{prefix}'.
