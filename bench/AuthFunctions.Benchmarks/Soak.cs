@@ -62,7 +62,7 @@ internal static class Soak
     {
         var problems = new List<string>();
         string email = $"soak-{Guid.NewGuid():N}@example.com";
-        const string password = "soak test password";
+        const string password = "lighthouse otter paints the harbor";
 
         async Task<HttpResponseMessage> Expect(string name, HttpStatusCode expected, Func<Task<HttpResponseMessage>> call)
         {
