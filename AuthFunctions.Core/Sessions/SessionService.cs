@@ -42,16 +42,22 @@ public sealed partial class SessionService(
     public static readonly TimeSpan UnrememberedLifetime = TimeSpan.FromHours(12);
 
     public Task<IssuedTokens?> StartAsync(UserProfile user, string? userAgent, CancellationToken cancellationToken) =>
-        StartAsync(user, userAgent, rememberMe: true, cancellationToken);
+        StartAsync(user, userAgent, rememberMe: true, SessionAssurance.Password, cancellationToken);
+
+    public Task<IssuedTokens?> StartAsync(UserProfile user, string? userAgent, bool rememberMe, CancellationToken cancellationToken) =>
+        StartAsync(user, userAgent, rememberMe, SessionAssurance.Password, cancellationToken);
 
     /// <summary>
     /// Starts a session. Remembered: the refresh token slides (<c>Auth__RefreshTokenDays</c> from each use);
     /// not remembered: it cannot outlive 12 hours from this login. Either way the session ends
-    /// <c>Auth__SessionMaxDays</c> after this login (ASVS 7.3.2). Null when the account is gone (deleted meanwhile): no session is stored.
+    /// <c>Auth__SessionMaxDays</c> after this login (ASVS 7.3.2). <paramref name="assurance"/> is how the sign-in was
+    /// authenticated; the session's tokens carry it for as long as it lasts. Null when the account is gone (deleted
+    /// meanwhile): no session is stored.
     /// </summary>
-    public async Task<IssuedTokens?> StartAsync(UserProfile user, string? userAgent, bool rememberMe, CancellationToken cancellationToken)
+    public async Task<IssuedTokens?> StartAsync(UserProfile user, string? userAgent, bool rememberMe, SessionAssurance assurance, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(user);
+        ArgumentNullException.ThrowIfNull(assurance);
         string sessionId = Guid.NewGuid().ToString("N");
         var (refreshToken, refreshHash) = TokenService.CreateRefreshToken(user.Id, sessionId);
         var now = clock.GetUtcNow();
@@ -67,13 +73,14 @@ public sealed partial class SessionService(
             UserAgent = userAgent is { Length: > MaxUserAgentLength } ? userAgent[..MaxUserAgentLength] : userAgent,
             RememberMe = rememberMe,
             AbsoluteExpiresAt = now + TimeSpan.FromDays(options.Value.SessionMaxDays),
+            Assurance = assurance,
         };
         session = session with { RefreshExpiresAt = RefreshExpiry(session, now) };
         if (!await sessions.CreateAsync(session, cancellationToken))
         {
             return null;
         }
-        return Issue(user, sessionId, refreshToken, session.RefreshExpiresAt);
+        return Issue(user, session, refreshToken, session.RefreshExpiresAt);
     }
 
     /// <summary>A refresh token issued now expires after its sliding lifetime, but never past the session's own end.</summary>
@@ -102,7 +109,7 @@ public sealed partial class SessionService(
                 LogRevokedToken(claims.UserId);
                 return null;
             }
-            return new AuthenticatedUser(claims.UserId, claims.Email, claims.SessionId);
+            return new AuthenticatedUser(claims.UserId, claims.Email, claims.SessionId) { Assurance = claims.Assurance };
         }
         var state = await sessions.GetStateAsync(claims.UserId, claims.SessionId, cancellationToken);
         if (!state.IsLive)
@@ -110,7 +117,7 @@ public sealed partial class SessionService(
             LogRevokedToken(claims.UserId);
             return null;
         }
-        return new AuthenticatedUser(claims.UserId, state.Profile!.Email, claims.SessionId);
+        return new AuthenticatedUser(claims.UserId, state.Profile!.Email, claims.SessionId) { Assurance = claims.Assurance };
     }
 
     /// <summary>The caller's profile, read now (protected calls themselves do not read it); null if the user is gone.</summary>
@@ -156,7 +163,7 @@ public sealed partial class SessionService(
                 };
                 if (await sessions.TryReplaceAsync(rotated, cancellationToken))
                 {
-                    return new(RefreshStatus.Refreshed, Issue(user.Profile, sessionId, next, expires), userId);
+                    return new(RefreshStatus.Refreshed, Issue(user.Profile, session, next, expires), userId);
                 }
                 continue; // Another refresh of the same token won the race: read again and take the grace path.
             }
@@ -170,7 +177,7 @@ public sealed partial class SessionService(
                 string next = NextRefreshToken(userId, sessionId, refreshToken!);
                 if (FixedTimeEquals(TokenService.HashRefreshToken(next), session.RefreshTokenHash))
                 {
-                    return new(RefreshStatus.Refreshed, Issue(user.Profile, sessionId, next, session.RefreshExpiresAt), userId);
+                    return new(RefreshStatus.Refreshed, Issue(user.Profile, session, next, session.RefreshExpiresAt), userId);
                 }
             }
 
@@ -260,8 +267,8 @@ public sealed partial class SessionService(
         await sessions.DeleteEndedAsync(userId, int.MaxValue, cancellationToken);
     }
 
-    private IssuedTokens Issue(UserProfile user, string sessionId, string refreshToken, DateTimeOffset refreshExpires) =>
-        new(tokens.CreateAccessToken(user, sessionId), tokens.AccessTokenSeconds, refreshToken,
+    private IssuedTokens Issue(UserProfile user, Session session, string refreshToken, DateTimeOffset refreshExpires) =>
+        new(tokens.CreateAccessToken(user, session.Id, session.Assurance), tokens.AccessTokenSeconds, refreshToken,
             (int)Math.Max(0, (refreshExpires - clock.GetUtcNow()).TotalSeconds));
 
     /// <summary>The successor of a refresh token: a keyed hash of it, so concurrent rotations agree on one successor.</summary>

@@ -28,6 +28,9 @@ public sealed record AccessTokenClaims(string UserId, string Email, string Sessi
     /// storage; null in tokens issued before the claim existed (those are checked against storage).
     /// </summary>
     public int? SessionEpoch { get; init; }
+
+    /// <summary>Claims <c>amr</c> (RFC 8176) and <c>acr</c>: how the session's sign-in was authenticated; password/aal1 in tokens issued before the claims existed.</summary>
+    public SessionAssurance Assurance { get; init; } = SessionAssurance.Password;
 }
 
 /// <summary>A public ES256 key as a JWK publishes it (RFC 7518 §6.2.1): base64url coordinates, and its RFC 7638 thumbprint as <c>kid</c>.</summary>
@@ -47,6 +50,8 @@ public sealed class TokenService
     public const string AccessTokenType = "at+jwt";
     private const string AccessTokenMediaType = "application/at+jwt";
     public const string SessionEpochClaim = "sep";
+    public const string MethodsClaim = "amr";
+    public const string LevelClaim = "acr";
     private const int MaxTokenBytes = 8 * 1024;
 
     // Header parameters that would locate a key outside our own set or change how the token is processed
@@ -135,8 +140,11 @@ public sealed class TokenService
 
     public TimeSpan RefreshTokenLifetime => TimeSpan.FromDays(_options.RefreshTokenDays);
 
-    public string CreateAccessToken(UserProfile user, string sessionId)
+    public string CreateAccessToken(UserProfile user, string sessionId) => CreateAccessToken(user, sessionId, SessionAssurance.Password);
+
+    public string CreateAccessToken(UserProfile user, string sessionId, SessionAssurance assurance)
     {
+        ArgumentNullException.ThrowIfNull(assurance);
         ArgumentNullException.ThrowIfNull(user);
         var now = _clock.GetUtcNow().UtcDateTime;
         return _handler.CreateToken(new SecurityTokenDescriptor
@@ -156,6 +164,8 @@ public sealed class TokenService
                 [SessionEpochClaim] = user.SessionEpoch,
                 [JwtRegisteredClaimNames.Jti] = Guid.NewGuid().ToString("N"),
                 ["scope"] = "user",
+                [MethodsClaim] = assurance.Methods.ToArray(),
+                [LevelClaim] = assurance.Level,
             },
         });
     }
@@ -219,6 +229,9 @@ public sealed class TokenService
             Scope = jwt.TryGetPayloadValue<string>("scope", out var scope) ? scope : null,
             TokenId = jwt.Id,
             SessionEpoch = jwt.TryGetPayloadValue<int>(SessionEpochClaim, out var sep) ? sep : null,
+            Assurance = SessionAssurance.From(
+                jwt.TryGetPayloadValue<string[]>(MethodsClaim, out var methods) ? methods : null,
+                jwt.TryGetPayloadValue<string>(LevelClaim, out var level) ? level : null),
         };
         if (_verified.Count >= MaxVerifiedTokens)
         {

@@ -54,6 +54,9 @@ public sealed record Session
     /// <summary>The session's absolute end, however often it is refreshed (ASVS 7.3.2, <c>Auth__SessionMaxDays</c>); null for sessions older than the setting.</summary>
     public DateTimeOffset? AbsoluteExpiresAt { get; init; }
 
+    /// <summary>How the sign-in that started the session was authenticated; every token of the session carries it.</summary>
+    public SessionAssurance Assurance { get; init; } = SessionAssurance.Password;
+
     /// <summary>The version read; a replace is conditional on it.</summary>
     public ETag Version { get; init; }
 }

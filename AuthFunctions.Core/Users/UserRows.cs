@@ -67,6 +67,8 @@ internal static class UserRows
         ["UserAgent"] = session.UserAgent,
         ["RememberMe"] = session.RememberMe,
         ["AbsoluteExpiresAt"] = session.AbsoluteExpiresAt,
+        ["Amr"] = session.Assurance.MethodsText,
+        ["Acr"] = session.Assurance.Level,
     };
 
     public static Session ToSession(TableEntity row) => new()
@@ -83,6 +85,7 @@ internal static class UserRows
         UserAgent = row.GetString("UserAgent"),
         RememberMe = row.GetBoolean("RememberMe") ?? true,
         AbsoluteExpiresAt = row.GetTime("AbsoluteExpiresAt"),
+        Assurance = SessionAssurance.FromStored(row.GetString("Amr"), row.GetString("Acr")),
         Version = row.ETag,
     };
 }

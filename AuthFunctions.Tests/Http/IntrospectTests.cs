@@ -71,6 +71,8 @@ public sealed class IntrospectTests(AppFixture fixture) : AppTestBase(fixture)
         Assert.Equal("authfunctions-clients", json.GetProperty("aud").GetString());
         Assert.Equal(email, json.GetProperty("email").GetString());
         Assert.Equal(ClientId, json.GetProperty("client_id").GetString());
+        Assert.Equal("[\"pwd\"]", json.GetProperty("amr").GetRawText());
+        Assert.Equal("aal1", json.GetProperty("acr").GetString());
     }
 
     [Fact]

@@ -25,6 +25,12 @@ public sealed class RefreshTests(AppFixture fixture) : AppTestBase(fixture)
         Assert.Equal("Bearer", json.GetProperty("token_type").GetString());
         Assert.Equal("no-store", response.Headers.CacheControl?.ToString());
         Assert.Equal(TokenForge.Payload(login.Access)["sid"]!.GetValue<string>(), TokenForge.Payload(refreshed.Access)["sid"]!.GetValue<string>());
+        foreach (var token in new[] { login.Access, refreshed.Access })
+        {
+            // A password sign-in (RFC 8176 "pwd", one factor), kept by refresh.
+            Assert.Equal("[\"pwd\"]", TokenForge.Payload(token)["amr"]!.ToJsonString());
+            Assert.Equal("aal1", (string?)TokenForge.Payload(token)["acr"]);
+        }
         Assert.Equal(HttpStatusCode.OK, (await App.GetAsync("/api/protected", refreshed.Access)).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await App.GetAsync("/api/protected", login.Access)).StatusCode);
         await RefreshOkAsync(refreshed.Refresh);

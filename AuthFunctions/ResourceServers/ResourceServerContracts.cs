@@ -15,7 +15,7 @@ public sealed record IntrospectionRequest(string? Token, string? TokenTypeHint);
 
 /// <summary>
 /// RFC 7662 §2.2. An inactive token gets <c>{"active":false}</c> and nothing else (no hint at why); an active one
-/// the standard members plus the token's own <c>sid</c> and <c>email</c>.
+/// the standard members plus the token's own <c>sid</c>, <c>email</c>, <c>amr</c> and <c>acr</c>.
 /// </summary>
 public sealed record IntrospectionResponse(bool Active)
 {
@@ -39,6 +39,8 @@ public sealed record IntrospectionResponse(bool Active)
             Jti = claims.TokenId,
             Sid = claims.SessionId,
             Email = user.Email,
+            Amr = claims.Assurance.Methods,
+            Acr = claims.Assurance.Level,
         };
     }
 
@@ -77,6 +79,12 @@ public sealed record IntrospectionResponse(bool Active)
 
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Email { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<string>? Amr { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Acr { get; init; }
 
     public static IntrospectionResponse Inactive { get; } = new(false);
 }
