@@ -64,16 +64,7 @@ public sealed class PasswordTests(AppFixture fixture) : AppTestBase(fixture)
         var answers = race.Responses;
 
         Assert.True(race.MaxInFlight > 1, $"The changes did not overlap (at most {race.MaxInFlight} in flight).");
-        Assert.Equal(1, answers.Count(a => a.StatusCode == HttpStatusCode.NoContent));
-        // Only a change that read the account before the winner wrote gets 409; one after it gets 401.
-        Assert.Contains(answers, a => a.StatusCode == HttpStatusCode.Conflict);
-        foreach (var loser in answers.Where(a => a.StatusCode != HttpStatusCode.NoContent))
-        {
-            // 409 if it read the account before the winner wrote; 401 if after (its current password is no longer current).
-            Assert.Contains(loser.StatusCode, new[] { HttpStatusCode.Conflict, HttpStatusCode.Unauthorized });
-            await ProblemAssert.IsProblemAsync(loser, loser.StatusCode);
-        }
-        string winner = candidates[Array.FindIndex(answers, a => a.StatusCode == HttpStatusCode.NoContent)];
+        string winner = await PasswordChangeRace.AssertExactlyOneWinnerAsync(answers, candidates);
         await App.LoginAsync(email, winner);
         foreach (string password in candidates.Where(c => c != winner).Append(TestApp.Password))
         {
