@@ -32,6 +32,18 @@ public sealed class ServicesHost : IAsyncDisposable
         return new ServicesHost(builder.Build());
     }
 
+    /// <summary>The services in Testing over the shared Azurite, in tables of their own (a fresh prefix), signing with a new ES256 key.</summary>
+    public static async Task<ServicesHost> OverSharedAzuriteAsync()
+    {
+        var azurite = await AzuriteServer.Shared;
+        return Build("Testing", new Dictionary<string, string?>
+        {
+            ["Storage:ConnectionString"] = azurite.ConnectionString,
+            ["Storage:TablePrefix"] = "s" + Guid.NewGuid().ToString("N")[..16],
+            ["Auth:SigningKeys:0"] = TestApp.NewSigningKeyPem(),
+        });
+    }
+
     public Task StartAsync() => _host.StartAsync();
 
     public Task StopAsync() => _host.StopAsync();

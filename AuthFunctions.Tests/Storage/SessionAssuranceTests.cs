@@ -13,20 +13,10 @@ public sealed class SessionAssuranceTests : IAsyncLifetime
 {
     private static readonly SessionAssurance WithCode = new(["pwd", "otp"], SessionAssurance.MultiFactor);
     private ServicesHost? _services;
-    private readonly string _prefix = "a" + Guid.NewGuid().ToString("N")[..16];
 
     private T Get<T>() where T : notnull => _services!.Services.GetRequiredService<T>();
 
-    public async Task InitializeAsync()
-    {
-        var azurite = await AzuriteServer.Shared;
-        _services = ServicesHost.Build("Testing", new Dictionary<string, string?>
-        {
-            ["Storage:ConnectionString"] = azurite.ConnectionString,
-            ["Storage:TablePrefix"] = _prefix,
-            ["Auth:SigningKeys:0"] = TestApp.NewSigningKeyPem(),
-        });
-    }
+    public async Task InitializeAsync() => _services = await ServicesHost.OverSharedAzuriteAsync();
 
     public async Task DisposeAsync() => await _services!.DisposeAsync();
 

@@ -12,20 +12,10 @@ namespace AuthFunctions.Tests.Storage;
 public sealed class UserStoreTests : IAsyncLifetime
 {
     private ServicesHost? _services;
-    private readonly string _prefix = "s" + Guid.NewGuid().ToString("N")[..16];
 
     private UserStore Users => _services!.Services.GetRequiredService<UserStore>();
 
-    public async Task InitializeAsync()
-    {
-        var azurite = await AzuriteServer.Shared;
-        _services = ServicesHost.Build("Testing", new Dictionary<string, string?>
-        {
-            ["Storage:ConnectionString"] = azurite.ConnectionString,
-            ["Storage:TablePrefix"] = _prefix,
-            ["Auth:SigningKeys:0"] = TestApp.NewSigningKeyPem(),
-        });
-    }
+    public async Task InitializeAsync() => _services = await ServicesHost.OverSharedAzuriteAsync();
 
     public async Task DisposeAsync() => await _services!.DisposeAsync();
 
@@ -83,7 +73,7 @@ public sealed class UserStoreTests : IAsyncLifetime
         options.Retry.Delay = TimeSpan.FromMilliseconds(10);
         options.AddPolicy(losing, HttpPipelinePosition.PerRetry);
         var client = new TableServiceClient((await AzuriteServer.Shared).ConnectionString, options);
-        var sessions = new SessionStore(new StorageTables(client, Options.Create(new StorageOptions { TablePrefix = _prefix })));
+        var sessions = new SessionStore(new StorageTables(client, _services!.Services.GetRequiredService<IOptions<StorageOptions>>()));
         var now = DateTimeOffset.UtcNow;
         var session = new Session
         {
