@@ -113,8 +113,14 @@ public sealed class EmailVerificationTests(AppFixture fixture) : AppTestBase(fix
     [InlineData("")]
     [InlineData("not-a-token")]
     [InlineData("0123456789abcdef0123456789abcdef.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")]
-    public async Task MissingOrForeignTokensAreBadRequests(string? token) =>
-        await ProblemAssert.IsProblemAsync(await VerifyAsync(token), HttpStatusCode.BadRequest);
+    public async Task MissingOrForeignTokensAreBadRequests(string? token)
+    {
+        var problem = await ProblemAssert.IsProblemAsync(await VerifyAsync(token), HttpStatusCode.BadRequest);
+        if (string.IsNullOrEmpty(token))
+        {
+            Assert.Equal("token is required.", problem.GetProperty("detail").GetString());
+        }
+    }
 
     [Fact]
     public async Task SendingNeedsAnAccessToken() =>

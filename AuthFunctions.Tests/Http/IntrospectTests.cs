@@ -200,7 +200,8 @@ public sealed class IntrospectTests(AppFixture fixture) : AppTestBase(fixture)
         };
         request.Headers.Authorization = Basic(ClientId, ClientSecret);
 
-        await ProblemAssert.IsProblemAsync(await App.Client.SendAsync(request), HttpStatusCode.BadRequest);
+        var problem = await ProblemAssert.IsProblemAsync(await App.Client.SendAsync(request), HttpStatusCode.BadRequest);
+        Assert.Equal("token is required.", problem.GetProperty("detail").GetString());
     }
 
     [Fact]

@@ -127,6 +127,18 @@ public sealed class RefreshTests(AppFixture fixture) : AppTestBase(fixture)
     }
 
     [Theory]
+    [InlineData("{}")]
+    [InlineData("{\"refresh_token\":\"\"}")]
+    [InlineData("{\"refresh_token\":null}")]
+    public async Task ABodyWithoutARefreshTokenIsABadRequestNamingIt(string json)
+    {
+        var response = await App.Client.PostAsync("/api/refresh", new StringContent(json, System.Text.Encoding.UTF8, "application/json"));
+
+        var problem = await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadRequest);
+        Assert.Equal("refresh_token is required.", problem.GetProperty("detail").GetString());
+    }
+
+    [Theory]
     [InlineData("")]
     [InlineData("garbage")]
     [InlineData("a.b.c")]

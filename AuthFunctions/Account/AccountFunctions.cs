@@ -32,15 +32,11 @@ public sealed class AccountFunctions(AccountLifecycleService lifecycle, AccountE
     {
         var body = await RequestBody.ReadAsync(request, AccountJson.Default.EmailVerifyRequest,
             form => new EmailVerifyRequest(form.GetValueOrDefault("token")), cancellationToken);
-        if (body.Problem is not null)
+        if (body.Require(value => value.Token, "token").Problem is { } problem)
         {
-            return body.Problem;
+            return problem;
         }
-        if (string.IsNullOrEmpty(body.Value!.Token))
-        {
-            return Problems.BadRequest("token is required.");
-        }
-        var outcome = await lifecycle.VerifyEmailAsync(body.Value.Token, ClientKey(request), cancellationToken);
+        var outcome = await lifecycle.VerifyEmailAsync(body.Value!.Token!, ClientKey(request), cancellationToken);
         events.LinkRedeemed(request.HttpContext, "email-verification", outcome);
         return outcome.Status == LinkStatus.Done ? TypedResults.NoContent() : LinkProblem(request.HttpContext, outcome, "The verification link is invalid, used or expired. Ask for a new one.");
     }

@@ -79,15 +79,11 @@ public sealed class CredentialFunctions(AccountService accounts, SessionService 
     {
         var body = await RequestBody.ReadAsync(request, AuthJson.Default.RefreshRequest,
             form => new RefreshRequest(form.GetValueOrDefault("refresh_token")), cancellationToken);
-        if (body.Problem is not null)
+        if (body.Require(value => value.RefreshToken, "refresh_token").Problem is { } problem)
         {
-            return body.Problem;
+            return problem;
         }
-        if (string.IsNullOrEmpty(body.Value!.RefreshToken))
-        {
-            return Problems.BadRequest("refresh_token is required.");
-        }
-        var outcome = await sessions.RefreshAsync(body.Value.RefreshToken, cancellationToken);
+        var outcome = await sessions.RefreshAsync(body.Value!.RefreshToken, cancellationToken);
         events.Refreshed(request.HttpContext, outcome.Status, outcome.UserId);
         return outcome.Status == RefreshStatus.Refreshed
             ? TypedResults.Ok(ToResponse(outcome.Tokens!))

@@ -9,7 +9,15 @@ using Microsoft.Net.Http.Headers;
 namespace AuthFunctions.Http;
 
 /// <summary>A request body read as T, or the Problem Details answer for why it could not be.</summary>
-public readonly record struct BodyResult<T>(T? Value, ProblemHttpResult? Problem) where T : class;
+public readonly record struct BodyResult<T>(T? Value, ProblemHttpResult? Problem) where T : class
+{
+    /// <summary>This result, or a 400 naming <paramref name="name"/> when the body was read but that field is missing or empty.</summary>
+    public BodyResult<T> Require(Func<T, string?> field, string name)
+    {
+        ArgumentNullException.ThrowIfNull(field);
+        return Problem is null && string.IsNullOrEmpty(field(Value!)) ? new(null, Problems.BadRequest($"{name} is required.")) : this;
+    }
+}
 
 /// <summary>
 /// Reads small JSON or form bodies strictly: bounded size (413), known media types (415), one JSON

@@ -53,16 +53,12 @@ public sealed class ResourceServerFunctions(TokenService tokens, SessionService 
         }
         var body = await RequestBody.ReadAsync(context.Request, ResourceServersJson.Default.IntrospectionRequest,
             form => new IntrospectionRequest(form.GetValueOrDefault("token"), form.GetValueOrDefault("token_type_hint")), cancellationToken);
-        if (body.Problem is not null)
+        if (body.Require(value => value.Token, "token").Problem is { } problem)
         {
-            return body.Problem;
-        }
-        if (string.IsNullOrEmpty(body.Value!.Token))
-        {
-            return Problems.BadRequest("token is required.");
+            return problem;
         }
 
-        var claims = await tokens.ValidateAccessTokenAsync(body.Value.Token);
+        var claims = await tokens.ValidateAccessTokenAsync(body.Value!.Token!);
         var user = claims is null ? null : await sessions.AuthenticateAsync(claims, cancellationToken);
         return TypedResults.Ok(user is null ? IntrospectionResponse.Inactive : IntrospectionResponse.For(claims!, user, clientId, tokens));
     }
