@@ -77,6 +77,7 @@ public sealed class MfaSettingsTests
         {
             ["Mfa:EncryptionKeys:0"] = TestApp.NewMfaKey(),
             ["Mfa:EncryptionKeys:1"] = oldKey,
+            ["Mfa:Issuer"] = "Acme Login",
         });
         Assert.Equal(HttpStatusCode.OK, (await rotated.Client.PostAsync("/api/login", System.Net.Http.Json.JsonContent.Create(
             new { email = user.Email, password = TestApp.Password, totp_code = await app.CodeNowAsync(user) }))).StatusCode);
