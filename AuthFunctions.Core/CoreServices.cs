@@ -11,6 +11,7 @@ using AuthFunctions.Sessions;
 using AuthFunctions.Throttling;
 using AuthFunctions.Accounts;
 using AuthFunctions.Backup;
+using AuthFunctions.Mfa;
 
 namespace AuthFunctions;
 
@@ -36,7 +37,8 @@ public static class CoreServices
             .AddEmail(configuration)
             .AddResourceServers(configuration)
             .AddMaintenance()
-            .AddBackup(configuration);
+            .AddBackup(configuration)
+            .AddMfa(configuration);
     }
 
     public static IServiceCollection AddPasswords(this IServiceCollection services, IConfiguration configuration)
@@ -119,6 +121,18 @@ public static class CoreServices
         services.AddSingleton<HealthProbe>();
         services.AddSingleton<HealthCache>();
         services.AddSingleton<CleanupService>();
+        return services;
+    }
+
+    /// <summary>The second factor: authenticator apps (TOTP) with recovery codes, the sign-in's second step and step-up.</summary>
+    public static IServiceCollection AddMfa(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<MfaOptions>().Bind(configuration.GetSection(MfaOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<MfaOptions>, MfaOptionsValidator>();
+        services.AddSingleton<IPostConfigureOptions<MfaOptions>, MfaOptionsSetup>();
+        services.AddSingleton<SecretProtector>();
+        services.AddSingleton<MfaStore>();
+        services.AddSingleton<MfaService>();
         return services;
     }
 }

@@ -96,6 +96,12 @@ param keyVaultSoftDeleteRetentionDays int = 90
 @description('Ids of the services allowed to call introspect (Introspection__Clients__N__Id); the secret of the Nth is the Key Vault secret introspection-client-N, referenced as Introspection__Clients__N__Secret.')
 param introspectionClientIds string[] = []
 
+@description('The name authenticator apps show beside the account (Mfa__Issuer; no colon).')
+param mfaIssuer string = 'AuthFunctions'
+
+@description('Reference the previous TOTP sealing key (secret mfa-encryption-key-1) as Mfa__EncryptionKeys__1: true during a rotation of mfa-encryption-key-0.')
+param includePreviousMfaEncryptionKey bool = false
+
 @description('Reference the previous signing key (secret auth-signing-key-1) as Auth__SigningKeys__1: true while tokens it signed may still be live after a rotation.')
 param includePreviousSigningKey bool = false
 
@@ -216,6 +222,8 @@ module functionApp 'app/function-app.bicep' = {
     appInsightsConnectionString: monitoring.outputs.connectionString
     keyVaultUri: keyVault.outputs.uri
     includePreviousSigningKey: includePreviousSigningKey
+    mfaIssuer: mfaIssuer
+    includePreviousMfaEncryptionKey: includePreviousMfaEncryptionKey
     emailSmtpPasswordInVault: !empty(emailSmtpPassword)
     emailSmtpHost: emailSmtpHost
     emailSmtpPort: emailSmtpPort

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using AuthFunctions.Sessions;
 using AuthFunctions.Throttling;
 using AuthFunctions.Storage;
+using AuthFunctions.Mfa;
 
 namespace AuthFunctions.Accounts;
 
@@ -26,6 +27,10 @@ public enum DeleteStatus
     WrongPassword,
     Throttled,
     AccountGone,
+
+    /// <summary>The account has an active second factor and the session is aal1: the request must carry a code.</summary>
+    StepUpRequired,
+    WrongCode,
 }
 
 public readonly record struct DeleteOutcome(DeleteStatus Status, TimeSpan? RetryAfter = null, TimeSpan? LockStarted = null);
@@ -36,7 +41,8 @@ public readonly record struct DeleteOutcome(DeleteStatus Status, TimeSpan? Retry
 /// </summary>
 public sealed partial class AccountLifecycleService(
     UserStore users, LinkTokenStore links, LoginThrottle throttle, CredentialCheck credentials, PasswordHasher hasher,
-    SessionService sessions, NewPasswordPolicy passwords, EmailOutbox outbox, LinkEmails emails, IOptions<EmailOptions> options, TimeProvider clock, ILogger<AccountLifecycleService> logger)
+    SessionService sessions, NewPasswordPolicy passwords, EmailOutbox outbox, LinkEmails emails, IOptions<EmailOptions> options, TimeProvider clock, ILogger<AccountLifecycleService> logger,
+    MfaService mfa)
 {
     /// <summary>
     /// Failed link redemptions are throttled per client and account (ASVS 6.3.1), in the account's throttle partition:
@@ -163,7 +169,11 @@ public sealed partial class AccountLifecycleService(
     /// deletion wrote before the profile went), then the email (free to register again at once) with its throttle
     /// counters. A crash midway leaves an account without sessions, or rows without a profile that <c>cleanup</c> deletes.
     /// </summary>
-    public async Task<DeleteOutcome> DeleteAccountAsync(AuthenticatedUser user, string password, CancellationToken cancellationToken)
+    public Task<DeleteOutcome> DeleteAccountAsync(AuthenticatedUser user, string password, CancellationToken cancellationToken) =>
+        DeleteAccountAsync(user, password, OneTimeCode.None, cancellationToken);
+
+    /// <summary>As above; with an active second factor an aal1 session must also send <paramref name="code"/> (step-up).</summary>
+    public async Task<DeleteOutcome> DeleteAccountAsync(AuthenticatedUser user, string password, OneTimeCode code, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(user);
         var (account, check) = await credentials.VerifyCallerAsync(user, password, cancellationToken);
@@ -174,6 +184,16 @@ public sealed partial class AccountLifecycleService(
         if (check.Status != CredentialStatus.Valid)
         {
             return new DeleteOutcome(check.Status == CredentialStatus.Throttled ? DeleteStatus.Throttled : DeleteStatus.WrongPassword, check.RetryAfter, check.LockStarted);
+        }
+        var stepUp = await mfa.StepUpAsync(user, code, cancellationToken);
+        if (!stepUp.Allowed)
+        {
+            return new DeleteOutcome(stepUp.Status switch
+            {
+                StepUpStatus.CodeRequired => DeleteStatus.StepUpRequired,
+                StepUpStatus.Throttled => DeleteStatus.Throttled,
+                _ => DeleteStatus.WrongCode,
+            }, stepUp.RetryAfter);
         }
         // The revocation first (published on the feed, then the session rows deleted), so that a crash part-way
         // leaves at worst an account without sessions, never sessions that outlive their account anywhere.

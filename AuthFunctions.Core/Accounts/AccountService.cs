@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using AuthFunctions.Tokens;
 using AuthFunctions.Sessions;
 using AuthFunctions.Throttling;
+using AuthFunctions.Mfa;
 
 namespace AuthFunctions.Accounts;
 
@@ -15,9 +16,18 @@ public enum LoginStatus
 
     /// <summary>The password was right, but <c>Auth__RequireVerifiedEmail</c> is on and the address is not verified.</summary>
     EmailNotVerified,
+
+    /// <summary>The password was right and the account has an active second factor: <see cref="LoginOutcome.MfaToken"/> finishes the sign-in.</summary>
+    MfaRequired,
+
+    /// <summary>The password was right, but the code sent with it was not.</summary>
+    WrongCode,
 }
 
-public sealed record LoginOutcome(LoginStatus Status, string? UserId, IssuedTokens? Tokens = null, string? DeviceToken = null, TimeSpan? RetryAfter = null, TimeSpan? LockStarted = null);
+public sealed record LoginOutcome(LoginStatus Status, string? UserId, IssuedTokens? Tokens = null, string? DeviceToken = null, TimeSpan? RetryAfter = null, TimeSpan? LockStarted = null)
+{
+    public string? MfaToken { get; init; }
+}
 
 public enum PasswordChangeStatus
 {
@@ -31,13 +41,17 @@ public enum PasswordChangeStatus
 
     /// <summary>The new password is refused (<see cref="PasswordChangeOutcome.Weaknesses"/> says why): nothing was written.</summary>
     WeakPassword,
+
+    /// <summary>The account has an active second factor and the session is aal1: the request must carry a code.</summary>
+    StepUpRequired,
+    WrongCode,
 }
 
 public sealed record PasswordChangeOutcome(PasswordChangeStatus Status, TimeSpan? RetryAfter = null, TimeSpan? LockStarted = null, IReadOnlyList<string>? Weaknesses = null);
 
 /// <summary>Register, log in and change the password: the credential's life, over the user store, the credential check and sessions.</summary>
 public sealed class AccountService(UserStore users, PasswordHasher hasher, CredentialCheck credentials, SessionService sessions, DeviceTokens devices,
-    AccountLifecycleService lifecycle, NewPasswordPolicy passwords, IOptions<AuthOptions> options)
+    AccountLifecycleService lifecycle, NewPasswordPolicy passwords, IOptions<AuthOptions> options, MfaService mfa)
 {
     /// <summary>Creates the account and queues the first verification email.</summary>
     public async Task<RegisterOutcome> RegisterAsync(string email, string password, string? fullName, CancellationToken cancellationToken)
@@ -59,7 +73,14 @@ public sealed class AccountService(UserStore users, PasswordHasher hasher, Crede
         LoginAsync(email, password, deviceToken, userAgent, rememberMe: true, cancellationToken);
 
     /// <summary>As above; <paramref name="rememberMe"/> false starts a session that ends 12 hours after this login.</summary>
-    public async Task<LoginOutcome> LoginAsync(string? email, string password, string? deviceToken, string? userAgent, bool rememberMe, CancellationToken cancellationToken)
+    public Task<LoginOutcome> LoginAsync(string? email, string password, string? deviceToken, string? userAgent, bool rememberMe, CancellationToken cancellationToken) =>
+        LoginAsync(email, password, deviceToken, userAgent, rememberMe, OneTimeCode.None, cancellationToken);
+
+    /// <summary>
+    /// As above; for an account with an active second factor the right password alone gets <see cref="LoginStatus.MfaRequired"/>
+    /// and an <c>mfa_token</c>, unless <paramref name="code"/> finishes the sign-in in this request.
+    /// </summary>
+    public async Task<LoginOutcome> LoginAsync(string? email, string password, string? deviceToken, string? userAgent, bool rememberMe, OneTimeCode code, CancellationToken cancellationToken)
     {
         if (email is null)
         {
@@ -84,8 +105,18 @@ public sealed class AccountService(UserStore users, PasswordHasher hasher, Crede
         {
             await users.UpgradeHashAsync(account!, await hasher.HashAsync(password), cancellationToken);
         }
+        var second = await mfa.BeginSecondStepAsync(account!, SessionAssurance.Password, code, rememberMe, cancellationToken);
+        switch (second.Status)
+        {
+            case SecondStepStatus.CodeRequired:
+                return new LoginOutcome(LoginStatus.MfaRequired, account!.Id) { MfaToken = second.MfaToken };
+            case SecondStepStatus.WrongCode:
+                return new LoginOutcome(LoginStatus.WrongCode, account!.Id);
+            case SecondStepStatus.Throttled:
+                return new LoginOutcome(LoginStatus.Throttled, account!.Id, RetryAfter: second.RetryAfter);
+        }
         // Null when the account was deleted since it was read: no session outlives it, and the answer is an unknown account's.
-        if (await sessions.StartAsync(account!.Profile, userAgent, rememberMe, cancellationToken) is not { } issued)
+        if (await sessions.StartAsync(account!.Profile, userAgent, rememberMe, second.Assurance ?? SessionAssurance.Password, cancellationToken) is not { } issued)
         {
             return new LoginOutcome(LoginStatus.InvalidCredentials, account.Id);
         }
@@ -97,7 +128,11 @@ public sealed class AccountService(UserStore users, PasswordHasher hasher, Crede
     /// ends every other session in one write conditional on the credential read: of concurrent changes exactly one wins,
     /// and a login or profile edit landing meanwhile does not make it fail.
     /// </summary>
-    public async Task<PasswordChangeOutcome> ChangePasswordAsync(AuthenticatedUser user, string currentPassword, string newPassword, CancellationToken cancellationToken)
+    public Task<PasswordChangeOutcome> ChangePasswordAsync(AuthenticatedUser user, string currentPassword, string newPassword, CancellationToken cancellationToken) =>
+        ChangePasswordAsync(user, currentPassword, newPassword, OneTimeCode.None, cancellationToken);
+
+    /// <summary>As above; with an active second factor an aal1 session must also send <paramref name="code"/> (step-up).</summary>
+    public async Task<PasswordChangeOutcome> ChangePasswordAsync(AuthenticatedUser user, string currentPassword, string newPassword, OneTimeCode code, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(user);
         var (account, check) = await credentials.VerifyCallerAsync(user, currentPassword, cancellationToken);
@@ -114,6 +149,16 @@ public sealed class AccountService(UserStore users, PasswordHasher hasher, Crede
         {
             return new PasswordChangeOutcome(PasswordChangeStatus.WeakPassword, Weaknesses: weak);
         }
+        var stepUp = await mfa.StepUpAsync(user, code, cancellationToken);
+        if (!stepUp.Allowed)
+        {
+            return new PasswordChangeOutcome(stepUp.Status switch
+            {
+                StepUpStatus.CodeRequired => PasswordChangeStatus.StepUpRequired,
+                StepUpStatus.Throttled => PasswordChangeStatus.Throttled,
+                _ => PasswordChangeStatus.WrongCode,
+            }, stepUp.RetryAfter);
+        }
         if (await users.TryChangePasswordAsync(account, await hasher.HashAsync(newPassword), cancellationToken) is not { } epoch)
         {
             return new PasswordChangeOutcome(PasswordChangeStatus.Conflict);
@@ -121,4 +166,46 @@ public sealed class AccountService(UserStore users, PasswordHasher hasher, Crede
         await sessions.EndAllBeforeAsync(user.UserId, epoch, keepSessionId: user.SessionId, cancellationToken);
         return new PasswordChangeOutcome(PasswordChangeStatus.Changed);
     }
+
+    /// <summary>
+    /// Removes the authenticator factor and the recovery codes: the password (throttled in this session's pool) and, unless
+    /// the session is aal2, a code in the same request; every other session ends.
+    /// </summary>
+    public async Task<FactorRemovalOutcome> RemoveSecondFactorAsync(AuthenticatedUser user, string password, OneTimeCode code, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        var (account, check) = await credentials.VerifyCallerAsync(user, password, cancellationToken);
+        if (account is null)
+        {
+            return new FactorRemovalOutcome(FactorRemovalStatus.AccountGone);
+        }
+        if (check.Status != CredentialStatus.Valid)
+        {
+            return new FactorRemovalOutcome(check.Status == CredentialStatus.Throttled ? FactorRemovalStatus.Throttled : FactorRemovalStatus.WrongPassword, check.RetryAfter);
+        }
+        var stepUp = await mfa.StepUpAsync(user, code, cancellationToken);
+        if (!stepUp.Allowed)
+        {
+            return new FactorRemovalOutcome(stepUp.Status switch
+            {
+                StepUpStatus.CodeRequired => FactorRemovalStatus.StepUpRequired,
+                StepUpStatus.Throttled => FactorRemovalStatus.Throttled,
+                _ => FactorRemovalStatus.WrongCode,
+            }, stepUp.RetryAfter);
+        }
+        return new FactorRemovalOutcome(await mfa.RemoveFactorAsync(user, cancellationToken) ? FactorRemovalStatus.Removed : FactorRemovalStatus.NoFactor);
+    }
 }
+
+public enum FactorRemovalStatus
+{
+    Removed,
+    NoFactor,
+    WrongPassword,
+    StepUpRequired,
+    WrongCode,
+    Throttled,
+    AccountGone,
+}
+
+public readonly record struct FactorRemovalOutcome(FactorRemovalStatus Status, TimeSpan? RetryAfter = null);

@@ -92,7 +92,7 @@ public sealed class TableBackup(TableServiceClient tables, BlobContainerClient c
     /// <summary>
     /// Restores every table of the export as <paramref name="targetPrefix"/> + its name. Refuses, having written nothing,
     /// when the export is incomplete or any target table has a row. Sessions and e-mailed links (the <c>session-*</c> and
-    /// <c>link-*</c> rows of <c>users</c>) are left out: a session or link ended since the export (logout, password
+    /// <c>link-*</c> rows of <c>users</c>) and sign-ins waiting for their second factor (<c>mfa-token-*</c>) are left out: a session or link ended since the export (logout, password
     /// change, reset) must not work again, so after a restore everyone logs in again (OWASP ASVS 5.0 V7.4).
     /// </summary>
     public async Task<RestoreReport> RestoreAsync(string exportName, string targetPrefix, CancellationToken cancellationToken = default)
@@ -203,7 +203,8 @@ public sealed class TableBackup(TableServiceClient tables, BlobContainerClient c
     }
 
     private static bool IsSessionOrLink(string rowKey) =>
-        rowKey.StartsWith("session-", StringComparison.Ordinal) || rowKey.StartsWith("link-", StringComparison.Ordinal);
+        rowKey.StartsWith("session-", StringComparison.Ordinal) || rowKey.StartsWith("link-", StringComparison.Ordinal) ||
+        rowKey.StartsWith(Mfa.MfaStore.ChallengeRowKeyPrefix, StringComparison.Ordinal);
 
     /// <summary>Inserts the rows <paramref name="keep"/> accepts; returns the rows read and the rows written.</summary>
     private static async Task<(int Read, int Written)> RestoreTableAsync(BlobClient blob, TableClient target, Func<TableEntity, bool> keep, CancellationToken cancellationToken)

@@ -1,13 +1,14 @@
 using AuthFunctions.Users;
 using AuthFunctions.Tokens;
 using AuthFunctions.Throttling;
+using AuthFunctions.Mfa;
 
 namespace AuthFunctions.Maintenance;
 
-public readonly record struct CleanupReport(int ExpiredSessions, int StaleThrottleRows, bool MoreLeft, int ExpiredLinks = 0, int OldFeedRows = 0, int OrphanRows = 0)
+public readonly record struct CleanupReport(int ExpiredSessions, int StaleThrottleRows, bool MoreLeft, int ExpiredLinks = 0, int OldFeedRows = 0, int OrphanRows = 0, int ExpiredMfaRows = 0)
 {
     public override string ToString() =>
-        $"cleanup: deleted {ExpiredSessions} expired sessions, {ExpiredLinks} expired email links, {StaleThrottleRows} stale throttle rows, {OldFeedRows} old revocation feed rows and {OrphanRows} rows of deleted accounts{(MoreLeft ? "; more left for the next run" : "")}";
+        $"cleanup: deleted {ExpiredSessions} expired sessions, {ExpiredLinks} expired email links, {StaleThrottleRows} stale throttle rows, {OldFeedRows} old revocation feed rows and {OrphanRows} rows of deleted accounts, {ExpiredMfaRows} expired mfa_tokens and unconfirmed enrolments{(MoreLeft ? "; more left for the next run" : "")}";
 }
 
 /// <summary>
@@ -19,7 +20,8 @@ public readonly record struct CleanupReport(int ExpiredSessions, int StaleThrott
 /// the partition of an account whose profile is gone (a deletion that failed part-way).
 /// </summary>
 public sealed partial class CleanupService(
-    SessionStore sessions, LinkTokenStore links, UserStore users, LoginThrottle throttle, RevocationStore revocations, RevocationFeed feed, TimeProvider clock, ILogger<CleanupService> logger)
+    SessionStore sessions, LinkTokenStore links, UserStore users, LoginThrottle throttle, RevocationStore revocations, RevocationFeed feed, TimeProvider clock, ILogger<CleanupService> logger,
+    MfaStore mfa)
 {
     public const int MaxRowsPerKind = 1000;
 
@@ -34,11 +36,17 @@ public sealed partial class CleanupService(
         var stale = await throttle.DeleteStaleAsync(now, MaxRowsPerKind, cancellationToken);
         var feedRows = await revocations.DeleteBeforeAsync(now - feed.EntryLifetime - FeedMargin, MaxRowsPerKind, cancellationToken);
         var orphans = await users.DeleteOrphanRowsAsync(MaxRowsPerKind, cancellationToken);
-        var report = new CleanupReport(expired, stale, new[] { expired, stale, expiredLinks, feedRows, orphans }.Any(count => count == MaxRowsPerKind), expiredLinks, feedRows, orphans);
+        var expiredMfa = await mfa.DeleteExpiredAsync(now, MaxRowsPerKind, cancellationToken);
+        var report = new CleanupReport(expired, stale, new[] { expired, stale, expiredLinks, feedRows, orphans, expiredMfa }.Any(count => count == MaxRowsPerKind), expiredLinks, feedRows, orphans,
+            expiredMfa);
         LogCleaned(report.ExpiredSessions, report.ExpiredLinks, report.StaleThrottleRows, report.OldFeedRows, report.OrphanRows);
+        LogCleanedMfa(report.ExpiredMfaRows);
         return report;
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Cleanup deleted {Sessions} expired sessions, {Links} expired email links, {ThrottleRows} stale throttle rows, {FeedRows} old revocation feed rows and {OrphanRows} rows of deleted accounts.")]
     private partial void LogCleaned(int sessions, int links, int throttleRows, int feedRows, int orphanRows);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Cleanup deleted {MfaRows} expired mfa_tokens and unconfirmed authenticator enrolments.")]
+    private partial void LogCleanedMfa(int mfaRows);
 }

@@ -76,6 +76,7 @@ public sealed partial class DeploymentTests(CompiledInfrastructure infra, ITestO
             (typeof(AuthFunctions.ResourceServers.IntrospectionOptions), AuthFunctions.ResourceServers.IntrospectionOptions.Section),
             (typeof(AuthFunctions.Email.EmailOptions), AuthFunctions.Email.EmailOptions.Section),
             (typeof(AuthFunctions.Backup.BackupOptions), AuthFunctions.Backup.BackupOptions.Section),
+            (typeof(AuthFunctions.Mfa.MfaOptions), AuthFunctions.Mfa.MfaOptions.Section),
         };
         return sections.SelectMany(s => s.Type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
             .Where(p => p.CanWrite && p.SetMethod!.IsPublic)
@@ -519,7 +520,7 @@ public sealed partial class DeploymentTests(CompiledInfrastructure infra, ITestO
         Assert.Equal(["keyvault.emailSmtpPassword", "main.emailSmtpPassword"], secureParameters.Order(StringComparer.Ordinal));
         string hook = File.ReadAllText(Path.Combine(RepositoryRoot.Path, "scripts", "azd-ensure-signing-key"));
         Assert.Contains("secret=auth-signing-key-0\n", hook, StringComparison.Ordinal);
-        Assert.Contains("  postprovision:\n    posix:\n      shell: sh\n      run: scripts/azd-ensure-signing-key\n", AzureYaml(), StringComparison.Ordinal);
+        Assert.Contains("  postprovision:\n    posix:\n      shell: sh\n      run: scripts/azd-ensure-signing-key && scripts/azd-ensure-mfa-key\n", AzureYaml(), StringComparison.Ordinal);
         using var parameters = ParameterFile();
         Assert.Equal("${KEY_VAULT_ADMIN_GROUP_ID=}", parameters.RootElement.Str("parameters", "keyVaultAdminPrincipalId", "value"));
     }

@@ -35,8 +35,10 @@ public sealed class FunctionMetadataTests
         Assert.Equal(
         [
             "email-verify POST email/verify", "email-verify-send POST email/verify/send", "health GET health", "health HEAD health",
-            "introspect POST introspect", "jwks GET .well-known/jwks.json", "login POST login", "logout POST logout",
-            "me DELETE me", "me GET me", "me PATCH me", "openapi GET openapi.json", "password POST password",
+            "introspect POST introspect", "jwks GET .well-known/jwks.json", "login POST login", "login-mfa POST login/mfa", "logout POST logout",
+            "me DELETE me", "me GET me", "me PATCH me",
+            "mfa-recovery-codes POST mfa/recovery-codes", "mfa-totp DELETE mfa/totp", "mfa-totp POST mfa/totp", "mfa-totp-confirm POST mfa/totp/confirm",
+            "openapi GET openapi.json", "password POST password",
             "password-forgot POST password/forgot", "password-reset POST password/reset", "protected GET protected",
             "refresh POST refresh", "register POST register", "session DELETE sessions/{id}", "sessions GET sessions",
         ], declared);
@@ -81,7 +83,7 @@ public sealed class FunctionMetadataTests
         var catalog = FunctionCatalog.FromAssembly(typeof(FunctionCatalog).Assembly);
         Assert.Equal(DeclaredFunctions().Select(f => f.Name).Distinct().Order(), catalog.All.Select(f => f.Name).Order());
 
-        Assert.Equal(["email-verify-send", "logout", "me", "password", "protected", "session", "sessions"],
+        Assert.Equal(["email-verify-send", "logout", "me", "mfa-recovery-codes", "mfa-totp", "mfa-totp-confirm", "password", "protected", "session", "sessions"],
             catalog.All.Where(f => f.RequiresAccessToken).Select(f => f.Name).Order());
     }
 

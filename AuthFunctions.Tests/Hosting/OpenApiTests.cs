@@ -33,7 +33,8 @@ public sealed class OpenApiTests(AppFixture fixture) : AppTestBase(fixture)
         Assert.Equal("bearer", document.GetProperty("components").GetProperty("securitySchemes").GetProperty("bearer").GetProperty("scheme").GetString());
         var secured = Operations(document).Where(o => o.Operation.TryGetProperty("security", out _)).Select(o => $"{o.Method} {o.Path}").Order().ToList();
 
-        Assert.Equal(["DELETE /api/me", "DELETE /api/sessions/{id}", "GET /api/me", "GET /api/protected", "GET /api/sessions", "PATCH /api/me", "POST /api/email/verify/send", "POST /api/logout", "POST /api/password"], secured);
+        Assert.Equal(["DELETE /api/me", "DELETE /api/mfa/totp", "DELETE /api/sessions/{id}", "GET /api/me", "GET /api/protected", "GET /api/sessions", "PATCH /api/me", "POST /api/email/verify/send", "POST /api/logout",
+            "POST /api/mfa/recovery-codes", "POST /api/mfa/totp", "POST /api/mfa/totp/confirm", "POST /api/password"], secured);
     }
 
     [Theory]
@@ -41,6 +42,9 @@ public sealed class OpenApiTests(AppFixture fixture) : AppTestBase(fixture)
     [InlineData("/api/login", "device_token")]
     [InlineData("/api/refresh", "refresh_token")]
     [InlineData("/api/password", "new_password")]
+    [InlineData("/api/login", "totp_code")]
+    [InlineData("/api/login/mfa", "mfa_token")]
+    [InlineData("/api/mfa/totp/confirm", "code")]
     public async Task RequestBodiesAreDescribedInJsonAndFormWithTheContractsFieldNames(string path, string field)
     {
         var body = (await DocumentAsync()).GetProperty("paths").GetProperty(path).GetProperty("post").GetProperty("requestBody").GetProperty("content");

@@ -18,7 +18,10 @@ public sealed class ServicesHost : IAsyncDisposable
     public static ServicesHost Build(string environment, IDictionary<string, string?> configuration, ILoggerProvider? logs = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = environment, DisableDefaults = true });
-        builder.Configuration.AddInMemoryCollection(configuration);
+        // Like TestApp: a deployment has its TOTP sealing key (tests of that setting pass their own, "" for none).
+        builder.Configuration.AddInMemoryCollection(configuration.ContainsKey("Mfa:EncryptionKeys:0")
+            ? configuration
+            : new Dictionary<string, string?>(configuration) { ["Mfa:EncryptionKeys:0"] = TestApp.NewMfaKey() });
         builder.Services.AddLogging(logging =>
         {
             if (logs is not null)

@@ -94,6 +94,11 @@ public sealed class TestApp : IAsyncDisposable
         return key.ExportPkcs8PrivateKeyPem();
     }
 
+    /// <summary>A new <c>Mfa__EncryptionKeys__N</c> value: base64 of 32 random bytes.</summary>
+    public static string NewMfaKey() => Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+
+    private static bool IsMfaKeySetting(string name) => name.StartsWith("Mfa:EncryptionKeys:", StringComparison.Ordinal);
+
     private static bool IsSigningKeySetting(string name) =>
         name == "Auth:SigningKey" || name.StartsWith("Auth:SigningKeys:", StringComparison.Ordinal);
 
@@ -123,6 +128,8 @@ public sealed class TestApp : IAsyncDisposable
             ["Logging:LogLevel:Default"] = "Information",
             ["Cleanup:Schedule"] = "0 0 0 1 1 *",
             ["Backup:Schedule"] = "0 0 0 1 1 *",
+            // The key the TOTP secrets are sealed under (required outside Development), one per deployment.
+            ["Mfa:EncryptionKeys:0"] = NewMfaKey(),
         };
         // ES256 with a key of its own unless the test chose its keys (HS256 via Hs256Settings, or EC keys).
         if (settings is null || !settings.Keys.Any(IsSigningKeySetting))
@@ -191,6 +198,13 @@ public sealed class TestApp : IAsyncDisposable
         if (settings is null || !settings.Keys.Any(IsSigningKeySetting))
         {
             foreach (var (name, value) in KeySettings)
+            {
+                shared[name] = value;
+            }
+        }
+        if (settings is null || !settings.Keys.Any(IsMfaKeySetting))
+        {
+            foreach (var (name, value) in Settings.Where(s => IsMfaKeySetting(s.Key)))
             {
                 shared[name] = value;
             }

@@ -10,6 +10,12 @@ public sealed record RegisterRequest(string? Email, string? Password, string? Fu
 /// </summary>
 public sealed record LoginRequest(string? Email, string? Password, string? Username = null, string? DeviceToken = null)
 {
+    /// <summary>A code of the account's authenticator app: finishes a two-step sign-in in this one request.</summary>
+    public string? TotpCode { get; init; }
+
+    /// <summary>A recovery code instead of <see cref="TotpCode"/>.</summary>
+    public string? RecoveryCode { get; init; }
+
     /// <summary>The form spelling of the body (the seeds' Flask forms: <c>username</c> for the email, <c>remember_me</c> as a checkbox).</summary>
     public static LoginRequest FromForm(IReadOnlyDictionary<string, string> form)
     {
@@ -17,6 +23,8 @@ public sealed record LoginRequest(string? Email, string? Password, string? Usern
         return new LoginRequest(form.GetValueOrDefault("email") ?? form.GetValueOrDefault("username"), form.GetValueOrDefault("password"), DeviceToken: form.GetValueOrDefault("device_token"))
         {
             RememberMe = form.GetValueOrDefault("remember_me") is not { } remember ? null : remember is not ("false" or "0" or "off"),
+            TotpCode = form.GetValueOrDefault("totp_code"),
+            RecoveryCode = form.GetValueOrDefault("recovery_code"),
         };
     }
 
@@ -26,7 +34,15 @@ public sealed record LoginRequest(string? Email, string? Password, string? Usern
 
 public sealed record RefreshRequest(string? RefreshToken);
 
-public sealed record PasswordChangeRequest(string? CurrentPassword, string? NewPassword);
+/// <summary><c>code</c> or <c>recovery_code</c>: the step-up an aal1 session of an account with a second factor needs.</summary>
+public sealed record PasswordChangeRequest(string? CurrentPassword, string? NewPassword, string? Code = null, string? RecoveryCode = null)
+{
+    public static PasswordChangeRequest FromForm(IReadOnlyDictionary<string, string> form)
+    {
+        ArgumentNullException.ThrowIfNull(form);
+        return new PasswordChangeRequest(form.GetValueOrDefault("current_password"), form.GetValueOrDefault("new_password"), form.GetValueOrDefault("code"), form.GetValueOrDefault("recovery_code"));
+    }
+}
 
 /// <summary>A token pair (refresh); login adds the device token the client keeps for its later logins.</summary>
 public sealed record TokenResponse(string AccessToken, string TokenType, int ExpiresIn, string RefreshToken, int RefreshExpiresIn)

@@ -25,6 +25,12 @@ public sealed partial class AuthEvents(ILogger<AuthEvents> logger)
             case LoginStatus.EmailNotVerified:
                 LoginFailed(context, "email not verified", outcome.UserId);
                 break;
+            case LoginStatus.MfaRequired:
+                LoginFailed(context, "right password, second factor required", outcome.UserId);
+                break;
+            case LoginStatus.WrongCode:
+                LoginFailed(context, "right password, wrong code", outcome.UserId);
+                break;
             default:
                 LoginFailed(context, outcome.UserId is null ? "unknown account" : "wrong password", outcome.UserId);
                 if (outcome.LockStarted is { } delay)

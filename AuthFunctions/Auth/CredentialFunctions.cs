@@ -57,15 +57,21 @@ public sealed class CredentialFunctions(AccountService accounts, SessionService 
         {
             return invalid;
         }
+        if (Problems.CodeProblem(body.Value!.TotpCode, body.Value.RecoveryCode, "totp_code", out var code) is { } invalidCode)
+        {
+            return invalidCode;
+        }
         var login = body.Value!;
         var outcome = await accounts.LoginAsync(email, login.Password!, login.DeviceToken, request.Headers.UserAgent.ToString(),
-            login.RememberMe ?? true, cancellationToken);
+            login.RememberMe ?? true, code, cancellationToken);
         events.LoginAttempted(request.HttpContext, outcome);
         return outcome.Status switch
         {
             LoginStatus.LoggedIn => TypedResults.Ok(ToResponse(outcome.Tokens!) with { DeviceToken = outcome.DeviceToken }),
             LoginStatus.Throttled => Problems.TooManyRequests(request.HttpContext, outcome.RetryAfter!.Value, "Too many failed logins for this account. Try again later."),
             LoginStatus.EmailNotVerified => Problems.EmailNotVerified(),
+            LoginStatus.MfaRequired => Problems.MfaRequired(outcome.MfaToken!),
+            LoginStatus.WrongCode => Problems.WrongCode(),
             _ => Problems.Unauthorized("The email or password is incorrect."),
         };
     }
@@ -124,13 +130,12 @@ public sealed class CredentialFunctions(AccountService accounts, SessionService 
     [RequireAccessToken]
     [RateLimited]
     [AcceptsBody(typeof(PasswordChangeRequest))]
-    [ProducesProblems(401, 409, 413, 415, 429, 503)]
+    [ProducesProblems(401, 403, 409, 413, 415, 429, 503)]
     public async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> ChangePassword(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", "options", Route = "password")] HttpRequest request, FunctionContext context, CancellationToken cancellationToken)
     {
         var user = context.GetAuthenticatedUser();
-        var body = await RequestBody.ReadAsync(request, AuthJson.Default.PasswordChangeRequest,
-            form => new PasswordChangeRequest(form.GetValueOrDefault("current_password"), form.GetValueOrDefault("new_password")), cancellationToken);
+        var body = await RequestBody.ReadAsync(request, AuthJson.Default.PasswordChangeRequest, PasswordChangeRequest.FromForm, cancellationToken);
         if (body.Problem is not null)
         {
             return body.Problem;
@@ -139,7 +144,11 @@ public sealed class CredentialFunctions(AccountService accounts, SessionService 
         {
             return invalid;
         }
-        var outcome = await accounts.ChangePasswordAsync(user, body.Value!.CurrentPassword!, body.Value.NewPassword!, cancellationToken);
+        if (Problems.CodeProblem(body.Value!.Code, body.Value.RecoveryCode, "code", out var code) is { } invalidCode)
+        {
+            return invalidCode;
+        }
+        var outcome = await accounts.ChangePasswordAsync(user, body.Value!.CurrentPassword!, body.Value.NewPassword!, code, cancellationToken);
         events.PasswordChangeAttempted(request.HttpContext, user.UserId, outcome);
         return outcome.Status switch
         {
@@ -148,6 +157,8 @@ public sealed class CredentialFunctions(AccountService accounts, SessionService 
             PasswordChangeStatus.WeakPassword => Problems.WeakPassword(outcome.Weaknesses!),
             PasswordChangeStatus.Conflict => Problems.Conflict("The password was changed by another request at the same time. Log in again with the new password."),
             PasswordChangeStatus.AccountGone => Problems.InvalidToken(request.HttpContext),
+            PasswordChangeStatus.StepUpRequired => Problems.StepUpRequired(),
+            PasswordChangeStatus.WrongCode => Problems.WrongCode(),
             _ => Problems.Unauthorized("The current password is wrong."),
         };
     }

@@ -11,7 +11,7 @@ namespace AuthFunctions.Hosting;
 public static class ApiJson
 {
     public static IReadOnlyList<IJsonTypeInfoResolver> Contexts { get; } =
-        [AuthJson.Default, ProfileJson.Default, HealthJson.Default, ResourceServersJson.Default, AccountJson.Default];
+        [AuthJson.Default, ProfileJson.Default, HealthJson.Default, ResourceServersJson.Default, AccountJson.Default, Mfa.MfaJson.Default];
 
     public static IServiceCollection AddApiJson(this IServiceCollection services) =>
         services.ConfigureHttpJsonOptions(json =>

@@ -19,6 +19,7 @@ public static class HttpFeatures
         services.AddProblemDetails();
         services.AddSingleton<AuthEvents>();
         services.AddSingleton<AccountEvents>();
+        services.AddSingleton<Mfa.MfaEvents>();
         return services;
     }
 }

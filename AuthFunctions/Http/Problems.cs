@@ -77,4 +77,27 @@ public static class Problems
 
     public static ProblemHttpResult StorageUnavailable() =>
         TypedResults.Problem("The user store is unavailable. Try again shortly.", statusCode: StatusCodes.Status503ServiceUnavailable, title: "Service unavailable");
+
+    /// <summary>The stable <c>type</c> of a login's 403 for the right password of an account with a second factor: the body carries <c>mfa_token</c>.</summary>
+    public const string MfaRequiredType = "https://authfunctions.dev/problems/mfa-required";
+
+    public static ProblemHttpResult MfaRequired(string mfaToken) =>
+        TypedResults.Problem("Send a code from the authenticator app (or a recovery code) with this mfa_token to /api/login/mfa within 5 minutes.",
+            statusCode: StatusCodes.Status403Forbidden, title: "Second factor required", type: MfaRequiredType,
+            extensions: new Dictionary<string, object?> { ["mfa_token"] = mfaToken });
+
+    /// <summary>The stable <c>type</c> of the 403 for a sensitive change from an aal1 session of an account with a second factor.</summary>
+    public const string StepUpRequiredType = "https://authfunctions.dev/problems/step-up-required";
+
+    public static ProblemHttpResult StepUpRequired() =>
+        TypedResults.Problem("This change needs a code from the authenticator app (code) or a recovery code (recovery_code) in the request, or a session signed in with one.",
+            statusCode: StatusCodes.Status403Forbidden, title: "Second factor required", type: StepUpRequiredType);
+
+    public static ProblemHttpResult WrongCode() => Unauthorized("The code is wrong, expired or already used.");
+
+    /// <summary>The code fields of a request, or the validation problem naming the field at fault.</summary>
+    public static ValidationProblem? CodeProblem(string? totpCode, string? recoveryCode, string totpField, out Mfa.OneTimeCode code) =>
+        Mfa.OneTimeCode.Problem(totpCode, recoveryCode, totpField, out code) is { } problem
+            ? Validation(problem.StartsWith("recovery_code", StringComparison.Ordinal) ? "recovery_code" : totpField, problem)
+            : null;
 }

@@ -2,6 +2,10 @@ namespace AuthFunctions.Profile;
 
 public sealed record MeResponse(string Id, string Email, string? FullName, DateTimeOffset CreatedAt, DateTimeOffset? LastLoginAt, bool EmailVerified)
 {
+    /// <summary>The second factor (GET only): <c>{"totp","recovery_codes_left"}</c>.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public Mfa.MfaStatusResponse? Mfa { get; init; }
+
     public static MeResponse From(Users.UserProfile profile)
     {
         ArgumentNullException.ThrowIfNull(profile);

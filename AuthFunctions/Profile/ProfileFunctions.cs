@@ -10,7 +10,7 @@ using AuthFunctions.Accounts;
 namespace AuthFunctions.Profile;
 
 /// <summary>protected (the seeds' welcome route), me (the seeds' /users/me: read, edit, delete) and the session list.</summary>
-public sealed class ProfileFunctions(SessionService sessions, AccountLifecycleService lifecycle, AccountEvents events)
+public sealed class ProfileFunctions(SessionService sessions, AccountLifecycleService lifecycle, AccountEvents events, Mfa.MfaService mfa)
 {
     [Function("protected")]
     [RequireAccessToken]
@@ -31,7 +31,7 @@ public sealed class ProfileFunctions(SessionService sessions, AccountLifecycleSe
     [Results(typeof(Results<Ok<MeResponse>, ProblemHttpResult>), Method = "GET")]
     [Results(typeof(Results<Ok<MeResponse>, ValidationProblem, ProblemHttpResult>), Method = "PATCH")]
     [Results(typeof(Results<NoContent, ValidationProblem, ProblemHttpResult>), Method = "DELETE")]
-    [ProducesProblems(401, 413, 415, 429, 503)]
+    [ProducesProblems(401, 403, 413, 415, 429, 503)]
     public async Task<IResult> Me(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", "patch", "delete", "options", Route = "me")] HttpRequest request, FunctionContext context, CancellationToken cancellationToken)
     {
@@ -46,7 +46,7 @@ public sealed class ProfileFunctions(SessionService sessions, AccountLifecycleSe
         }
         // The access-token check reads no storage; the profile is read here, once.
         return await sessions.GetProfileAsync(user, cancellationToken) is { } profile
-            ? TypedResults.Ok(MeResponse.From(profile))
+            ? TypedResults.Ok(MeResponse.From(profile) with { Mfa = await MfaStatusAsync(user, cancellationToken) })
             : Problems.InvalidToken(request.HttpContext);
     }
 
@@ -99,7 +99,7 @@ public sealed class ProfileFunctions(SessionService sessions, AccountLifecycleSe
         HttpRequest request, AuthenticatedUser user, CancellationToken cancellationToken)
     {
         var body = await RequestBody.ReadAsync(request, AccountJson.Default.AccountDeleteRequest,
-            form => new AccountDeleteRequest(form.GetValueOrDefault("password")), cancellationToken);
+            form => new AccountDeleteRequest(form.GetValueOrDefault("password"), form.GetValueOrDefault("code"), form.GetValueOrDefault("recovery_code")), cancellationToken);
         if (body.Problem is not null)
         {
             return body.Problem;
@@ -108,14 +108,26 @@ public sealed class ProfileFunctions(SessionService sessions, AccountLifecycleSe
         {
             return Problems.Validation("password", "The account's password is required.");
         }
-        var outcome = await lifecycle.DeleteAccountAsync(user, body.Value.Password, cancellationToken);
+        if (Problems.CodeProblem(body.Value.Code, body.Value.RecoveryCode, "code", out var code) is { } invalidCode)
+        {
+            return invalidCode;
+        }
+        var outcome = await lifecycle.DeleteAccountAsync(user, body.Value.Password, code, cancellationToken);
         events.DeletionAttempted(request.HttpContext, user.UserId, outcome.Status);
         return outcome.Status switch
         {
             DeleteStatus.Deleted => TypedResults.NoContent(),
             DeleteStatus.Throttled => Problems.TooManyRequests(request.HttpContext, outcome.RetryAfter!.Value, "Too many failed password checks for this session. Try again later."),
             DeleteStatus.AccountGone => Problems.InvalidToken(request.HttpContext),
+            DeleteStatus.StepUpRequired => Problems.StepUpRequired(),
+            DeleteStatus.WrongCode => Problems.WrongCode(),
             _ => Problems.Unauthorized("The password is wrong."),
         };
+    }
+
+    private async Task<Mfa.MfaStatusResponse> MfaStatusAsync(AuthenticatedUser user, CancellationToken cancellationToken)
+    {
+        var status = await mfa.GetStatusAsync(user.UserId, cancellationToken);
+        return new Mfa.MfaStatusResponse(status.Totp, status.RecoveryCodesLeft);
     }
 }

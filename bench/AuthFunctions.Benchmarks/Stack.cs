@@ -13,6 +13,9 @@ namespace AuthFunctions.Benchmarks;
 /// </summary>
 internal sealed class Stack : IDisposable
 {
+    /// <summary>The key TOTP secrets are sealed under (<c>Mfa__EncryptionKeys__0</c>), one per stack like the signing key.</summary>
+    public string MfaKey { get; } = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+
     /// <summary>ES256, as new deployments sign (one PKCS#8 PEM P-256 key, <c>Auth__SigningKeys__0</c>).</summary>
     public static readonly string SigningKeyPem = CreateSigningKeyPem();
 
@@ -91,6 +94,7 @@ internal sealed class Stack : IDisposable
             ["Storage__ConnectionString"] = ConnectionString,
             ["Storage__TablePrefix"] = TablePrefix,
             ["Auth__SigningKeys__0"] = SigningKeyPem,
+            ["Mfa__EncryptionKeys__0"] = MfaKey,
             ["Auth__BcryptCost"] = "12",
             ["RateLimit__PermitsPerMinute"] = "100000",
             ["Throttle__FreeAttempts"] = "20",

@@ -1,4 +1,4 @@
-import { signingKeySecretNames, emailSmtpPasswordSecretName, introspectionClientSecretName } from 'secret-names.bicep'
+import { signingKeySecretNames, emailSmtpPasswordSecretName, introspectionClientSecretName, mfaEncryptionKeySecretNames } from 'secret-names.bicep'
 
 @description('Function app name (also the default host name).')
 param name string
@@ -16,6 +16,10 @@ param deploymentContainerName string
 param appInsightsConnectionString string
 @description('URI of the Key Vault that holds the secrets (https://<name>.vault.azure.net/).')
 param keyVaultUri string
+@description('The name authenticator apps show beside the account (Mfa__Issuer).')
+param mfaIssuer string
+@description('Also reference the previous TOTP sealing key (Mfa__EncryptionKeys__1), during a rotation.')
+param includePreviousMfaEncryptionKey bool
 @description('Also reference the previous signing key (Auth__SigningKeys__1), during a rotation.')
 param includePreviousSigningKey bool
 @description('Whether the vault holds the SMTP password secret, to reference as Email__SmtpPassword.')
@@ -75,6 +79,9 @@ var settings = [
   // ES256: the newest key signs; Key Vault references resolve with the user-assigned identity.
   { name: 'Auth__SigningKeys__0', value: keyVaultReference(keyVaultUri, signingKeySecretNames[0]) }
   { name: 'Auth__Issuer', value: 'https://${name}.azurewebsites.net' }
+  // The key TOTP secrets are sealed under: only in Key Vault (scripts/azd-ensure-mfa-key creates it), like the signing key.
+  { name: 'Mfa__EncryptionKeys__0', value: keyVaultReference(keyVaultUri, mfaEncryptionKeySecretNames[0]) }
+  { name: 'Mfa__Issuer', value: mfaIssuer }
   { name: 'Auth__Audience', value: 'authfunctions-clients' }
   { name: 'Auth__AccessTokenMinutes', value: string(accessTokenMinutes) }
   { name: 'Auth__RefreshTokenDays', value: string(refreshTokenDays) }
@@ -103,6 +110,11 @@ var settings = [
 // and an unresolvable reference would reach the app as the literal '@Microsoft.KeyVault(...)'.
 var previousSigningKeySettings = includePreviousSigningKey
   ? [{ name: 'Auth__SigningKeys__1', value: keyVaultReference(keyVaultUri, signingKeySecretNames[1]) }]
+  : []
+
+// The previous sealing key opens the TOTP secrets it sealed until every one is sealed again (README, Two-step sign-in).
+var previousMfaKeySettings = includePreviousMfaEncryptionKey
+  ? [{ name: 'Mfa__EncryptionKeys__1', value: keyVaultReference(keyVaultUri, mfaEncryptionKeySecretNames[1]) }]
   : []
 
 // Introspection clients: the ids here, the secrets only in Key Vault (an operator stores them; README), so a
@@ -189,7 +201,7 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
         allowedOrigins: corsAllowedOrigins
         supportCredentials: false
       }
-      appSettings: concat(settings, previousSigningKeySettings, emailSettings, introspectionSettings)
+      appSettings: concat(settings, previousSigningKeySettings, previousMfaKeySettings, emailSettings, introspectionSettings)
     }
   }
 }

@@ -6,6 +6,10 @@
 var signingKeySecretNames = ['auth-signing-key-0', 'auth-signing-key-1']
 
 @export()
+@description('The keys TOTP secrets are sealed under (base64 of 32 random bytes), newest first: Mfa__EncryptionKeys__0, __1.')
+var mfaEncryptionKeySecretNames = ['mfa-encryption-key-0', 'mfa-encryption-key-1']
+
+@export()
 @description('The optional SMTP password: Email__SmtpPassword.')
 var emailSmtpPasswordSecretName = 'email-smtp-password'
 

@@ -73,15 +73,74 @@ $("login-form").addEventListener("submit", async (event) => {
     if (!response.ok) {
       const error = await problem(response);
       if (error.type === EMAIL_NOT_VERIFIED) error.message = "Confirm your email address first: open the link we emailed you, then log in again.";
+      if (error.type === MFA_REQUIRED) {
+        // The password was right; the second step finishes with the mfa_token (kept in memory only, 5 minutes).
+        mfaToken = error.mfaToken;
+        event.target.reset();
+        $("mfa-login-form").hidden = false;
+        $("mfa-login-form").code.focus();
+        show("Enter the code from your authenticator app.");
+        return;
+      }
       throw error;
     }
     const tokens = await response.json();
     if (tokens.device_token) localStorage.setItem(deviceKey, tokens.device_token);
-    keepTokens(tokens);
+    await signedIn(tokens);
     event.target.reset();
-    const welcome = await (await authorized("/protected")).json();
-    render(welcome.message);
-    show("Logged in.");
+  } catch (error) { showError(error); }
+});
+
+let mfaToken = null;
+
+async function signedIn(tokens) {
+  keepTokens(tokens);
+  const welcome = await (await authorized("/protected")).json();
+  render(welcome.message);
+  show("Logged in.");
+}
+
+$("mfa-login-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  try {
+    const code = event.target.code.value.trim();
+    // Six digits are an authenticator code; anything else is tried as a recovery code.
+    const body = /^[0-9]{6}$/.test(code) ? { mfa_token: mfaToken, code } : { mfa_token: mfaToken, recovery_code: code };
+    const response = await postJson("/login/mfa", body);
+    if (!response.ok) throw await problem(response);
+    mfaToken = null;
+    event.target.reset();
+    event.target.hidden = true;
+    await signedIn(await response.json());
+  } catch (error) { showError(error); }
+});
+
+$("mfa-start-button").addEventListener("click", async () => {
+  try {
+    const enrolment = await (await authorized("/mfa/totp", "POST")).json();
+    $("mfa-secret").textContent = enrolment.secret;
+    // As an image, the SVG cannot run script whatever it holds.
+    $("mfa-qr").src = "data:image/svg+xml;base64," + btoa(enrolment.qr_svg);
+    $("mfa-enrol").hidden = false;
+    $("mfa-recovery").hidden = true;
+    show("Scan the code, then enter the code the app shows.");
+  } catch (error) { showError(error); }
+});
+
+$("mfa-confirm-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  try {
+    const confirmed = await (await authorized("/mfa/totp/confirm", "POST", { code: event.target.code.value.trim() })).json();
+    event.target.reset();
+    $("mfa-enrol").hidden = true;
+    $("mfa-recovery-codes").replaceChildren(...confirmed.recovery_codes.map((code) => {
+      const item = document.createElement("li");
+      item.textContent = code;
+      return item;
+    }));
+    $("mfa-recovery").hidden = false;
+    $("mfa-state").textContent = "Two-step sign-in is on.";
+    show("Two-step sign-in is on.");
   } catch (error) { showError(error); }
 });
 

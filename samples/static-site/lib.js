@@ -12,6 +12,9 @@ const apiBase = (apiParam || sessionStorage.getItem(apiKey) || DEFAULT_API).repl
 // The stable problem type of a login refused because the address is not verified yet.
 const EMAIL_NOT_VERIFIED = "https://authfunctions.dev/problems/email-not-verified";
 
+// The stable problem type of a login whose right password needs a second step; the answer carries mfa_token.
+const MFA_REQUIRED = "https://authfunctions.dev/problems/mfa-required";
+
 // The stable problem type of a new password the API refuses; its errors entry names the reasons.
 const WEAK_PASSWORD = "https://authfunctions.dev/problems/weak-password";
 const PASSWORD_REASONS = {
@@ -32,9 +35,11 @@ async function problem(response) {
   let text = `${response.status} ${response.statusText}`;
   let type = null;
   let errors = null;
+  let mfaTokenOf = null;
   try {
     const body = await response.json();
     type = body.type || null;
+    mfaTokenOf = body.mfa_token || null;
     errors = body.errors || null;
     text = body.title || text;
     if (body.detail) text += `: ${body.detail}`;
@@ -46,6 +51,7 @@ async function problem(response) {
   if (retryAfter) text += `\nTry again in ${retryAfter} s.`;
   const error = new Error(text);
   error.type = type;
+  error.mfaToken = mfaTokenOf;
   error.errors = errors;
   return error;
 }
