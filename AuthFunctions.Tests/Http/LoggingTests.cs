@@ -140,4 +140,21 @@ public sealed class LoggingTests(AppFixture fixture) : AppTestBase(fixture)
         // The rest of the framework's logging did turn up.
         Assert.Contains(app.Logs.Entries, e => e.Category.StartsWith("Microsoft.AspNetCore.Routing", StringComparison.Ordinal) && e.Level <= LogLevel.Debug);
     }
+
+    [Fact]
+    public async Task WithThePackagesHostJsonTheHostLogsNoInvocationLinesAndTheAuthEventsStillArrive()
+    {
+        // The other tests raise the host's Function category to Information to see its invocation records; here host.json decides,
+        // as on Azure: "Function" at Warning (no "Executing"/"Executed" pair per call), "Function.*.User" (the worker's records) at Information.
+        await using var app = await TestApp.StartAsync(new Dictionary<string, string?> { ["AzureFunctionsJobHost:logging:logLevel:Function"] = null });
+
+        var (_, tokens) = await app.NewUserAsync();
+        await app.GetAsync("/api/protected", tokens.Access);
+        string userId = (string)TokenForge.Payload(tokens.Access)["sub"]!;
+        await app.Logs.WaitForAsync(e => e.EventId.Id == 1002 && e.State.GetValueOrDefault("UserId") == userId);
+
+        Assert.Contains(app.Logs.Entries, e => e.EventId.Id == 1001 && e.Level == LogLevel.Information);
+        Assert.DoesNotContain("Executing 'Functions.", app.Logs.AllText, StringComparison.Ordinal);
+        Assert.DoesNotContain("Executed 'Functions.", app.Logs.AllText, StringComparison.Ordinal);
+    }
 }

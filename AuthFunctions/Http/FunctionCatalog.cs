@@ -106,11 +106,12 @@ public sealed partial record HttpFunction(string Name, MethodInfo Method, string
     [System.Text.RegularExpressions.GeneratedRegex(@"\{([A-Za-z_][A-Za-z0-9_]*)\}")]
     private static partial System.Text.RegularExpressions.Regex RouteParameter();
 
-    public bool RequiresAccessToken => Method.IsDefined(typeof(RequireAccessTokenAttribute));
+    // Read once: the middleware asks on every invocation, and reflection makes a new attribute object per call.
+    public bool RequiresAccessToken { get; } = Method.IsDefined(typeof(RequireAccessTokenAttribute));
 
-    public RateLimitedAttribute? RateLimit => Method.GetCustomAttribute<RateLimitedAttribute>();
+    public RateLimitedAttribute? RateLimit { get; } = Method.GetCustomAttribute<RateLimitedAttribute>();
 
-    public PublicCacheAttribute? PublicCache => Method.GetCustomAttribute<PublicCacheAttribute>();
+    public PublicCacheAttribute? PublicCache { get; } = Method.GetCustomAttribute<PublicCacheAttribute>();
 }
 
 /// <summary>

@@ -1,12 +1,16 @@
 using AuthFunctions.Benchmarks;
 
-// Usage: AuthFunctions.Benchmarks [bcrypt] [passwords] [soak] [service] [coldstart] [revocation] [peer] [--quick]
+// Usage: AuthFunctions.Benchmarks [bcrypt] [passwords] [soak] [service] [coldstart] [revocation] [peer] [--quick] [--rounds=N]
 // (none named: all). Everything but bcrypt and passwords (in process) runs the app through the real Functions host, as Azure serves it; the
 // last lines (target=...) set the figures beside their targets. Timing numbers are printed, never judged:
 // the exit code is 1 only when the soak saw a 5xx or an unexpected status (or a suite could not run).
 // Everything runs on loopback, bounded in time; the processes it starts are ended by PID.
 string[] known = ["bcrypt", "passwords", "soak", "service", "coldstart", "revocation", "peer"];
 bool quick = args.Contains("--quick");
+// --rounds=N: the service suite's interleaved rounds of the floor and protected (default 1 in --quick, 3 otherwise).
+int? rounds = args.FirstOrDefault(a => a.StartsWith("--rounds=", StringComparison.Ordinal)) is { } roundsArgument &&
+              int.TryParse(roundsArgument["--rounds=".Length..], System.Globalization.CultureInfo.InvariantCulture, out int parsedRounds) && parsedRounds > 0
+    ? parsedRounds : null;
 var suites = args.Where(a => !a.StartsWith("--", StringComparison.Ordinal)).ToHashSet();
 if (suites.Except(known).FirstOrDefault() is { } unknown)
 {
@@ -37,7 +41,7 @@ if (known.Skip(2).Any(Runs))
     var bare = Runs("service") || Runs("coldstart") ? await BareFunctionApp.BuildAsync(stack.Root) : null;
     if (Runs("service"))
     {
-        results.Service = await ServiceBenchmark.RunAsync(stack, bare!, quick);
+        results.Service = await ServiceBenchmark.RunAsync(stack, bare!, quick, rounds);
     }
     if (Runs("coldstart"))
     {
