@@ -11,6 +11,7 @@ using AuthFunctions.Sessions;
 using AuthFunctions.Throttling;
 using AuthFunctions.Accounts;
 using AuthFunctions.Backup;
+using AuthFunctions.Passkeys;
 
 namespace AuthFunctions;
 
@@ -36,7 +37,8 @@ public static class CoreServices
             .AddEmail(configuration)
             .AddResourceServers(configuration)
             .AddMaintenance()
-            .AddBackup(configuration);
+            .AddBackup(configuration)
+            .AddPasskeys(configuration);
     }
 
     public static IServiceCollection AddPasswords(this IServiceCollection services, IConfiguration configuration)
@@ -119,6 +121,18 @@ public static class CoreServices
         services.AddSingleton<HealthProbe>();
         services.AddSingleton<HealthCache>();
         services.AddSingleton<CleanupService>();
+        return services;
+    }
+
+    /// <summary>WebAuthn registration and passwordless sign-in (off without <c>Passkeys__RelyingPartyId</c> and <c>Passkeys__Origins</c>).</summary>
+    public static IServiceCollection AddPasskeys(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<PasskeyOptions>().Bind(configuration.GetSection(PasskeyOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<PasskeyOptions>, PasskeyOptionsValidator>();
+        services.AddSingleton<PasskeyStore>();
+        services.AddSingleton<PasskeyChallengeStore>();
+        services.AddSingleton<PasskeyService>();
+        services.AddHostedService<PasskeyStartupNotice>();
         return services;
     }
 }

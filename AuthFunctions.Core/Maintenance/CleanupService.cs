@@ -1,11 +1,15 @@
 using AuthFunctions.Users;
 using AuthFunctions.Tokens;
 using AuthFunctions.Throttling;
+using AuthFunctions.Passkeys;
 
 namespace AuthFunctions.Maintenance;
 
 public readonly record struct CleanupReport(int ExpiredSessions, int StaleThrottleRows, bool MoreLeft, int ExpiredLinks = 0, int OldFeedRows = 0, int OrphanRows = 0)
 {
+    /// <summary>Passkey challenges past their five minutes.</summary>
+    public int ExpiredPasskeyChallenges { get; init; }
+
     public override string ToString() =>
         $"cleanup: deleted {ExpiredSessions} expired sessions, {ExpiredLinks} expired email links, {StaleThrottleRows} stale throttle rows, {OldFeedRows} old revocation feed rows and {OrphanRows} rows of deleted accounts{(MoreLeft ? "; more left for the next run" : "")}";
 }
@@ -19,7 +23,8 @@ public readonly record struct CleanupReport(int ExpiredSessions, int StaleThrott
 /// the partition of an account whose profile is gone (a deletion that failed part-way).
 /// </summary>
 public sealed partial class CleanupService(
-    SessionStore sessions, LinkTokenStore links, UserStore users, LoginThrottle throttle, RevocationStore revocations, RevocationFeed feed, TimeProvider clock, ILogger<CleanupService> logger)
+    SessionStore sessions, LinkTokenStore links, UserStore users, LoginThrottle throttle, RevocationStore revocations, RevocationFeed feed, TimeProvider clock, ILogger<CleanupService> logger,
+    PasskeyChallengeStore passkeyChallenges)
 {
     public const int MaxRowsPerKind = 1000;
 
@@ -36,8 +41,19 @@ public sealed partial class CleanupService(
         var orphans = await users.DeleteOrphanRowsAsync(MaxRowsPerKind, cancellationToken);
         var report = new CleanupReport(expired, stale, new[] { expired, stale, expiredLinks, feedRows, orphans }.Any(count => count == MaxRowsPerKind), expiredLinks, feedRows, orphans);
         LogCleaned(report.ExpiredSessions, report.ExpiredLinks, report.StaleThrottleRows, report.OldFeedRows, report.OrphanRows);
+        report = await CleanPasskeyChallengesAsync(report, now, cancellationToken);
         return report;
     }
+
+    private async Task<CleanupReport> CleanPasskeyChallengesAsync(CleanupReport report, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        int expired = await passkeyChallenges.DeleteExpiredAsync(now, MaxRowsPerKind, cancellationToken);
+        LogPasskeyChallengesCleaned(expired);
+        return report with { ExpiredPasskeyChallenges = expired, MoreLeft = report.MoreLeft || expired == MaxRowsPerKind };
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Cleanup deleted {Challenges} expired passkey challenges.")]
+    private partial void LogPasskeyChallengesCleaned(int challenges);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Cleanup deleted {Sessions} expired sessions, {Links} expired email links, {ThrottleRows} stale throttle rows, {FeedRows} old revocation feed rows and {OrphanRows} rows of deleted accounts.")]
     private partial void LogCleaned(int sessions, int links, int throttleRows, int feedRows, int orphanRows);

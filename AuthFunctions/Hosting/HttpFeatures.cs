@@ -1,6 +1,7 @@
 using AuthFunctions.Account;
 using AuthFunctions.Auth;
 using AuthFunctions.Http;
+using AuthFunctions.Passkeys;
 using Microsoft.Extensions.Options;
 
 namespace AuthFunctions.Hosting;
@@ -19,6 +20,7 @@ public static class HttpFeatures
         services.AddProblemDetails();
         services.AddSingleton<AuthEvents>();
         services.AddSingleton<AccountEvents>();
+        services.AddSingleton<PasskeyEvents>();
         return services;
     }
 }
