@@ -150,6 +150,10 @@ public sealed partial class PasskeyService(
                 IsCredentialIdUniqueToUserCallback = async (candidate, token) => await passkeys.FindOwnerAsync(Passkey.IdOf(candidate.CredentialId), token) is null,
             }, cancellationToken);
         }
+        catch (Fido2VerificationException taken) when (taken.Code == Fido2ErrorCode.NonUniqueCredentialId)
+        {
+            return new(PasskeyRegistrationStatus.CredentialTaken, Reason: "credential registered already");
+        }
         catch (Exception failed) when (IsMalformed(failed))
         {
             return new(PasskeyRegistrationStatus.Invalid, Reason: ReasonOf(failed));
