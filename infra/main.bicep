@@ -96,6 +96,15 @@ param keyVaultSoftDeleteRetentionDays int = 90
 @description('Ids of the services allowed to call introspect (Introspection__Clients__N__Id); the secret of the Nth is the Key Vault secret introspection-client-N, referenced as Introspection__Clients__N__Secret.')
 param introspectionClientIds string[] = []
 
+@description('Passkeys (WebAuthn) relying party ID, e.g. example.com: the static site\'s host or a parent domain of it (Passkeys__RelyingPartyId). Empty: passkeys are off.')
+param passkeysRelyingPartyId string = ''
+
+@description('Name authenticators show for the relying party (Passkeys__RelyingPartyName); empty: the RP ID.')
+param passkeysRelyingPartyName string = ''
+
+@description('The exact frontend origins allowed to use passkeys, e.g. https://www.example.com (Passkeys__Origins).')
+param passkeysOrigins string[] = []
+
 @description('Reference the previous signing key (secret auth-signing-key-1) as Auth__SigningKeys__1: true while tokens it signed may still be live after a rotation.')
 param includePreviousSigningKey bool = false
 
@@ -236,6 +245,9 @@ module functionApp 'app/function-app.bicep' = {
     backupContainerName: backupContainerName
     tablePrefix: tablePrefix
     introspectionClientIds: introspectionClientIds
+    passkeysRelyingPartyId: passkeysRelyingPartyId
+    passkeysRelyingPartyName: passkeysRelyingPartyName
+    passkeysOrigins: passkeysOrigins
     workspaceId: monitoring.outputs.workspaceId
   }
 }
