@@ -76,6 +76,7 @@ public sealed partial class DeploymentTests(CompiledInfrastructure infra, ITestO
             (typeof(AuthFunctions.ResourceServers.IntrospectionOptions), AuthFunctions.ResourceServers.IntrospectionOptions.Section),
             (typeof(AuthFunctions.Email.EmailOptions), AuthFunctions.Email.EmailOptions.Section),
             (typeof(AuthFunctions.Backup.BackupOptions), AuthFunctions.Backup.BackupOptions.Section),
+            (typeof(AuthFunctions.Passkeys.PasskeyOptions), AuthFunctions.Passkeys.PasskeyOptions.Section),
         };
         return sections.SelectMany(s => s.Type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
             .Where(p => p.CanWrite && p.SetMethod!.IsPublic)

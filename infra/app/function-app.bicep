@@ -202,7 +202,7 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
         allowedOrigins: corsAllowedOrigins
         supportCredentials: false
       }
-      appSettings: concat(settings, previousSigningKeySettings, emailSettings, introspectionSettings, passkeySettings)
+      appSettings: concat(settings, previousSigningKeySettings, emailSettings, passkeySettings, introspectionSettings)
     }
   }
 }
