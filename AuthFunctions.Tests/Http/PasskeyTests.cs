@@ -145,6 +145,24 @@ public sealed class PasskeyTests(AppFixture fixture) : AppTestBase(fixture)
     }
 
     [Fact]
+    public async Task CleanupDeletesExpiredChallengesAndKeepsLiveOnes()
+    {
+        string expired = (await LoginOptionsAsync(App)).GetProperty("challenge_id").GetString()!;
+        App.Clock.Advance(TimeSpan.FromMinutes(6));
+        var live = await LoginOptionsAsync(App);
+        var challenges = App.Table("passkeychallenges");
+        Assert.True((await challenges.GetEntityIfExistsAsync<Azure.Data.Tables.TableEntity>(expired, "")).HasValue);
+
+        await App.RunFunctionAsync("cleanup");
+
+        Assert.False((await challenges.GetEntityIfExistsAsync<Azure.Data.Tables.TableEntity>(expired, "")).HasValue);
+        Assert.True((await challenges.GetEntityIfExistsAsync<Azure.Data.Tables.TableEntity>(live.GetProperty("challenge_id").GetString()!, "")).HasValue);
+        // Only its hash is stored.
+        var row = (await challenges.GetEntityAsync<Azure.Data.Tables.TableEntity>(live.GetProperty("challenge_id").GetString()!, "")).Value;
+        Assert.DoesNotContain(live.GetProperty("challenge").GetString()!, string.Join(" ", row.Select(kv => kv.Value?.ToString())), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task UserVerificationIsRequired()
     {
         var (_, tokens, authenticator) = await NewUserWithPasskeyAsync(App);
