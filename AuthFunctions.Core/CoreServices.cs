@@ -12,6 +12,7 @@ using AuthFunctions.Throttling;
 using AuthFunctions.Accounts;
 using AuthFunctions.Backup;
 using AuthFunctions.Mfa;
+using AuthFunctions.Passkeys;
 
 namespace AuthFunctions;
 
@@ -38,7 +39,8 @@ public static class CoreServices
             .AddResourceServers(configuration)
             .AddMaintenance()
             .AddBackup(configuration)
-            .AddMfa(configuration);
+            .AddMfa(configuration)
+            .AddPasskeys(configuration);
     }
 
     public static IServiceCollection AddPasswords(this IServiceCollection services, IConfiguration configuration)
@@ -133,6 +135,18 @@ public static class CoreServices
         services.AddSingleton<SecretProtector>();
         services.AddSingleton<MfaStore>();
         services.AddSingleton<MfaService>();
+        return services;
+    }
+
+    /// <summary>WebAuthn registration and passwordless sign-in (off without <c>Passkeys__RelyingPartyId</c> and <c>Passkeys__Origins</c>).</summary>
+    public static IServiceCollection AddPasskeys(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<PasskeyOptions>().Bind(configuration.GetSection(PasskeyOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<PasskeyOptions>, PasskeyOptionsValidator>();
+        services.AddSingleton<PasskeyStore>();
+        services.AddSingleton<PasskeyChallengeStore>();
+        services.AddSingleton<PasskeyService>();
+        services.AddHostedService<PasskeyStartupNotice>();
         return services;
     }
 }

@@ -102,6 +102,15 @@ param mfaIssuer string = 'AuthFunctions'
 @description('Reference the previous TOTP sealing key (secret mfa-encryption-key-1) as Mfa__EncryptionKeys__1: true during a rotation of mfa-encryption-key-0.')
 param includePreviousMfaEncryptionKey bool = false
 
+@description('Passkeys (WebAuthn) relying party ID, e.g. example.com: the static site\'s host or a parent domain of it (Passkeys__RelyingPartyId). Empty: passkeys are off.')
+param passkeysRelyingPartyId string = ''
+
+@description('Name authenticators show for the relying party (Passkeys__RelyingPartyName); empty: the RP ID.')
+param passkeysRelyingPartyName string = ''
+
+@description('The exact frontend origins allowed to use passkeys, e.g. https://www.example.com (Passkeys__Origins).')
+param passkeysOrigins string[] = []
+
 @description('Reference the previous signing key (secret auth-signing-key-1) as Auth__SigningKeys__1: true while tokens it signed may still be live after a rotation.')
 param includePreviousSigningKey bool = false
 
@@ -244,6 +253,9 @@ module functionApp 'app/function-app.bicep' = {
     backupContainerName: backupContainerName
     tablePrefix: tablePrefix
     introspectionClientIds: introspectionClientIds
+    passkeysRelyingPartyId: passkeysRelyingPartyId
+    passkeysRelyingPartyName: passkeysRelyingPartyName
+    passkeysOrigins: passkeysOrigins
     workspaceId: monitoring.outputs.workspaceId
   }
 }

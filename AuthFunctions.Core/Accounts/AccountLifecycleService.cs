@@ -6,6 +6,7 @@ using AuthFunctions.Sessions;
 using AuthFunctions.Throttling;
 using AuthFunctions.Storage;
 using AuthFunctions.Mfa;
+using AuthFunctions.Passkeys;
 
 namespace AuthFunctions.Accounts;
 
@@ -42,7 +43,8 @@ public readonly record struct DeleteOutcome(DeleteStatus Status, TimeSpan? Retry
 public sealed partial class AccountLifecycleService(
     UserStore users, LinkTokenStore links, LoginThrottle throttle, CredentialCheck credentials, PasswordHasher hasher,
     SessionService sessions, NewPasswordPolicy passwords, EmailOutbox outbox, LinkEmails emails, IOptions<EmailOptions> options, TimeProvider clock, ILogger<AccountLifecycleService> logger,
-    MfaService mfa)
+    MfaService mfa,
+    PasskeyStore passkeys)
 {
     /// <summary>
     /// Failed link redemptions are throttled per client and account (ASVS 6.3.1), in the account's throttle partition:
@@ -198,6 +200,8 @@ public sealed partial class AccountLifecycleService(
         // The revocation first (published on the feed, then the session rows deleted), so that a crash part-way
         // leaves at worst an account without sessions, never sessions that outlive their account anywhere.
         await sessions.EndEverySessionAsync(account.Id, cancellationToken);
+        // The passkeys' credential ids are freed while their rows still say which they are; the rows go with the partition.
+        await passkeys.ReleaseAllAsync(account.Id, cancellationToken);
         await users.DeleteAccountRowsAsync(account.Id, cancellationToken);
         await users.ReleaseEmailAsync(account.Email, account.Id, cancellationToken);
         return new DeleteOutcome(DeleteStatus.Deleted);

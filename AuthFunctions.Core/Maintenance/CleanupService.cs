@@ -2,11 +2,15 @@ using AuthFunctions.Users;
 using AuthFunctions.Tokens;
 using AuthFunctions.Throttling;
 using AuthFunctions.Mfa;
+using AuthFunctions.Passkeys;
 
 namespace AuthFunctions.Maintenance;
 
 public readonly record struct CleanupReport(int ExpiredSessions, int StaleThrottleRows, bool MoreLeft, int ExpiredLinks = 0, int OldFeedRows = 0, int OrphanRows = 0, int ExpiredMfaRows = 0)
 {
+    /// <summary>Passkey challenges past their five minutes.</summary>
+    public int ExpiredPasskeyChallenges { get; init; }
+
     public override string ToString() =>
         $"cleanup: deleted {ExpiredSessions} expired sessions, {ExpiredLinks} expired email links, {StaleThrottleRows} stale throttle rows, {OldFeedRows} old revocation feed rows and {OrphanRows} rows of deleted accounts, {ExpiredMfaRows} expired mfa_tokens and unconfirmed enrolments{(MoreLeft ? "; more left for the next run" : "")}";
 }
@@ -21,7 +25,8 @@ public readonly record struct CleanupReport(int ExpiredSessions, int StaleThrott
 /// </summary>
 public sealed partial class CleanupService(
     SessionStore sessions, LinkTokenStore links, UserStore users, LoginThrottle throttle, RevocationStore revocations, RevocationFeed feed, TimeProvider clock, ILogger<CleanupService> logger,
-    MfaStore mfa)
+    MfaStore mfa,
+    PasskeyChallengeStore passkeyChallenges)
 {
     public const int MaxRowsPerKind = 1000;
 
@@ -41,8 +46,19 @@ public sealed partial class CleanupService(
             expiredMfa);
         LogCleaned(report.ExpiredSessions, report.ExpiredLinks, report.StaleThrottleRows, report.OldFeedRows, report.OrphanRows);
         LogCleanedMfa(report.ExpiredMfaRows);
+        report = await CleanPasskeyChallengesAsync(report, now, cancellationToken);
         return report;
     }
+
+    private async Task<CleanupReport> CleanPasskeyChallengesAsync(CleanupReport report, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        int expired = await passkeyChallenges.DeleteExpiredAsync(now, MaxRowsPerKind, cancellationToken);
+        LogPasskeyChallengesCleaned(expired);
+        return report with { ExpiredPasskeyChallenges = expired, MoreLeft = report.MoreLeft || expired == MaxRowsPerKind };
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Cleanup deleted {Challenges} expired passkey challenges.")]
+    private partial void LogPasskeyChallengesCleaned(int challenges);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Cleanup deleted {Sessions} expired sessions, {Links} expired email links, {ThrottleRows} stale throttle rows, {FeedRows} old revocation feed rows and {OrphanRows} rows of deleted accounts.")]
     private partial void LogCleaned(int sessions, int links, int throttleRows, int feedRows, int orphanRows);

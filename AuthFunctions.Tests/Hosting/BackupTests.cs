@@ -15,6 +15,8 @@ namespace AuthFunctions.Tests.Hosting;
 /// </summary>
 public sealed partial class BackupTests(AppFixture fixture) : AppTestBase(fixture)
 {
+    protected override IDictionary<string, string?>? Settings => PasskeyCeremonies.Settings();
+
     /// <summary>A row with one property of every type the Table service stores, written behind the app's back.</summary>
     private static TableEntity EveryType(string partition) => new(partition, "every-type")
     {
@@ -73,7 +75,8 @@ public sealed partial class BackupTests(AppFixture fixture) : AppTestBase(fixtur
     {
         // Rows of every table, as the app writes them: accounts and sessions (users), the email index and a throttle
         // counter (emails), a logout's revocation (revocations); and a row with every property type.
-        var (_, first) = await App.NewUserAsync();
+        var (_, first, _) = await PasskeyCeremonies.NewUserWithPasskeyAsync(App);
+        await PasskeyCeremonies.LoginOptionsAsync(App); // a live passkey challenge
         var (second, _) = await App.NewUserAsync();
         Assert.Equal(HttpStatusCode.Unauthorized, (await App.PostAsync("/api/login", null, new { email = second, password = "wrong password" })).StatusCode);
         Assert.Equal(HttpStatusCode.NoContent, (await App.PostAsync("/api/logout", first.Access)).StatusCode);
@@ -91,7 +94,7 @@ public sealed partial class BackupTests(AppFixture fixture) : AppTestBase(fixtur
         var restore = await RestoreAsync(export, prefix);
 
         Assert.True(restore.ExitCode == 0, restore.Output);
-        foreach (string table in ((string[])["emails", "revocations"]))
+        foreach (string table in ((string[])["emails", "revocations", "passkeys"]))
         {
             Assert.Equal(live[table], await RowsAsync(Table(prefix, table)));
             Assert.Contains($"restored {live[table].Count} rows of {table} into {prefix}{table}\n", restore.StandardOutput, StringComparison.Ordinal);
@@ -105,6 +108,9 @@ public sealed partial class BackupTests(AppFixture fixture) : AppTestBase(fixtur
         var expectedUsers = new SortedDictionary<string, string>(live["users"].Where(r => !sessionsAndLinks.Contains(r.Key)).ToDictionary(), StringComparer.Ordinal);
         Assert.Equal(expectedUsers, await RowsAsync(Table(prefix, "users")));
         Assert.Contains($"restored {expectedUsers.Count} rows of users into {prefix}users ({sessionsAndLinks.Count} session and link rows left out: everyone logs in again)", restore.StandardOutput, StringComparison.Ordinal);
+        // Passkey challenges do not come back either: one spent since the export must not work again.
+        Assert.Empty(await RowsAsync(Table(prefix, "passkeychallenges")));
+        Assert.Contains($"restored 0 rows of passkeychallenges into {prefix}passkeychallenges ({live["passkeychallenges"].Count} passkey challenges left out", restore.StandardOutput, StringComparison.Ordinal);
     }
 
     /// <summary>

@@ -77,6 +77,7 @@ public sealed partial class DeploymentTests(CompiledInfrastructure infra, ITestO
             (typeof(AuthFunctions.Email.EmailOptions), AuthFunctions.Email.EmailOptions.Section),
             (typeof(AuthFunctions.Backup.BackupOptions), AuthFunctions.Backup.BackupOptions.Section),
             (typeof(AuthFunctions.Mfa.MfaOptions), AuthFunctions.Mfa.MfaOptions.Section),
+            (typeof(AuthFunctions.Passkeys.PasskeyOptions), AuthFunctions.Passkeys.PasskeyOptions.Section),
         };
         return sections.SelectMany(s => s.Type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
             .Where(p => p.CanWrite && p.SetMethod!.IsPublic)

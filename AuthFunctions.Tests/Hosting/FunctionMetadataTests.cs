@@ -38,7 +38,10 @@ public sealed class FunctionMetadataTests
             "introspect POST introspect", "jwks GET .well-known/jwks.json", "login POST login", "login-mfa POST login/mfa", "logout POST logout",
             "me DELETE me", "me GET me", "me PATCH me",
             "mfa-recovery-codes POST mfa/recovery-codes", "mfa-totp DELETE mfa/totp", "mfa-totp POST mfa/totp", "mfa-totp-confirm POST mfa/totp/confirm",
-            "openapi GET openapi.json", "password POST password",
+            "openapi GET openapi.json",
+            "passkeys DELETE passkeys/{id?}", "passkeys GET passkeys/{id?}", "passkeys-login POST passkeys/login", "passkeys-login-options POST passkeys/login/options",
+            "passkeys-register POST passkeys/register", "passkeys-register-options POST passkeys/register/options",
+            "password POST password",
             "password-forgot POST password/forgot", "password-reset POST password/reset", "protected GET protected",
             "refresh POST refresh", "register POST register", "session DELETE sessions/{id}", "sessions GET sessions",
         ], declared);
@@ -83,7 +86,8 @@ public sealed class FunctionMetadataTests
         var catalog = FunctionCatalog.FromAssembly(typeof(FunctionCatalog).Assembly);
         Assert.Equal(DeclaredFunctions().Select(f => f.Name).Distinct().Order(), catalog.All.Select(f => f.Name).Order());
 
-        Assert.Equal(["email-verify-send", "logout", "me", "mfa-recovery-codes", "mfa-totp", "mfa-totp-confirm", "password", "protected", "session", "sessions"],
+        Assert.Equal(["email-verify-send", "logout", "me", "mfa-recovery-codes", "mfa-totp", "mfa-totp-confirm", "passkeys", "passkeys-register", "passkeys-register-options",
+            "password", "protected", "session", "sessions"],
             catalog.All.Where(f => f.RequiresAccessToken).Select(f => f.Name).Order());
     }
 

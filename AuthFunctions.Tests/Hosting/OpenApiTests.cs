@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using AuthFunctions.Http;
 using AuthFunctions.Tests.Infrastructure;
 
 namespace AuthFunctions.Tests.Hosting;
@@ -21,7 +22,7 @@ public sealed class OpenApiTests(AppFixture fixture) : AppTestBase(fixture)
         var described = Operations(document).Select(o => (o.Method, o.Path.TrimStart('/'))).ToHashSet();
         var declared = FunctionMetadataTests.DeclaredFunctions()
             .Where(f => f.Method != "OPTIONS" && f.Name != "openapi")
-            .Select(f => (f.Method, "api/" + f.Route)).ToHashSet();
+            .Select(f => (f.Method, "api/" + (FunctionCatalog.Instance.Find(f.Name)?.RouteFor(f.Method) ?? f.Route))).ToHashSet();
 
         Assert.Equal(declared.Order(), described.Order());
     }
@@ -33,8 +34,9 @@ public sealed class OpenApiTests(AppFixture fixture) : AppTestBase(fixture)
         Assert.Equal("bearer", document.GetProperty("components").GetProperty("securitySchemes").GetProperty("bearer").GetProperty("scheme").GetString());
         var secured = Operations(document).Where(o => o.Operation.TryGetProperty("security", out _)).Select(o => $"{o.Method} {o.Path}").Order().ToList();
 
-        Assert.Equal(["DELETE /api/me", "DELETE /api/mfa/totp", "DELETE /api/sessions/{id}", "GET /api/me", "GET /api/protected", "GET /api/sessions", "PATCH /api/me", "POST /api/email/verify/send", "POST /api/logout",
-            "POST /api/mfa/recovery-codes", "POST /api/mfa/totp", "POST /api/mfa/totp/confirm", "POST /api/password"], secured);
+        Assert.Equal(["DELETE /api/me", "DELETE /api/mfa/totp", "DELETE /api/passkeys/{id}", "DELETE /api/sessions/{id}", "GET /api/me", "GET /api/passkeys", "GET /api/protected",
+            "GET /api/sessions", "PATCH /api/me", "POST /api/email/verify/send", "POST /api/logout", "POST /api/mfa/recovery-codes", "POST /api/mfa/totp",
+            "POST /api/mfa/totp/confirm", "POST /api/passkeys/register", "POST /api/passkeys/register/options", "POST /api/password"], secured);
     }
 
     [Theory]

@@ -5,7 +5,7 @@ namespace AuthFunctions.Tests.Hosting;
 
 public sealed class SettingsTests
 {
-    private static async Task<Exception?> StartFailureAsync(string environment, IDictionary<string, string?> settings)
+    internal static async Task<Exception?> StartFailureAsync(string environment, IDictionary<string, string?> settings)
     {
         var azurite = await AzuriteServer.Shared;
         var configuration = new Dictionary<string, string?> { ["Storage:ConnectionString"] = azurite.ConnectionString };

@@ -29,11 +29,11 @@ public static class ApiDocumentWriter
         // The document describes the API, not itself.
         foreach (var function in catalog.All.Where(f => f.Method.DeclaringType != typeof(ApiDocument)))
         {
-            string path = "/api/" + function.Route;
-            var item = paths[path] as JsonObject ?? new JsonObject();
-            paths[path] = item;
             foreach (string method in function.Methods.Where(m => m != "OPTIONS"))
             {
+                string path = "/api/" + function.RouteFor(method);
+                var item = paths[path] as JsonObject ?? new JsonObject();
+                paths[path] = item;
                 item[method.ToLowerInvariant()] = Operation(function, method);
             }
         }
@@ -64,9 +64,10 @@ public static class ApiDocumentWriter
         {
             operation["security"] = new JsonArray(new JsonObject { ["bearer"] = new JsonArray() });
         }
-        if (function.RouteParameters.Count > 0)
+        var routeParameters = function with { Route = function.RouteFor(method) };
+        if (routeParameters.RouteParameters.Count > 0)
         {
-            operation["parameters"] = new JsonArray([.. function.RouteParameters.Select(p => (JsonNode)new JsonObject
+            operation["parameters"] = new JsonArray([.. routeParameters.RouteParameters.Select(p => (JsonNode)new JsonObject
             {
                 ["name"] = p, ["in"] = "path", ["required"] = true, ["schema"] = new JsonObject { ["type"] = "string" },
             })]);

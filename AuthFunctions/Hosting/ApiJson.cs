@@ -2,6 +2,7 @@ using System.Text.Json.Serialization.Metadata;
 using AuthFunctions.Account;
 using AuthFunctions.Auth;
 using AuthFunctions.Health;
+using AuthFunctions.Passkeys;
 using AuthFunctions.Profile;
 using AuthFunctions.ResourceServers;
 
@@ -11,7 +12,7 @@ namespace AuthFunctions.Hosting;
 public static class ApiJson
 {
     public static IReadOnlyList<IJsonTypeInfoResolver> Contexts { get; } =
-        [AuthJson.Default, ProfileJson.Default, HealthJson.Default, ResourceServersJson.Default, AccountJson.Default, Mfa.MfaJson.Default];
+        [AuthJson.Default, ProfileJson.Default, HealthJson.Default, ResourceServersJson.Default, AccountJson.Default, Mfa.MfaJson.Default, PasskeysJson.Default];
 
     public static IServiceCollection AddApiJson(this IServiceCollection services) =>
         services.ConfigureHttpJsonOptions(json =>

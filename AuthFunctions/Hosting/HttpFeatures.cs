@@ -1,6 +1,7 @@
 using AuthFunctions.Account;
 using AuthFunctions.Auth;
 using AuthFunctions.Http;
+using AuthFunctions.Passkeys;
 using Microsoft.Extensions.Options;
 
 namespace AuthFunctions.Hosting;
@@ -20,6 +21,7 @@ public static class HttpFeatures
         services.AddSingleton<AuthEvents>();
         services.AddSingleton<AccountEvents>();
         services.AddSingleton<Mfa.MfaEvents>();
+        services.AddSingleton<PasskeyEvents>();
         return services;
     }
 }

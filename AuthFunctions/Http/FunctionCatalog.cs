@@ -58,10 +58,36 @@ public sealed class ResultsAttribute(Type resultUnion) : Attribute
     public required string Method { get; init; }
 }
 
+/// <summary>
+/// The function's route ends in an optional parameter (<c>passkeys/{id?}</c>): <paramref name="methods"/> address one item
+/// (the parameter given), the other methods the collection (without it). For the OpenAPI document, which has no optional path parameters.
+/// </summary>
+[AttributeUsage(AttributeTargets.Method)]
+public sealed class ItemRouteAttribute(params string[] methods) : Attribute
+{
+    public IReadOnlyList<string> Methods => methods;
+}
+
 /// <summary>One HTTP function as its attributes declare it.</summary>
 public sealed partial record HttpFunction(string Name, MethodInfo Method, string Route, IReadOnlyList<string> Methods)
 {
     public IReadOnlyList<string> RouteParameters => [.. RouteParameter().Matches(Route).Select(m => m.Groups[1].Value)];
+
+    /// <summary>The route <paramref name="method"/> answers on: <see cref="Route"/>, with a trailing optional parameter made required or dropped (<see cref="ItemRouteAttribute"/>).</summary>
+    public string RouteFor(string method)
+    {
+        var optional = OptionalTrailingParameter().Match(Route);
+        if (!optional.Success || Method.GetCustomAttribute<ItemRouteAttribute>() is not { } item)
+        {
+            return Route;
+        }
+        return item.Methods.Contains(method, StringComparer.OrdinalIgnoreCase)
+            ? Route[..optional.Index] + "/{" + optional.Groups[1].Value + "}"
+            : Route[..optional.Index];
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"/\{([A-Za-z_][A-Za-z0-9_]*)\?\}$")]
+    private static partial System.Text.RegularExpressions.Regex OptionalTrailingParameter();
 
     public AcceptsBodyAttribute? BodyFor(string method) =>
         Method.GetCustomAttributes<AcceptsBodyAttribute>().FirstOrDefault(a => a.Method is null ? method != "GET" : a.Method == method);

@@ -49,7 +49,8 @@ public static partial class RequestBody
     private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<JsonSerializerOptions, JsonSerializerOptions> StrictOptions = new();
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
-    public static async Task<BodyResult<T>> ReadAsync<T>(HttpRequest request, JsonTypeInfo<T> jsonType, Func<IReadOnlyDictionary<string, string>, T> fromForm, CancellationToken cancellationToken)
+    public static async Task<BodyResult<T>> ReadAsync<T>(HttpRequest request, JsonTypeInfo<T> jsonType, Func<IReadOnlyDictionary<string, string>, T> fromForm, CancellationToken cancellationToken,
+        int maxBytes = MaxBytes)
         where T : class
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -65,12 +66,12 @@ public static partial class RequestBody
         {
             return new(null, Problems.UnsupportedMediaType());
         }
-        if (request.ContentLength > MaxBytes)
+        if (request.ContentLength > maxBytes)
         {
-            return new(null, Problems.PayloadTooLarge(MaxBytes));
+            return new(null, Problems.PayloadTooLarge(maxBytes));
         }
 
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(MaxBytes + 1);
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(maxBytes + 1);
         try
         {
             int length = 0;
@@ -79,7 +80,7 @@ public static partial class RequestBody
             try
             {
                 int read;
-                while (length <= MaxBytes && (read = await request.Body.ReadAsync(buffer.AsMemory(length, MaxBytes + 1 - length), deadline.Token)) > 0)
+                while (length <= maxBytes && (read = await request.Body.ReadAsync(buffer.AsMemory(length, maxBytes + 1 - length), deadline.Token)) > 0)
                 {
                     length += read;
                 }
@@ -98,9 +99,9 @@ public static partial class RequestBody
             {
                 return new(null, ConnectionLost(request, lost is IOException ? "connection reset" : "request aborted"));
             }
-            if (length > MaxBytes)
+            if (length > maxBytes)
             {
-                return new(null, Problems.PayloadTooLarge(MaxBytes));
+                return new(null, Problems.PayloadTooLarge(maxBytes));
             }
             var body = buffer.AsSpan(0, length);
             return isJson ? ParseJson(body, jsonType) : ParseForm(body, fromForm);

@@ -55,6 +55,12 @@ param backupContainerName string
 param tablePrefix string
 @description('Ids of the services allowed to call introspect; the secret of the Nth is the Key Vault secret introspection-client-N.')
 param introspectionClientIds string[]
+@description('Passkeys relying party ID (Passkeys__RelyingPartyId); empty: passkeys are off.')
+param passkeysRelyingPartyId string
+@description('Name authenticators show for the relying party (Passkeys__RelyingPartyName).')
+param passkeysRelyingPartyName string
+@description('Frontend origins allowed to use passkeys (Passkeys__Origins).')
+param passkeysOrigins string[]
 @description('Log Analytics workspace that receives the function app\'s logs.')
 param workspaceId string
 
@@ -123,6 +129,13 @@ var introspectionSettings = flatten(map(range(0, length(introspectionClientIds))
   { name: 'Introspection__Clients__${index}__Id', value: introspectionClientIds[index] }
   { name: 'Introspection__Clients__${index}__Secret', value: keyVaultReference(keyVaultUri, introspectionClientSecretName(index)) }
 ]))
+
+// Passkeys: all three settings, or none (the passkey functions then answer 404).
+var passkeySettings = empty(passkeysRelyingPartyId) ? [] : [
+  { name: 'Passkeys__RelyingPartyId', value: passkeysRelyingPartyId }
+  { name: 'Passkeys__RelyingPartyName', value: empty(passkeysRelyingPartyName) ? passkeysRelyingPartyId : passkeysRelyingPartyName }
+  { name: 'Passkeys__Origins', value: join(passkeysOrigins, ',') }
+]
 
 // Optional settings: an empty one is left out, so the app's default applies.
 var emailSettings = filter(
@@ -201,7 +214,7 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
         allowedOrigins: corsAllowedOrigins
         supportCredentials: false
       }
-      appSettings: concat(settings, previousSigningKeySettings, previousMfaKeySettings, emailSettings, introspectionSettings)
+      appSettings: concat(settings, previousSigningKeySettings, previousMfaKeySettings, emailSettings, passkeySettings, introspectionSettings)
     }
   }
 }

@@ -75,7 +75,9 @@ try
     var manifest = report.Manifest;
     foreach (var (table, rows) in report.Restored)
     {
-        string leftOut = report.LeftOut[table] > 0 ? $" ({report.LeftOut[table]} session and link rows left out: everyone logs in again)" : "";
+        string leftOut = report.LeftOut[table] == 0 ? ""
+            : table == "passkeychallenges" ? $" ({report.LeftOut[table]} passkey challenges left out: none may work twice)"
+            : $" ({report.LeftOut[table]} session and link rows left out: everyone logs in again)";
         Console.WriteLine($"restored {rows} rows of {table} into {prefix}{table}{leftOut}");
     }
     Console.Error.WriteLine($"""
