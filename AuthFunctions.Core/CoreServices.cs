@@ -11,6 +11,7 @@ using AuthFunctions.Sessions;
 using AuthFunctions.Throttling;
 using AuthFunctions.Accounts;
 using AuthFunctions.Backup;
+using AuthFunctions.Federation;
 
 namespace AuthFunctions;
 
@@ -36,7 +37,8 @@ public static class CoreServices
             .AddEmail(configuration)
             .AddResourceServers(configuration)
             .AddMaintenance()
-            .AddBackup(configuration);
+            .AddBackup(configuration)
+            .AddFederation(configuration);
     }
 
     public static IServiceCollection AddPasswords(this IServiceCollection services, IConfiguration configuration)
@@ -119,6 +121,18 @@ public static class CoreServices
         services.AddSingleton<HealthProbe>();
         services.AddSingleton<HealthCache>();
         services.AddSingleton<CleanupService>();
+        return services;
+    }
+
+    /// <summary>OpenID Connect sign-in: the providers' settings, the relying-party client, the one-time rows and identities.</summary>
+    public static IServiceCollection AddFederation(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<OidcOptions>().Bind(configuration.GetSection(OidcOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<OidcOptions>, OidcOptionsValidator>();
+        services.AddSingleton<OidcClient>();
+        services.AddSingleton<FederationFlowStore>();
+        services.AddSingleton<IdentityStore>();
+        services.AddSingleton<FederationService>();
         return services;
     }
 }

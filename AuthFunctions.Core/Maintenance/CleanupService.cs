@@ -1,13 +1,14 @@
 using AuthFunctions.Users;
 using AuthFunctions.Tokens;
 using AuthFunctions.Throttling;
+using AuthFunctions.Federation;
 
 namespace AuthFunctions.Maintenance;
 
-public readonly record struct CleanupReport(int ExpiredSessions, int StaleThrottleRows, bool MoreLeft, int ExpiredLinks = 0, int OldFeedRows = 0, int OrphanRows = 0)
+public readonly record struct CleanupReport(int ExpiredSessions, int StaleThrottleRows, bool MoreLeft, int ExpiredLinks = 0, int OldFeedRows = 0, int OrphanRows = 0, int ExpiredFederationRows = 0)
 {
     public override string ToString() =>
-        $"cleanup: deleted {ExpiredSessions} expired sessions, {ExpiredLinks} expired email links, {StaleThrottleRows} stale throttle rows, {OldFeedRows} old revocation feed rows and {OrphanRows} rows of deleted accounts{(MoreLeft ? "; more left for the next run" : "")}";
+        $"cleanup: deleted {ExpiredSessions} expired sessions, {ExpiredLinks} expired email links, {StaleThrottleRows} stale throttle rows, {OldFeedRows} old revocation feed rows and {OrphanRows} rows of deleted accounts{(ExpiredFederationRows > 0 ? $", {ExpiredFederationRows} expired sign-in states, login codes and link tickets" : "")}{(MoreLeft ? "; more left for the next run" : "")}";
 }
 
 /// <summary>
@@ -19,7 +20,7 @@ public readonly record struct CleanupReport(int ExpiredSessions, int StaleThrott
 /// the partition of an account whose profile is gone (a deletion that failed part-way).
 /// </summary>
 public sealed partial class CleanupService(
-    SessionStore sessions, LinkTokenStore links, UserStore users, LoginThrottle throttle, RevocationStore revocations, RevocationFeed feed, TimeProvider clock, ILogger<CleanupService> logger)
+    SessionStore sessions, LinkTokenStore links, UserStore users, LoginThrottle throttle, RevocationStore revocations, RevocationFeed feed, FederationFlowStore federationFlows, TimeProvider clock, ILogger<CleanupService> logger)
 {
     public const int MaxRowsPerKind = 1000;
 
@@ -34,11 +35,17 @@ public sealed partial class CleanupService(
         var stale = await throttle.DeleteStaleAsync(now, MaxRowsPerKind, cancellationToken);
         var feedRows = await revocations.DeleteBeforeAsync(now - feed.EntryLifetime - FeedMargin, MaxRowsPerKind, cancellationToken);
         var orphans = await users.DeleteOrphanRowsAsync(MaxRowsPerKind, cancellationToken);
-        var report = new CleanupReport(expired, stale, new[] { expired, stale, expiredLinks, feedRows, orphans }.Any(count => count == MaxRowsPerKind), expiredLinks, feedRows, orphans);
+        var federationRows = await federationFlows.DeleteExpiredAsync(now, MaxRowsPerKind, cancellationToken);
+        var report = new CleanupReport(expired, stale, new[] { expired, stale, expiredLinks, feedRows, orphans, federationRows }.Any(count => count == MaxRowsPerKind), expiredLinks, feedRows, orphans,
+            federationRows);
         LogCleaned(report.ExpiredSessions, report.ExpiredLinks, report.StaleThrottleRows, report.OldFeedRows, report.OrphanRows);
+        LogFederationCleaned(federationRows);
         return report;
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Cleanup deleted {Sessions} expired sessions, {Links} expired email links, {ThrottleRows} stale throttle rows, {FeedRows} old revocation feed rows and {OrphanRows} rows of deleted accounts.")]
     private partial void LogCleaned(int sessions, int links, int throttleRows, int feedRows, int orphanRows);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Cleanup deleted {FederationRows} expired sign-in states, login codes and link tickets.")]
+    private partial void LogFederationCleaned(int federationRows);
 }

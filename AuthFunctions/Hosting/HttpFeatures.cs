@@ -1,5 +1,6 @@
 using AuthFunctions.Account;
 using AuthFunctions.Auth;
+using AuthFunctions.Federation;
 using AuthFunctions.Http;
 using Microsoft.Extensions.Options;
 
@@ -19,6 +20,7 @@ public static class HttpFeatures
         services.AddProblemDetails();
         services.AddSingleton<AuthEvents>();
         services.AddSingleton<AccountEvents>();
+        services.AddSingleton<FederationEvents>();
         return services;
     }
 }

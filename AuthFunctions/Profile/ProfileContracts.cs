@@ -2,6 +2,10 @@ namespace AuthFunctions.Profile;
 
 public sealed record MeResponse(string Id, string Email, string? FullName, DateTimeOffset CreatedAt, DateTimeOffset? LastLoginAt, bool EmailVerified)
 {
+    /// <summary>The provider identities linked to the account (<c>GET</c> only).</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<Federation.IdentityResponse>? Identities { get; init; }
+
     public static MeResponse From(Users.UserProfile profile)
     {
         ArgumentNullException.ThrowIfNull(profile);
