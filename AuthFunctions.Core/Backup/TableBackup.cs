@@ -49,8 +49,12 @@ public sealed class TableBackup(TableServiceClient tables, BlobContainerClient c
 
     public const string ManifestFile = "manifest.json";
 
-    /// <summary>Every table the app keeps (the stores' <c>StorageTables.Get</c> names), without the prefix.</summary>
-    public static IReadOnlyList<string> AppTables { get; } = ["users", "emails", "revocations"];
+    /// <summary>
+    /// Every table the app keeps (the stores' <c>StorageTables.Get</c> names), without the prefix. Not <c>oidcflows</c>:
+    /// its sign-in states, login codes and link tickets live minutes, and one restored would be a spent one-time value
+    /// made live again, so a restore starts without them.
+    /// </summary>
+    public static IReadOnlyList<string> AppTables { get; } = ["users", "emails", "revocations", "identities"];
 
     public async Task<ExportManifest> ExportAsync(string sourcePrefix, DateTimeOffset startedAt, TimeProvider clock, CancellationToken cancellationToken = default)
     {

@@ -36,7 +36,10 @@ public sealed class FunctionMetadataTests
         [
             "email-verify POST email/verify", "email-verify-send POST email/verify/send", "health GET health", "health HEAD health",
             "introspect POST introspect", "jwks GET .well-known/jwks.json", "login POST login", "logout POST logout",
-            "me DELETE me", "me GET me", "me PATCH me", "openapi GET openapi.json", "password POST password",
+            "me DELETE me", "me GET me", "me PATCH me",
+            "oidc-callback GET oidc/{provider}/callback", "oidc-exchange POST oidc/exchange", "oidc-link GET oidc/{provider}/link",
+            "oidc-link-ticket POST oidc/link-ticket", "oidc-start GET oidc/{provider}/start", "oidc-unlink DELETE me/identities/{provider}",
+            "openapi GET openapi.json", "password POST password",
             "password-forgot POST password/forgot", "password-reset POST password/reset", "protected GET protected",
             "refresh POST refresh", "register POST register", "session DELETE sessions/{id}", "sessions GET sessions",
         ], declared);
@@ -81,7 +84,7 @@ public sealed class FunctionMetadataTests
         var catalog = FunctionCatalog.FromAssembly(typeof(FunctionCatalog).Assembly);
         Assert.Equal(DeclaredFunctions().Select(f => f.Name).Distinct().Order(), catalog.All.Select(f => f.Name).Order());
 
-        Assert.Equal(["email-verify-send", "logout", "me", "password", "protected", "session", "sessions"],
+        Assert.Equal(["email-verify-send", "logout", "me", "oidc-link-ticket", "oidc-unlink", "password", "protected", "session", "sessions"],
             catalog.All.Where(f => f.RequiresAccessToken).Select(f => f.Name).Order());
     }
 

@@ -12,7 +12,7 @@ public sealed class FederationFunctions(FederationService federation, Federation
     [RateLimited]
     [ProducesProblems(400, 404, 429, 503)]
     public async Task<Results<RedirectHttpResult, ProblemHttpResult>> Start(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "oidc/{provider}/start")] HttpRequest request, string provider, CancellationToken cancellationToken)
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", "options", Route = "oidc/{provider}/start")] HttpRequest request, string provider, CancellationToken cancellationToken)
     {
         if (federation.FindProvider(provider) is not { } configured)
         {
@@ -34,7 +34,7 @@ public sealed class FederationFunctions(FederationService federation, Federation
     [RateLimited]
     [ProducesProblems(400, 404, 429, 503)]
     public async Task<Results<RedirectHttpResult, ProblemHttpResult>> Callback(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "oidc/{provider}/callback")] HttpRequest request, string provider, CancellationToken cancellationToken)
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", "options", Route = "oidc/{provider}/callback")] HttpRequest request, string provider, CancellationToken cancellationToken)
     {
         if (federation.FindProvider(provider) is not { } configured)
         {
@@ -93,7 +93,7 @@ public sealed class FederationFunctions(FederationService federation, Federation
     [RateLimited]
     [ProducesProblems(400, 404, 429, 503)]
     public async Task<Results<RedirectHttpResult, ProblemHttpResult>> Link(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "oidc/{provider}/link")] HttpRequest request, string provider, CancellationToken cancellationToken)
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", "options", Route = "oidc/{provider}/link")] HttpRequest request, string provider, CancellationToken cancellationToken)
     {
         if (federation.FindProvider(provider) is not { } configured)
         {
