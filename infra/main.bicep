@@ -96,6 +96,12 @@ param keyVaultSoftDeleteRetentionDays int = 90
 @description('Ids of the services allowed to call introspect (Introspection__Clients__N__Id); the secret of the Nth is the Key Vault secret introspection-client-N, referenced as Introspection__Clients__N__Secret.')
 param introspectionClientIds string[] = []
 
+@description('OpenID Connect providers to sign in with: [{ name, authority, clientId, scopes? }] (Oidc__Providers__N__…); store the client secret of the Nth in Key Vault as oidc-client-secret-N. Empty: the federation functions answer 404.')
+param oidcProviders { name: string, authority: string, clientId: string, scopes: string? }[] = []
+
+@description('Oidc__ReturnUrls: the static-site pages (absolute https URLs) a federated sign-in may return to, compared exactly.')
+param oidcReturnUrls string[] = []
+
 @description('Reference the previous signing key (secret auth-signing-key-1) as Auth__SigningKeys__1: true while tokens it signed may still be live after a rotation.')
 param includePreviousSigningKey bool = false
 
@@ -236,6 +242,8 @@ module functionApp 'app/function-app.bicep' = {
     backupContainerName: backupContainerName
     tablePrefix: tablePrefix
     introspectionClientIds: introspectionClientIds
+    oidcProviders: oidcProviders
+    oidcReturnUrls: oidcReturnUrls
     workspaceId: monitoring.outputs.workspaceId
   }
 }

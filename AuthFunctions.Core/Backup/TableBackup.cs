@@ -49,12 +49,8 @@ public sealed class TableBackup(TableServiceClient tables, BlobContainerClient c
 
     public const string ManifestFile = "manifest.json";
 
-    /// <summary>
-    /// Every table the app keeps (the stores' <c>StorageTables.Get</c> names), without the prefix. Not <c>oidcflows</c>:
-    /// its sign-in states, login codes and link tickets live minutes, and one restored would be a spent one-time value
-    /// made live again, so a restore starts without them.
-    /// </summary>
-    public static IReadOnlyList<string> AppTables { get; } = ["users", "emails", "revocations", "identities"];
+    /// <summary>Every table the app keeps (the stores' <c>StorageTables.Get</c> names), without the prefix.</summary>
+    public static IReadOnlyList<string> AppTables { get; } = ["users", "emails", "revocations", "identities", "oidcflows"];
 
     public async Task<ExportManifest> ExportAsync(string sourcePrefix, DateTimeOffset startedAt, TimeProvider clock, CancellationToken cancellationToken = default)
     {
@@ -97,7 +93,8 @@ public sealed class TableBackup(TableServiceClient tables, BlobContainerClient c
     /// Restores every table of the export as <paramref name="targetPrefix"/> + its name. Refuses, having written nothing,
     /// when the export is incomplete or any target table has a row. Sessions and e-mailed links (the <c>session-*</c> and
     /// <c>link-*</c> rows of <c>users</c>) are left out: a session or link ended since the export (logout, password
-    /// change, reset) must not work again, so after a restore everyone logs in again (OWASP ASVS 5.0 V7.4).
+    /// change, reset) must not work again, so after a restore everyone logs in again (OWASP ASVS 5.0 V7.4). So are the
+    /// federated sign-in states, login codes and link tickets (every row of <c>oidcflows</c>).
     /// </summary>
     public async Task<RestoreReport> RestoreAsync(string exportName, string targetPrefix, CancellationToken cancellationToken = default)
     {
@@ -121,7 +118,14 @@ public sealed class TableBackup(TableServiceClient tables, BlobContainerClient c
         {
             var target = tables.GetTableClient(targetPrefix + table);
             await target.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
-            Func<TableEntity, bool> keep = table == "users" ? entity => !IsSessionOrLink(entity.RowKey) : _ => true;
+            // Federation's sign-in states, login codes and link tickets (oidcflows) live minutes: one restored would be a
+            // spent one-time value made live again, so none is.
+            Func<TableEntity, bool> keep = table switch
+            {
+                "users" => entity => !IsSessionOrLink(entity.RowKey),
+                "oidcflows" => _ => false,
+                _ => _ => true,
+            };
             var (read, written) = await RestoreTableAsync(container.GetBlobClient($"{exportName}/{table}.jsonl.gz"), target, keep, cancellationToken).ConfigureAwait(false);
             if (read != expected)
             {

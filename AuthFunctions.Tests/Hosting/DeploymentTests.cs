@@ -37,6 +37,8 @@ public sealed partial class DeploymentTests(CompiledInfrastructure infra, ITestO
         ["Auth__SigningKey"] = "new deployments sign with ES256 keys from Key Vault (Auth__SigningKeys__N); the HS256 key is for deployments made before them",
         ["Introspection__Clients"] = "no introspection clients is a valid deployment (introspect answers 404)",
         ["Auth__RevocationMaxEntries"] = "the default bound on the revocation map (100,000) suits any deployment",
+        ["Oidc__Providers"] = "no OpenID Connect provider is a valid deployment (the federation functions answer 404)",
+        ["Oidc__ProviderTimeoutSeconds"] = "the default bound on a provider's answers (10 s) suits any provider",
     };
 
     /// <summary>Settings that trigger bindings name as <c>%Setting%</c>: the host resolves them, no options type reads them.</summary>
@@ -76,6 +78,7 @@ public sealed partial class DeploymentTests(CompiledInfrastructure infra, ITestO
             (typeof(AuthFunctions.ResourceServers.IntrospectionOptions), AuthFunctions.ResourceServers.IntrospectionOptions.Section),
             (typeof(AuthFunctions.Email.EmailOptions), AuthFunctions.Email.EmailOptions.Section),
             (typeof(AuthFunctions.Backup.BackupOptions), AuthFunctions.Backup.BackupOptions.Section),
+            (typeof(AuthFunctions.Federation.OidcOptions), AuthFunctions.Federation.OidcOptions.Section),
         };
         return sections.SelectMany(s => s.Type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
             .Where(p => p.CanWrite && p.SetMethod!.IsPublic)

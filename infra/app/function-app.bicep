@@ -1,4 +1,4 @@
-import { signingKeySecretNames, emailSmtpPasswordSecretName, introspectionClientSecretName } from 'secret-names.bicep'
+import { signingKeySecretNames, emailSmtpPasswordSecretName, introspectionClientSecretName, oidcClientSecretName } from 'secret-names.bicep'
 
 @description('Function app name (also the default host name).')
 param name string
@@ -51,6 +51,10 @@ param backupContainerName string
 param tablePrefix string
 @description('Ids of the services allowed to call introspect; the secret of the Nth is the Key Vault secret introspection-client-N.')
 param introspectionClientIds string[]
+@description('OpenID Connect providers (Oidc__Providers__N__Name, __Authority, __ClientId, __Scopes); the client secret of the Nth is the Key Vault secret oidc-client-secret-N.')
+param oidcProviders { name: string, authority: string, clientId: string, scopes: string? }[]
+@description('Oidc__ReturnUrls: the static-site pages a federated sign-in may return to, exactly.')
+param oidcReturnUrls string[]
 @description('Log Analytics workspace that receives the function app\'s logs.')
 param workspaceId string
 
@@ -111,6 +115,19 @@ var introspectionSettings = flatten(map(range(0, length(introspectionClientIds))
   { name: 'Introspection__Clients__${index}__Id', value: introspectionClientIds[index] }
   { name: 'Introspection__Clients__${index}__Secret', value: keyVaultReference(keyVaultUri, introspectionClientSecretName(index)) }
 ]))
+
+// OpenID Connect providers: names, issuers and client ids here, each client secret only in Key Vault (an operator stores
+// it; README). The redirect URI registered at each provider is https://<app>.azurewebsites.net/api/oidc/<name>/callback.
+var oidcSettings = empty(oidcProviders) ? [] : concat(flatten(map(range(0, length(oidcProviders)), index => [
+  { name: 'Oidc__Providers__${index}__Name', value: oidcProviders[index].name }
+  { name: 'Oidc__Providers__${index}__Authority', value: oidcProviders[index].authority }
+  { name: 'Oidc__Providers__${index}__ClientId', value: oidcProviders[index].clientId }
+  { name: 'Oidc__Providers__${index}__ClientSecret', value: keyVaultReference(keyVaultUri, oidcClientSecretName(index)) }
+  { name: 'Oidc__Providers__${index}__Scopes', value: oidcProviders[index].?scopes ?? 'openid email profile' }
+])), [
+  { name: 'Oidc__ReturnUrls', value: join(oidcReturnUrls, ',') }
+  { name: 'Oidc__CallbackBaseUrl', value: 'https://${name}.azurewebsites.net' }
+])
 
 // Optional settings: an empty one is left out, so the app's default applies.
 var emailSettings = filter(
@@ -189,7 +206,7 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
         allowedOrigins: corsAllowedOrigins
         supportCredentials: false
       }
-      appSettings: concat(settings, previousSigningKeySettings, emailSettings, introspectionSettings)
+      appSettings: concat(settings, previousSigningKeySettings, emailSettings, introspectionSettings, oidcSettings)
     }
   }
 }

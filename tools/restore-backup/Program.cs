@@ -75,7 +75,7 @@ try
     var manifest = report.Manifest;
     foreach (var (table, rows) in report.Restored)
     {
-        string leftOut = report.LeftOut[table] > 0 ? $" ({report.LeftOut[table]} session and link rows left out: everyone logs in again)" : "";
+        string leftOut = report.LeftOut[table] > 0 ? $" ({report.LeftOut[table]} {(table == "oidcflows" ? "one-time sign-in rows" : "session and link rows")} left out: everyone logs in again)" : "";
         Console.WriteLine($"restored {rows} rows of {table} into {prefix}{table}{leftOut}");
     }
     Console.Error.WriteLine($"""
