@@ -385,8 +385,21 @@ public sealed partial class DeploymentTests(CompiledInfrastructure infra, ITestO
             + "__bicep.keyVaultReference(parameters('keyVaultUri'), __bicep.introspectionClientSecretName(lambdaVariables('index'))))))))]",
             app.Variable("introspectionSettings").GetString());
         Assert.Equal("[format('introspection-client-{0}', parameters('index'))]", app.Function("introspectionClientSecretName").Str("output", "value"));
-        Assert.EndsWith("variables('introspectionSettings'))]", app.Resource("Microsoft.Web/sites").Str("properties", "siteConfig", "appSettings"), StringComparison.Ordinal);
+        Assert.Contains("variables('introspectionSettings')", app.Resource("Microsoft.Web/sites").Str("properties", "siteConfig", "appSettings"), StringComparison.Ordinal);
         Assert.Equal("[]", infra.Main.Parameter("introspectionClientIds").Str("defaultValue"));
+    }
+
+    /// <summary>OpenID Connect client secrets are Key Vault references by the provider's index; the rest comes from parameters.</summary>
+    [Fact]
+    public void OidcClientSecretsAreKeyVaultReferencesNamedByTheProvidersIndex()
+    {
+        var app = infra.Main.Module("function-app");
+        string oidc = app.Variable("oidcSettings").GetString()!;
+        Assert.Contains("createObject('name', format('Oidc__Providers__{0}__ClientSecret', lambdaVariables('index')), 'value', __bicep.keyVaultReference(parameters('keyVaultUri'), __bicep.oidcClientSecretName(lambdaVariables('index'))))", oidc, StringComparison.Ordinal);
+        Assert.Contains("createObject('name', 'Oidc__CallbackBaseUrl', 'value', format('https://{0}.azurewebsites.net', parameters('name')))", oidc, StringComparison.Ordinal);
+        Assert.Equal("[format('oidc-client-secret-{0}', parameters('index'))]", app.Function("oidcClientSecretName").Str("output", "value"));
+        Assert.EndsWith("variables('oidcSettings'))]", app.Resource("Microsoft.Web/sites").Str("properties", "siteConfig", "appSettings"), StringComparison.Ordinal);
+        Assert.Equal("[]", infra.Main.Parameter("oidcProviders").Str("defaultValue"));
     }
 
     /// <summary>Flex Consumption's documented bounds (Azure Functions, "Event-driven scaling": 1 to 1000).</summary>

@@ -298,12 +298,18 @@ public sealed class OidcSignInTests(OidcFixture fixture) : IClassFixture<OidcFix
         string email = EmailOf(subject);
         var (other, _) = await App.NewUserAsync("wrongpassword");
 
+        using var verifications = new PasswordVerificationRecorder(App);
         var noPassword = await App.Client.PostAsJsonAsync("/api/login", new { email, password = TestApp.Password });
+        var noPasswordWork = verifications.TakeCosts();
         var wrongPassword = await App.Client.PostAsJsonAsync("/api/login", new { email = other, password = "not the password at all" });
+        var wrongPasswordWork = verifications.TakeCosts();
 
         var refused = await ProblemAssert.IsProblemAsync(noPassword, HttpStatusCode.Unauthorized);
         var wrong = await ProblemAssert.IsProblemAsync(wrongPassword, HttpStatusCode.Unauthorized);
         Assert.Equal(wrong.GetProperty("detail").GetString(), refused.GetProperty("detail").GetString());
+        // The same work as a wrong password: one bcrypt verification at the configured cost (no timing difference).
+        Assert.Equal([TestApp.BcryptCost], noPasswordWork);
+        Assert.Equal(wrongPasswordWork, noPasswordWork);
         // The only identity of an account without a password cannot be unlinked.
         await ProblemAssert.IsProblemAsync(await App.SendAsync(HttpMethod.Delete, "/api/me/identities/test", tokens.Access), HttpStatusCode.Conflict);
 
