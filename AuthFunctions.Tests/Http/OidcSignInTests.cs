@@ -126,6 +126,8 @@ public sealed class OidcSignInTests(OidcFixture fixture) : IClassFixture<OidcFix
         Assert.Equal(OidcFixture.ReturnUrl, replayed.GetLeftPart(UriPartial.Path));
         Assert.Equal("invalid_request", OidcSite.Fragment(replayed, "error"));
         Assert.Null(OidcSite.Fragment(replayed, "code"));
+        // Refused for its state (spent), before the provider was asked to redeem its code a second time.
+        await App.Logs.WaitForAsync(e => e.EventId.Id == 6102 && e.Message.Contains("state unknown, spent or expired", StringComparison.Ordinal));
     }
 
     [Fact]
