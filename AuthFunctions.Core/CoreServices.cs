@@ -13,6 +13,7 @@ using AuthFunctions.Accounts;
 using AuthFunctions.Backup;
 using AuthFunctions.Mfa;
 using AuthFunctions.Passkeys;
+using AuthFunctions.Federation;
 
 namespace AuthFunctions;
 
@@ -40,7 +41,8 @@ public static class CoreServices
             .AddMaintenance()
             .AddBackup(configuration)
             .AddMfa(configuration)
-            .AddPasskeys(configuration);
+            .AddPasskeys(configuration)
+            .AddFederation(configuration);
     }
 
     public static IServiceCollection AddPasswords(this IServiceCollection services, IConfiguration configuration)
@@ -147,6 +149,18 @@ public static class CoreServices
         services.AddSingleton<PasskeyChallengeStore>();
         services.AddSingleton<PasskeyService>();
         services.AddHostedService<PasskeyStartupNotice>();
+        return services;
+    }
+
+    /// <summary>OpenID Connect sign-in: the providers' settings, the relying-party client, the one-time rows and identities.</summary>
+    public static IServiceCollection AddFederation(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<OidcOptions>().Bind(configuration.GetSection(OidcOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<OidcOptions>, OidcOptionsValidator>();
+        services.AddSingleton<OidcClient>();
+        services.AddSingleton<FederationFlowStore>();
+        services.AddSingleton<IdentityStore>();
+        services.AddSingleton<FederationService>();
         return services;
     }
 }

@@ -111,6 +111,12 @@ param passkeysRelyingPartyName string = ''
 @description('The exact frontend origins allowed to use passkeys, e.g. https://www.example.com (Passkeys__Origins).')
 param passkeysOrigins string[] = []
 
+@description('OpenID Connect providers to sign in with: [{ name, authority, clientId, scopes? }] (Oidc__Providers__N__…); store the client secret of the Nth in Key Vault as oidc-client-secret-N. Empty: the federation functions answer 404.')
+param oidcProviders { name: string, authority: string, clientId: string, scopes: string? }[] = []
+
+@description('Oidc__ReturnUrls: the static-site pages (absolute https URLs) a federated sign-in may return to, compared exactly.')
+param oidcReturnUrls string[] = []
+
 @description('Reference the previous signing key (secret auth-signing-key-1) as Auth__SigningKeys__1: true while tokens it signed may still be live after a rotation.')
 param includePreviousSigningKey bool = false
 
@@ -256,6 +262,8 @@ module functionApp 'app/function-app.bicep' = {
     passkeysRelyingPartyId: passkeysRelyingPartyId
     passkeysRelyingPartyName: passkeysRelyingPartyName
     passkeysOrigins: passkeysOrigins
+    oidcProviders: oidcProviders
+    oidcReturnUrls: oidcReturnUrls
     workspaceId: monitoring.outputs.workspaceId
   }
 }

@@ -41,7 +41,7 @@ public readonly record struct DeleteOutcome(DeleteStatus Status, TimeSpan? Retry
 /// deletion. Emails are composed and sent by <see cref="EmailOutbox"/> after the response.
 /// </summary>
 public sealed partial class AccountLifecycleService(
-    UserStore users, LinkTokenStore links, LoginThrottle throttle, CredentialCheck credentials, PasswordHasher hasher,
+    UserStore users, LinkTokenStore links, IdentityStore identities, LoginThrottle throttle, CredentialCheck credentials, PasswordHasher hasher,
     SessionService sessions, NewPasswordPolicy passwords, EmailOutbox outbox, LinkEmails emails, IOptions<EmailOptions> options, TimeProvider clock, ILogger<AccountLifecycleService> logger,
     MfaService mfa,
     PasskeyStore passkeys)
@@ -202,7 +202,14 @@ public sealed partial class AccountLifecycleService(
         await sessions.EndEverySessionAsync(account.Id, cancellationToken);
         // The passkeys' credential ids are freed while their rows still say which they are; the rows go with the partition.
         await passkeys.ReleaseAllAsync(account.Id, cancellationToken);
+        var linked = await identities.ListAsync(account.Id, cancellationToken);
         await users.DeleteAccountRowsAsync(account.Id, cancellationToken);
+        // The identities' claims go after the account's rows: one left by a crash names a user that is gone, and the next
+        // sign-in with that identity takes it over.
+        foreach (var identity in linked)
+        {
+            await identities.ReleaseAsync(identity.Provider, identity.Subject, account.Id, cancellationToken);
+        }
         await users.ReleaseEmailAsync(account.Email, account.Id, cancellationToken);
         return new DeleteOutcome(DeleteStatus.Deleted);
     }

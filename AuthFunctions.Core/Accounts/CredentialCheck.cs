@@ -46,8 +46,10 @@ public sealed class CredentialCheck(LoginThrottle throttle, PasswordHasher hashe
             return new CredentialResult(CredentialStatus.Throttled, RetryAfter: reservation.RetryAfter);
         }
         var check = PasswordCheck.Failed;
-        if (account is null)
+        if (account is null || account.PasswordHash.Length == 0)
         {
+            // An account without a password (made by a federated sign-in) is refused exactly as a wrong password is:
+            // the same bcrypt work, the same answer, the same throttling.
             await hasher.VerifyAgainstDummyAsync(password);
         }
         else

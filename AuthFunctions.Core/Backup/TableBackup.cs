@@ -50,7 +50,7 @@ public sealed class TableBackup(TableServiceClient tables, BlobContainerClient c
     public const string ManifestFile = "manifest.json";
 
     /// <summary>Every table the app keeps (the stores' <c>StorageTables.Get</c> names), without the prefix.</summary>
-    public static IReadOnlyList<string> AppTables { get; } = ["users", "emails", "revocations", "passkeys", "passkeychallenges"];
+    public static IReadOnlyList<string> AppTables { get; } = ["users", "emails", "revocations", "passkeys", "passkeychallenges", "identities", "oidcflows"];
 
     public async Task<ExportManifest> ExportAsync(string sourcePrefix, DateTimeOffset startedAt, TimeProvider clock, CancellationToken cancellationToken = default)
     {
@@ -92,9 +92,10 @@ public sealed class TableBackup(TableServiceClient tables, BlobContainerClient c
     /// <summary>
     /// Restores every table of the export as <paramref name="targetPrefix"/> + its name. Refuses, having written nothing,
     /// when the export is incomplete or any target table has a row. Sessions and e-mailed links (the <c>session-*</c> and
-    /// <c>link-*</c> rows of <c>users</c>), sign-ins waiting for their second factor (<c>mfa-token-*</c>) and passkey
-    /// challenges are left out: a session or link ended since the export (logout, password change, reset) must not work
-    /// again, so after a restore everyone logs in again (OWASP ASVS 5.0 V7.4); a challenge or second step is a moment's state.
+    /// <c>link-*</c> rows of <c>users</c>), sign-ins waiting for their second factor (<c>mfa-token-*</c>), passkey
+    /// challenges and federated sign-in states, login codes and link tickets (every row of <c>oidcflows</c>) are left out:
+    /// a session or link ended since the export (logout, password change, reset) must not work again, so after a restore
+    /// everyone logs in again (OWASP ASVS 5.0 V7.4); a spent one-time value restored would be live again.
     /// </summary>
     public async Task<RestoreReport> RestoreAsync(string exportName, string targetPrefix, CancellationToken cancellationToken = default)
     {
@@ -121,8 +122,10 @@ public sealed class TableBackup(TableServiceClient tables, BlobContainerClient c
             Func<TableEntity, bool> keep = table switch
             {
                 "users" => entity => !IsSessionOrLink(entity.RowKey),
-                // A passkey challenge spent since the export must not work again: a restore keeps none (they live 5 minutes).
+                // Passkey challenges (5 minutes) and federation's sign-in states, login codes and link tickets (minutes):
+                // one restored would be a spent one-time value made live again, so none is.
                 "passkeychallenges" => _ => false,
+                "oidcflows" => _ => false,
                 _ => _ => true,
             };
             var (read, written) = await RestoreTableAsync(container.GetBlobClient($"{exportName}/{table}.jsonl.gz"), target, keep, cancellationToken).ConfigureAwait(false);

@@ -1,18 +1,20 @@
 using AuthFunctions.Users;
 using AuthFunctions.Tokens;
 using AuthFunctions.Throttling;
+using AuthFunctions.Federation;
 using AuthFunctions.Mfa;
 using AuthFunctions.Passkeys;
 
 namespace AuthFunctions.Maintenance;
 
-public readonly record struct CleanupReport(int ExpiredSessions, int StaleThrottleRows, bool MoreLeft, int ExpiredLinks = 0, int OldFeedRows = 0, int OrphanRows = 0, int ExpiredMfaRows = 0)
+public readonly record struct CleanupReport(int ExpiredSessions, int StaleThrottleRows, bool MoreLeft, int ExpiredLinks = 0, int OldFeedRows = 0, int OrphanRows = 0, int ExpiredMfaRows = 0,
+    int ExpiredFederationRows = 0)
 {
     /// <summary>Passkey challenges past their five minutes.</summary>
     public int ExpiredPasskeyChallenges { get; init; }
 
     public override string ToString() =>
-        $"cleanup: deleted {ExpiredSessions} expired sessions, {ExpiredLinks} expired email links, {StaleThrottleRows} stale throttle rows, {OldFeedRows} old revocation feed rows and {OrphanRows} rows of deleted accounts, {ExpiredMfaRows} expired mfa_tokens and unconfirmed enrolments{(MoreLeft ? "; more left for the next run" : "")}";
+        $"cleanup: deleted {ExpiredSessions} expired sessions, {ExpiredLinks} expired email links, {StaleThrottleRows} stale throttle rows, {OldFeedRows} old revocation feed rows and {OrphanRows} rows of deleted accounts, {ExpiredMfaRows} expired mfa_tokens and unconfirmed enrolments{(ExpiredFederationRows > 0 ? $", {ExpiredFederationRows} expired sign-in states, login codes and link tickets" : "")}{(MoreLeft ? "; more left for the next run" : "")}";
 }
 
 /// <summary>
@@ -24,7 +26,7 @@ public readonly record struct CleanupReport(int ExpiredSessions, int StaleThrott
 /// the partition of an account whose profile is gone (a deletion that failed part-way).
 /// </summary>
 public sealed partial class CleanupService(
-    SessionStore sessions, LinkTokenStore links, UserStore users, LoginThrottle throttle, RevocationStore revocations, RevocationFeed feed, TimeProvider clock, ILogger<CleanupService> logger,
+    SessionStore sessions, LinkTokenStore links, UserStore users, LoginThrottle throttle, RevocationStore revocations, RevocationFeed feed, FederationFlowStore federationFlows, TimeProvider clock, ILogger<CleanupService> logger,
     MfaStore mfa,
     PasskeyChallengeStore passkeyChallenges)
 {
@@ -42,10 +44,12 @@ public sealed partial class CleanupService(
         var feedRows = await revocations.DeleteBeforeAsync(now - feed.EntryLifetime - FeedMargin, MaxRowsPerKind, cancellationToken);
         var orphans = await users.DeleteOrphanRowsAsync(MaxRowsPerKind, cancellationToken);
         var expiredMfa = await mfa.DeleteExpiredAsync(now, MaxRowsPerKind, cancellationToken);
-        var report = new CleanupReport(expired, stale, new[] { expired, stale, expiredLinks, feedRows, orphans, expiredMfa }.Any(count => count == MaxRowsPerKind), expiredLinks, feedRows, orphans,
-            expiredMfa);
+        var federationRows = await federationFlows.DeleteExpiredAsync(now, MaxRowsPerKind, cancellationToken);
+        var report = new CleanupReport(expired, stale, new[] { expired, stale, expiredLinks, feedRows, orphans, expiredMfa, federationRows }.Any(count => count == MaxRowsPerKind),
+            expiredLinks, feedRows, orphans, expiredMfa, federationRows);
         LogCleaned(report.ExpiredSessions, report.ExpiredLinks, report.StaleThrottleRows, report.OldFeedRows, report.OrphanRows);
         LogCleanedMfa(report.ExpiredMfaRows);
+        LogFederationCleaned(federationRows);
         report = await CleanPasskeyChallengesAsync(report, now, cancellationToken);
         return report;
     }
@@ -65,4 +69,7 @@ public sealed partial class CleanupService(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Cleanup deleted {MfaRows} expired mfa_tokens and unconfirmed authenticator enrolments.")]
     private partial void LogCleanedMfa(int mfaRows);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Cleanup deleted {FederationRows} expired sign-in states, login codes and link tickets.")]
+    private partial void LogFederationCleaned(int federationRows);
 }

@@ -43,6 +43,36 @@ public sealed partial class UserStore(StorageTables tables, TimeProvider clock, 
         return new RegisterOutcome(RegisterStatus.Created, profile);
     }
 
+    /// <summary>
+    /// Registers an account without a password (a federated sign-in's), under the id its identity claim already names:
+    /// the email is claimed by the insert of its index row as for any registration, so a password registration of the
+    /// same address at the same moment gets <see cref="RegisterStatus.EmailTaken"/> on one side. A password can be set
+    /// later through the password-reset email.
+    /// </summary>
+    public async Task<RegisterOutcome> RegisterWithoutPasswordAsync(string userId, string email, string? fullName, bool emailVerified, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        var profile = new UserProfile(userId, email, fullName, now, null, 0, emailVerified);
+        var index = new TableEntity(TableKey.Encode(email), IndexRowKey) { ["UserId"] = profile.Id, ["CreatedAt"] = now };
+        var claim = await _emails.InsertAsync(index, cancellationToken);
+        if (claim == WriteOutcome.AlreadyExists && !await TryReclaimOrphanAsync(index, cancellationToken))
+        {
+            return new RegisterOutcome(RegisterStatus.EmailTaken, null);
+        }
+        var row = UserRows.NewProfile(profile, passwordHash: "", passwordNormalized: true);
+        row["EmailVerified"] = emailVerified;
+        try
+        {
+            await _users.InsertAsync(row, cancellationToken);
+        }
+        catch (Exception)
+        {
+            await _emails.DeleteAsync(index.PartitionKey, index.RowKey, cancellationToken: CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
+        return new RegisterOutcome(RegisterStatus.Created, profile);
+    }
+
     private async Task<bool> TryReclaimOrphanAsync(TableEntity claim, CancellationToken cancellationToken)
     {
         var existing = await _emails.GetAsync(claim.PartitionKey, claim.RowKey, cancellationToken);

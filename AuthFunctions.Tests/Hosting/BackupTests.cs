@@ -82,6 +82,11 @@ public sealed partial class BackupTests(AppFixture fixture) : AppTestBase(fixtur
         Assert.Equal(HttpStatusCode.NoContent, (await App.PostAsync("/api/logout", first.Access)).StatusCode);
         Assert.Equal(HttpStatusCode.Accepted, (await App.PostAsync("/api/password/forgot", null, new { email = second })).StatusCode);
         await App.Table("users").AddEntityAsync(EveryType("backup-" + Guid.NewGuid().ToString("N")));
+        // Federation's rows, as its stores write them (this app has no provider): an identity claim and a sign-in state.
+        await App.Table("identities").CreateIfNotExistsAsync();
+        await App.Table("identities").AddEntityAsync(new TableEntity("test:someone", "") { ["UserId"] = "0123456789abcdef0123456789abcdef", ["CreatedAt"] = DateTimeOffset.UtcNow });
+        await App.Table("oidcflows").CreateIfNotExistsAsync();
+        await App.Table("oidcflows").AddEntityAsync(new TableEntity("some-state-hash", "state") { ["Provider"] = "test", ["ExpiresAt"] = DateTimeOffset.UtcNow.AddMinutes(10) });
         var live = new Dictionary<string, SortedDictionary<string, string>>();
         foreach (string table in TableBackup.AppTables)
         {
@@ -94,7 +99,7 @@ public sealed partial class BackupTests(AppFixture fixture) : AppTestBase(fixtur
         var restore = await RestoreAsync(export, prefix);
 
         Assert.True(restore.ExitCode == 0, restore.Output);
-        foreach (string table in ((string[])["emails", "revocations", "passkeys"]))
+        foreach (string table in ((string[])["emails", "revocations", "passkeys", "identities"]))
         {
             Assert.Equal(live[table], await RowsAsync(Table(prefix, table)));
             Assert.Contains($"restored {live[table].Count} rows of {table} into {prefix}{table}\n", restore.StandardOutput, StringComparison.Ordinal);
@@ -111,6 +116,9 @@ public sealed partial class BackupTests(AppFixture fixture) : AppTestBase(fixtur
         // Passkey challenges do not come back either: one spent since the export must not work again.
         Assert.Empty(await RowsAsync(Table(prefix, "passkeychallenges")));
         Assert.Contains($"restored 0 rows of passkeychallenges into {prefix}passkeychallenges ({live["passkeychallenges"].Count} passkey challenges left out", restore.StandardOutput, StringComparison.Ordinal);
+        // No one-time sign-in row comes back: a spent state or login code must not work again.
+        Assert.Empty(await RowsAsync(Table(prefix, "oidcflows")));
+        Assert.Contains($"restored 0 rows of oidcflows into {prefix}oidcflows ({live["oidcflows"].Count} one-time sign-in rows left out", restore.StandardOutput, StringComparison.Ordinal);
     }
 
     /// <summary>

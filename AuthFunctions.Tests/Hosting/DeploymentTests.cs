@@ -37,6 +37,8 @@ public sealed partial class DeploymentTests(CompiledInfrastructure infra, ITestO
         ["Auth__SigningKey"] = "new deployments sign with ES256 keys from Key Vault (Auth__SigningKeys__N); the HS256 key is for deployments made before them",
         ["Introspection__Clients"] = "no introspection clients is a valid deployment (introspect answers 404)",
         ["Auth__RevocationMaxEntries"] = "the default bound on the revocation map (100,000) suits any deployment",
+        ["Oidc__Providers"] = "no OpenID Connect provider is a valid deployment (the federation functions answer 404)",
+        ["Oidc__ProviderTimeoutSeconds"] = "the default bound on a provider's answers (10 s) suits any provider",
     };
 
     /// <summary>Settings that trigger bindings name as <c>%Setting%</c>: the host resolves them, no options type reads them.</summary>
@@ -78,6 +80,7 @@ public sealed partial class DeploymentTests(CompiledInfrastructure infra, ITestO
             (typeof(AuthFunctions.Backup.BackupOptions), AuthFunctions.Backup.BackupOptions.Section),
             (typeof(AuthFunctions.Mfa.MfaOptions), AuthFunctions.Mfa.MfaOptions.Section),
             (typeof(AuthFunctions.Passkeys.PasskeyOptions), AuthFunctions.Passkeys.PasskeyOptions.Section),
+            (typeof(AuthFunctions.Federation.OidcOptions), AuthFunctions.Federation.OidcOptions.Section),
         };
         return sections.SelectMany(s => s.Type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
             .Where(p => p.CanWrite && p.SetMethod!.IsPublic)
@@ -384,8 +387,21 @@ public sealed partial class DeploymentTests(CompiledInfrastructure infra, ITestO
             + "__bicep.keyVaultReference(parameters('keyVaultUri'), __bicep.introspectionClientSecretName(lambdaVariables('index'))))))))]",
             app.Variable("introspectionSettings").GetString());
         Assert.Equal("[format('introspection-client-{0}', parameters('index'))]", app.Function("introspectionClientSecretName").Str("output", "value"));
-        Assert.EndsWith("variables('introspectionSettings'))]", app.Resource("Microsoft.Web/sites").Str("properties", "siteConfig", "appSettings"), StringComparison.Ordinal);
+        Assert.Contains("variables('introspectionSettings')", app.Resource("Microsoft.Web/sites").Str("properties", "siteConfig", "appSettings"), StringComparison.Ordinal);
         Assert.Equal("[]", infra.Main.Parameter("introspectionClientIds").Str("defaultValue"));
+    }
+
+    /// <summary>OpenID Connect client secrets are Key Vault references by the provider's index; the rest comes from parameters.</summary>
+    [Fact]
+    public void OidcClientSecretsAreKeyVaultReferencesNamedByTheProvidersIndex()
+    {
+        var app = infra.Main.Module("function-app");
+        string oidc = app.Variable("oidcSettings").GetString()!;
+        Assert.Contains("createObject('name', format('Oidc__Providers__{0}__ClientSecret', lambdaVariables('index')), 'value', __bicep.keyVaultReference(parameters('keyVaultUri'), __bicep.oidcClientSecretName(lambdaVariables('index'))))", oidc, StringComparison.Ordinal);
+        Assert.Contains("createObject('name', 'Oidc__CallbackBaseUrl', 'value', format('https://{0}.azurewebsites.net', parameters('name')))", oidc, StringComparison.Ordinal);
+        Assert.Equal("[format('oidc-client-secret-{0}', parameters('index'))]", app.Function("oidcClientSecretName").Str("output", "value"));
+        Assert.EndsWith("variables('oidcSettings'))]", app.Resource("Microsoft.Web/sites").Str("properties", "siteConfig", "appSettings"), StringComparison.Ordinal);
+        Assert.Equal("[]", infra.Main.Parameter("oidcProviders").Str("defaultValue"));
     }
 
     /// <summary>Flex Consumption's documented bounds (Azure Functions, "Event-driven scaling": 1 to 1000).</summary>

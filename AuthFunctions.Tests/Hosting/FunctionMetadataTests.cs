@@ -38,6 +38,8 @@ public sealed class FunctionMetadataTests
             "introspect POST introspect", "jwks GET .well-known/jwks.json", "login POST login", "login-mfa POST login/mfa", "logout POST logout",
             "me DELETE me", "me GET me", "me PATCH me",
             "mfa-recovery-codes POST mfa/recovery-codes", "mfa-totp DELETE mfa/totp", "mfa-totp POST mfa/totp", "mfa-totp-confirm POST mfa/totp/confirm",
+            "oidc-callback GET oidc/{provider}/callback", "oidc-exchange POST oidc/exchange", "oidc-link GET oidc/{provider}/link",
+            "oidc-link-ticket POST oidc/link-ticket", "oidc-start GET oidc/{provider}/start", "oidc-unlink DELETE me/identities/{provider}",
             "openapi GET openapi.json",
             "passkeys DELETE passkeys/{id?}", "passkeys GET passkeys/{id?}", "passkeys-login POST passkeys/login", "passkeys-login-options POST passkeys/login/options",
             "passkeys-register POST passkeys/register", "passkeys-register-options POST passkeys/register/options",
@@ -86,8 +88,8 @@ public sealed class FunctionMetadataTests
         var catalog = FunctionCatalog.FromAssembly(typeof(FunctionCatalog).Assembly);
         Assert.Equal(DeclaredFunctions().Select(f => f.Name).Distinct().Order(), catalog.All.Select(f => f.Name).Order());
 
-        Assert.Equal(["email-verify-send", "logout", "me", "mfa-recovery-codes", "mfa-totp", "mfa-totp-confirm", "passkeys", "passkeys-register", "passkeys-register-options",
-            "password", "protected", "session", "sessions"],
+        Assert.Equal(["email-verify-send", "logout", "me", "mfa-recovery-codes", "mfa-totp", "mfa-totp-confirm", "oidc-link-ticket", "oidc-unlink", "passkeys", "passkeys-register",
+            "passkeys-register-options", "password", "protected", "session", "sessions"],
             catalog.All.Where(f => f.RequiresAccessToken).Select(f => f.Name).Order());
     }
 

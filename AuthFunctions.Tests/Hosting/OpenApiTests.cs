@@ -34,9 +34,10 @@ public sealed class OpenApiTests(AppFixture fixture) : AppTestBase(fixture)
         Assert.Equal("bearer", document.GetProperty("components").GetProperty("securitySchemes").GetProperty("bearer").GetProperty("scheme").GetString());
         var secured = Operations(document).Where(o => o.Operation.TryGetProperty("security", out _)).Select(o => $"{o.Method} {o.Path}").Order().ToList();
 
-        Assert.Equal(["DELETE /api/me", "DELETE /api/mfa/totp", "DELETE /api/passkeys/{id}", "DELETE /api/sessions/{id}", "GET /api/me", "GET /api/passkeys", "GET /api/protected",
-            "GET /api/sessions", "PATCH /api/me", "POST /api/email/verify/send", "POST /api/logout", "POST /api/mfa/recovery-codes", "POST /api/mfa/totp",
-            "POST /api/mfa/totp/confirm", "POST /api/passkeys/register", "POST /api/passkeys/register/options", "POST /api/password"], secured);
+        Assert.Equal(["DELETE /api/me", "DELETE /api/me/identities/{provider}", "DELETE /api/mfa/totp", "DELETE /api/passkeys/{id}", "DELETE /api/sessions/{id}", "GET /api/me",
+            "GET /api/passkeys", "GET /api/protected", "GET /api/sessions", "PATCH /api/me", "POST /api/email/verify/send", "POST /api/logout", "POST /api/mfa/recovery-codes",
+            "POST /api/mfa/totp", "POST /api/mfa/totp/confirm", "POST /api/oidc/link-ticket", "POST /api/passkeys/register", "POST /api/passkeys/register/options",
+            "POST /api/password"], secured);
     }
 
     [Theory]
@@ -66,5 +67,19 @@ public sealed class OpenApiTests(AppFixture fixture) : AppTestBase(fixture)
         {
             Assert.True(login.GetProperty(status).GetProperty("content").TryGetProperty("application/problem+json", out _), $"login {status} is not Problem Details");
         }
+    }
+
+    [Fact]
+    public async Task TheFederationRedirectsAreDescribedAsRedirects()
+    {
+        var paths = (await DocumentAsync()).GetProperty("paths");
+
+        foreach (string path in new[] { "/api/oidc/{provider}/start", "/api/oidc/{provider}/callback", "/api/oidc/{provider}/link" })
+        {
+            Assert.True(paths.GetProperty(path).GetProperty("get").GetProperty("responses").TryGetProperty("302", out _), $"{path} has no 302");
+        }
+        var exchange = paths.GetProperty("/api/oidc/exchange").GetProperty("post");
+        Assert.True(exchange.GetProperty("requestBody").GetProperty("content").GetProperty("application/json").GetProperty("schema").GetProperty("properties").TryGetProperty("code_verifier", out _));
+        Assert.True(exchange.GetProperty("responses").TryGetProperty("200", out _));
     }
 }

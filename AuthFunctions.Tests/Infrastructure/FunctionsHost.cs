@@ -43,11 +43,12 @@ public sealed partial class FunctionsHost : IAsyncDisposable
 
     /// <summary>Starts a host on a free port with <paramref name="environment"/> (null values unset) and waits until it routes to the worker.</summary>
     /// <param name="workerOutput">The worker's build or publish output; the solution's Release build by default.</param>
-    public static async Task<FunctionsHost> StartAsync(IReadOnlyDictionary<string, string?> environment, TimeSpan? timeout = null, string? workerOutput = null)
+    /// <param name="port">A port chosen beforehand (an app whose own address is one of its settings); a free one by default.</param>
+    public static async Task<FunctionsHost> StartAsync(IReadOnlyDictionary<string, string?> environment, TimeSpan? timeout = null, string? workerOutput = null, int? port = null)
     {
-        int port = FreePort.Next();
+        int chosenPort = port ?? FreePort.Next();
         string state = Path.Combine(Path.GetTempPath(), "authfunctions-fh", Guid.NewGuid().ToString("N")[..12]);
-        var start = await StartInfoAsync(port, state, workerOutput ?? WorkerOutput);
+        var start = await StartInfoAsync(chosenPort, state, workerOutput ?? WorkerOutput);
         foreach (var (name, value) in environment)
         {
             if (value is null)
@@ -65,7 +66,7 @@ public sealed partial class FunctionsHost : IAsyncDisposable
         process.ErrorDataReceived += (_, line) => logs.Add(line.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var host = new FunctionsHost(process, port, state, logs);
+        var host = new FunctionsHost(process, chosenPort, state, logs);
         try
         {
             await host.WaitUntilReadyAsync(timeout ?? TimeSpan.FromSeconds(90));

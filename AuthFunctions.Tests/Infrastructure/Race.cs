@@ -69,6 +69,8 @@ public static class Race
         var clients = list.Select(r => new HttpClient(new SocketsHttpHandler
         {
             MaxConnectionsPerServer = 1,
+            // A redirect is an answer to look at (the federation callback's), not one to follow.
+            AllowAutoRedirect = false,
             PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5),
             PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
             ConnectCallback = r.Source is { } source ? LoopbackClient.ConnectFrom(source) : null,

@@ -109,11 +109,15 @@ public sealed class TestApp : IAsyncDisposable
     public static Task<TestApp> StartAsync(IDictionary<string, string?>? settings = null, AzuriteServer? azurite = null) =>
         StartAsync(settings, azurite, clock: null);
 
+    /// <summary>The product on a port chosen beforehand: for settings that name the app's own address (<c>Oidc:CallbackBaseUrl</c>).</summary>
+    public static Task<TestApp> StartOnPortAsync(int port, IDictionary<string, string?>? settings = null) =>
+        StartAsync(settings, azurite: null, clock: null, port: port);
+
     /// <summary>The product from another build of the worker (the deployable package: <c>scripts/package</c>'s output).</summary>
     public static Task<TestApp> StartFromAsync(string workerOutput, IDictionary<string, string?>? settings = null) =>
         StartAsync(settings, azurite: null, clock: null, workerOutput);
 
-    private static async Task<TestApp> StartAsync(IDictionary<string, string?>? settings, AzuriteServer? azurite, ManualClock? clock, string? workerOutput = null)
+    private static async Task<TestApp> StartAsync(IDictionary<string, string?>? settings, AzuriteServer? azurite, ManualClock? clock, string? workerOutput = null, int? port = null)
     {
         azurite ??= await AzuriteServer.Shared;
         string prefix = "t" + Guid.NewGuid().ToString("N")[..16];
@@ -157,7 +161,7 @@ public sealed class TestApp : IAsyncDisposable
         FunctionsHost host;
         try
         {
-            host = await FunctionsHost.StartAsync(environment, workerOutput: workerOutput);
+            host = await FunctionsHost.StartAsync(environment, workerOutput: workerOutput, port: port);
         }
         catch
         {

@@ -1,6 +1,7 @@
 using System.Text.Json.Serialization.Metadata;
 using AuthFunctions.Account;
 using AuthFunctions.Auth;
+using AuthFunctions.Federation;
 using AuthFunctions.Health;
 using AuthFunctions.Passkeys;
 using AuthFunctions.Profile;
@@ -12,7 +13,8 @@ namespace AuthFunctions.Hosting;
 public static class ApiJson
 {
     public static IReadOnlyList<IJsonTypeInfoResolver> Contexts { get; } =
-        [AuthJson.Default, ProfileJson.Default, HealthJson.Default, ResourceServersJson.Default, AccountJson.Default, Mfa.MfaJson.Default, PasskeysJson.Default];
+        [AuthJson.Default, ProfileJson.Default, HealthJson.Default, ResourceServersJson.Default, AccountJson.Default, Mfa.MfaJson.Default, PasskeysJson.Default,
+        FederationJson.Default];
 
     public static IServiceCollection AddApiJson(this IServiceCollection services) =>
         services.ConfigureHttpJsonOptions(json =>

@@ -1,5 +1,6 @@
 using AuthFunctions.Account;
 using AuthFunctions.Auth;
+using AuthFunctions.Federation;
 using AuthFunctions.Http;
 using AuthFunctions.Passkeys;
 using Microsoft.Extensions.Options;
@@ -22,6 +23,7 @@ public static class HttpFeatures
         services.AddSingleton<AccountEvents>();
         services.AddSingleton<Mfa.MfaEvents>();
         services.AddSingleton<PasskeyEvents>();
+        services.AddSingleton<FederationEvents>();
         return services;
     }
 }

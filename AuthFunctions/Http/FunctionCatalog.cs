@@ -124,6 +124,7 @@ public sealed partial record HttpFunction(string Name, MethodInfo Method, string
             _ when definition == typeof(Created<>) => (StatusCodes.Status201Created, body),
             _ when definition == typeof(Accepted<>) => (StatusCodes.Status202Accepted, body),
             _ when definition == typeof(NoContent) => (StatusCodes.Status204NoContent, null),
+            _ when definition == typeof(RedirectHttpResult) => (StatusCodes.Status302Found, null),
             _ when definition == typeof(IResult) => (StatusCodes.Status200OK, null),
             _ => (0, null),
         };

@@ -6,6 +6,10 @@ public sealed record MeResponse(string Id, string Email, string? FullName, DateT
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public Mfa.MfaStatusResponse? Mfa { get; init; }
 
+    /// <summary>The provider identities linked to the account (<c>GET</c> only).</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<Federation.IdentityResponse>? Identities { get; init; }
+
     public static MeResponse From(Users.UserProfile profile)
     {
         ArgumentNullException.ThrowIfNull(profile);

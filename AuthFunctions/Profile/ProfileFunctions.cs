@@ -10,7 +10,7 @@ using AuthFunctions.Accounts;
 namespace AuthFunctions.Profile;
 
 /// <summary>protected (the seeds' welcome route), me (the seeds' /users/me: read, edit, delete) and the session list.</summary>
-public sealed class ProfileFunctions(SessionService sessions, AccountLifecycleService lifecycle, AccountEvents events, Mfa.MfaService mfa)
+public sealed class ProfileFunctions(SessionService sessions, AccountLifecycleService lifecycle, AccountEvents events, Mfa.MfaService mfa, Federation.FederationService federation)
 {
     [Function("protected")]
     [RequireAccessToken]
@@ -46,7 +46,11 @@ public sealed class ProfileFunctions(SessionService sessions, AccountLifecycleSe
         }
         // The access-token check reads no storage; the profile is read here, once.
         return await sessions.GetProfileAsync(user, cancellationToken) is { } profile
-            ? TypedResults.Ok(MeResponse.From(profile) with { Mfa = await MfaStatusAsync(user, cancellationToken) })
+            ? TypedResults.Ok(MeResponse.From(profile) with
+            {
+                Mfa = await MfaStatusAsync(user, cancellationToken),
+                Identities = [.. (await federation.ListIdentitiesAsync(user.UserId, cancellationToken)).Select(Federation.IdentityResponse.From)],
+            })
             : Problems.InvalidToken(request.HttpContext);
     }
 

@@ -1,4 +1,4 @@
-import { signingKeySecretNames, emailSmtpPasswordSecretName, introspectionClientSecretName, mfaEncryptionKeySecretNames } from 'secret-names.bicep'
+import { signingKeySecretNames, emailSmtpPasswordSecretName, introspectionClientSecretName, mfaEncryptionKeySecretNames, oidcClientSecretName } from 'secret-names.bicep'
 
 @description('Function app name (also the default host name).')
 param name string
@@ -61,6 +61,10 @@ param passkeysRelyingPartyId string
 param passkeysRelyingPartyName string
 @description('Frontend origins allowed to use passkeys (Passkeys__Origins).')
 param passkeysOrigins string[]
+@description('OpenID Connect providers (Oidc__Providers__N__Name, __Authority, __ClientId, __Scopes); the client secret of the Nth is the Key Vault secret oidc-client-secret-N.')
+param oidcProviders { name: string, authority: string, clientId: string, scopes: string? }[]
+@description('Oidc__ReturnUrls: the static-site pages a federated sign-in may return to, exactly.')
+param oidcReturnUrls string[]
 @description('Log Analytics workspace that receives the function app\'s logs.')
 param workspaceId string
 
@@ -136,6 +140,19 @@ var passkeySettings = empty(passkeysRelyingPartyId) ? [] : [
   { name: 'Passkeys__RelyingPartyName', value: empty(passkeysRelyingPartyName) ? passkeysRelyingPartyId : passkeysRelyingPartyName }
   { name: 'Passkeys__Origins', value: join(passkeysOrigins, ',') }
 ]
+
+// OpenID Connect providers: names, issuers and client ids here, each client secret only in Key Vault (an operator stores
+// it; README). The redirect URI registered at each provider is https://<app>.azurewebsites.net/api/oidc/<name>/callback.
+var oidcSettings = empty(oidcProviders) ? [] : concat(flatten(map(range(0, length(oidcProviders)), index => [
+  { name: 'Oidc__Providers__${index}__Name', value: oidcProviders[index].name }
+  { name: 'Oidc__Providers__${index}__Authority', value: oidcProviders[index].authority }
+  { name: 'Oidc__Providers__${index}__ClientId', value: oidcProviders[index].clientId }
+  { name: 'Oidc__Providers__${index}__ClientSecret', value: keyVaultReference(keyVaultUri, oidcClientSecretName(index)) }
+  { name: 'Oidc__Providers__${index}__Scopes', value: oidcProviders[index].?scopes ?? 'openid email profile' }
+])), [
+  { name: 'Oidc__ReturnUrls', value: join(oidcReturnUrls, ',') }
+  { name: 'Oidc__CallbackBaseUrl', value: 'https://${name}.azurewebsites.net' }
+])
 
 // Optional settings: an empty one is left out, so the app's default applies.
 var emailSettings = filter(
@@ -214,7 +231,7 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
         allowedOrigins: corsAllowedOrigins
         supportCredentials: false
       }
-      appSettings: concat(settings, previousSigningKeySettings, previousMfaKeySettings, emailSettings, passkeySettings, introspectionSettings)
+      appSettings: concat(settings, previousSigningKeySettings, previousMfaKeySettings, emailSettings, passkeySettings, introspectionSettings, oidcSettings)
     }
   }
 }

@@ -16,3 +16,7 @@ var emailSmtpPasswordSecretName = 'email-smtp-password'
 @export()
 @description('Secret of introspection client N (Introspection__Clients__N__Secret) is the secret introspection-client-N.')
 func introspectionClientSecretName(index int) string => 'introspection-client-${index}'
+
+@export()
+@description('Client secret of OpenID Connect provider N (Oidc__Providers__N__ClientSecret) is the secret oidc-client-secret-N.')
+func oidcClientSecretName(index int) string => 'oidc-client-secret-${index}'

@@ -32,7 +32,7 @@ var storageTableDataContributor = '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
 var softDeleteDays = 14
 
 // Every table the app keeps (AuthFunctions.Core: StorageTables.Get, Backup/TableBackup.AppTables).
-var appTables = ['users', 'emails', 'revocations', 'passkeys', 'passkeychallenges']
+var appTables = ['users', 'emails', 'revocations', 'passkeys', 'passkeychallenges', 'identities', 'oidcflows']
 
 resource account 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   name: name

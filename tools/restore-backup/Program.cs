@@ -77,6 +77,7 @@ try
     {
         string leftOut = report.LeftOut[table] == 0 ? ""
             : table == "passkeychallenges" ? $" ({report.LeftOut[table]} passkey challenges left out: none may work twice)"
+            : table == "oidcflows" ? $" ({report.LeftOut[table]} one-time sign-in rows left out: everyone logs in again)"
             : $" ({report.LeftOut[table]} session and link rows left out: everyone logs in again)";
         Console.WriteLine($"restored {rows} rows of {table} into {prefix}{table}{leftOut}");
     }

@@ -1,0 +1,48 @@
+using AuthFunctions.Tests.Infrastructure;
+using Microsoft.Playwright;
+
+namespace AuthFunctions.Tests.Browser;
+
+/// <summary>
+/// "Sign in with a provider" in the sample static site, in Chromium: the site sends the browser through the API to a real
+/// OpenID Connect provider (oidc-provider), the user signs in at the provider's own login page, and lands back on the
+/// site signed in, with the identity in its profile.
+/// </summary>
+public sealed class OidcSiteTests : IAsyncLifetime
+{
+    private readonly StaticSiteBrowser _sample = new();
+
+    public Task InitializeAsync() => _sample.InitializeAsync();
+
+    public Task DisposeAsync() => _sample.DisposeAsync();
+
+    [Fact]
+    public async Task SigningInAtTheProvidersLoginPageLandsBackOnTheSiteSignedIn()
+    {
+        int appPort = FreePort.Next();
+        await using var provider = await OidcProviderServer.StartAsync($"http://127.0.0.1:{appPort}/api/oidc/test/callback");
+        var settings = OidcFixture.Settings(appPort, provider, returnUrls: $"{_sample.SiteOrigin}/");
+        settings["Cors:AllowedOrigins"] = _sample.SiteOrigin;
+        await using var api = await TestApp.StartOnPortAsync(appPort, settings);
+        var page = await _sample.Browser.NewPageAsync();
+        // The provider's development login page imports a web font; nothing leaves the machine.
+        await page.RouteAsync("https://fonts.googleapis.com/**", route => route.AbortAsync());
+        await page.GotoAsync($"{_sample.SiteOrigin}/?api={Uri.EscapeDataString(new Uri(api.BaseAddress, "/api").ToString())}&oidc=test");
+        string subject = $"browser-{Guid.NewGuid():N}";
+
+        await page.ClickAsync("#oidc-form button");
+        await page.WaitForURLAsync(url => url.StartsWith(provider.Issuer.ToString(), StringComparison.Ordinal));
+        await page.FillAsync("input[name=login]", subject);
+        await page.FillAsync("input[name=password]", "any password");
+        await page.ClickAsync("button[type=submit]");
+
+        await Assertions.Expect(page.Locator("#welcome")).ToHaveTextAsync($"Welcome, {subject}@idp.example.test!");
+        await Assertions.Expect(page.Locator("#status")).ToHaveTextAsync("Signed in with test.");
+        // The login code was taken out of the address bar; no token ever was in it.
+        Assert.Equal($"{_sample.SiteOrigin}/", page.Url.Split('?')[0]);
+        Assert.DoesNotContain("#", page.Url, StringComparison.Ordinal);
+        await page.ClickAsync("#me-button");
+        await Assertions.Expect(page.Locator("#profile")).ToContainTextAsync("\"provider\": \"test\"");
+        await Assertions.Expect(page.Locator("#profile")).ToContainTextAsync($"\"subject\": \"{subject}\"");
+    }
+}
