@@ -1,4 +1,5 @@
 using AuthFunctions.Accounts;
+using AuthFunctions.Mfa;
 using AuthFunctions.Sessions;
 using AuthFunctions.Storage;
 using AuthFunctions.Tokens;
@@ -45,9 +46,12 @@ public enum ExchangeStatus
 
     /// <summary><c>Auth__RequireVerifiedEmail</c> is on and the account's address is not verified.</summary>
     EmailNotVerified,
+
+    /// <summary>The account has an active second factor: <see cref="ExchangeOutcome.MfaToken"/> finishes the sign-in at <c>login-mfa</c>.</summary>
+    MfaRequired,
 }
 
-public sealed record ExchangeOutcome(ExchangeStatus Status, string? UserId = null, IssuedTokens? Tokens = null);
+public sealed record ExchangeOutcome(ExchangeStatus Status, string? UserId = null, IssuedTokens? Tokens = null, string? MfaToken = null);
 
 public enum UnlinkStatus
 {
@@ -71,7 +75,7 @@ public enum UnlinkStatus
 /// </summary>
 public sealed partial class FederationService(
     IOptions<OidcOptions> options, OidcClient oidc, FederationFlowStore flows, IdentityStore identities, UserStore users, SessionService sessions,
-    IOptions<AuthOptions> auth, TimeProvider clock, ILogger<FederationService> logger)
+    MfaService mfa, IOptions<AuthOptions> auth, TimeProvider clock, ILogger<FederationService> logger)
 {
     public static readonly TimeSpan FlowLifetime = TimeSpan.FromMinutes(10);
     public static readonly TimeSpan LoginCodeLifetime = TimeSpan.FromSeconds(60);
@@ -329,8 +333,10 @@ public sealed partial class FederationService(
     }
 
     /// <summary>
-    /// The one place a federated sign-in becomes a session: what applies to every sign-in (a verified email where
-    /// required; an account with a second factor gets its MFA step here once issue 22 lands) is decided here.
+    /// The one place a federated sign-in becomes a session: what applies to every sign-in is decided here: a verified
+    /// email where required, and for an account with an active second factor the same second step as after a password
+    /// (an <c>mfa_token</c> for <c>login-mfa</c>, which finishes with <c>["fed","otp"]</c> at aal2): a provider's sign-in
+    /// never skips the account's own factor (ASVS 5.0 V6.3).
     /// </summary>
     public async Task<ExchangeOutcome> StartSessionAsync(string userId, SessionAssurance assurance, string? userAgent, CancellationToken cancellationToken)
     {
@@ -341,6 +347,11 @@ public sealed partial class FederationService(
         if (auth.Value.RequireVerifiedEmail && !account.Profile.EmailVerified)
         {
             return new ExchangeOutcome(ExchangeStatus.EmailNotVerified, userId);
+        }
+        var second = await mfa.BeginSecondStepAsync(account, assurance, OneTimeCode.None, rememberMe: true, cancellationToken);
+        if (second.Status == SecondStepStatus.CodeRequired)
+        {
+            return new ExchangeOutcome(ExchangeStatus.MfaRequired, userId, MfaToken: second.MfaToken);
         }
         return await sessions.StartAsync(account.Profile, userAgent, rememberMe: true, assurance, cancellationToken) is { } tokens
             ? new ExchangeOutcome(ExchangeStatus.SignedIn, userId, tokens)

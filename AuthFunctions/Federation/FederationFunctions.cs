@@ -69,6 +69,7 @@ public sealed class FederationFunctions(FederationService federation, Federation
         {
             ExchangeStatus.SignedIn => TypedResults.Ok(new TokenResponse(outcome.Tokens!.AccessToken, "Bearer", outcome.Tokens.ExpiresInSeconds, outcome.Tokens.RefreshToken, outcome.Tokens.RefreshExpiresInSeconds)),
             ExchangeStatus.EmailNotVerified => Problems.EmailNotVerified(),
+            ExchangeStatus.MfaRequired => Problems.MfaRequired(outcome.MfaToken!),
             _ => Problems.BadRequest("The login code is invalid, used or expired, or code_verifier does not match its challenge. Sign in again."),
         };
     }
