@@ -35,9 +35,15 @@ public static class AuthRequestRules
     /// Presence and size only: a login never says which rule a stored password broke. An address that
     /// cannot be normalized is not a validation error (no account can have it): <paramref name="email"/> is then null.
     /// </summary>
-    public static ValidationProblem? Validate(LoginRequest request, out string? email)
+    public static ValidationProblem? Validate(LoginRequest request, out string? email, out Mfa.OneTimeCode code)
     {
         ArgumentNullException.ThrowIfNull(request);
+        code = Mfa.OneTimeCode.None;
+        return Validate(request, out email) ?? Problems.CodeProblem(request.TotpCode, request.RecoveryCode, "totp_code", out code);
+    }
+
+    private static ValidationProblem? Validate(LoginRequest request, out string? email)
+    {
         email = null;
         string? rawEmail = request.Email ?? request.Username;
         if (string.IsNullOrWhiteSpace(rawEmail))
@@ -60,9 +66,16 @@ public static class AuthRequestRules
         return null;
     }
 
-    public static ValidationProblem? Validate(PasswordChangeRequest request)
+    /// <summary>The change's passwords, then its step-up code if any (<paramref name="code"/>).</summary>
+    public static ValidationProblem? Validate(PasswordChangeRequest request, out Mfa.OneTimeCode code)
     {
         ArgumentNullException.ThrowIfNull(request);
+        code = Mfa.OneTimeCode.None;
+        return Validate(request) ?? Problems.CodeProblem(request.Code, request.RecoveryCode, "code", out code);
+    }
+
+    private static ValidationProblem? Validate(PasswordChangeRequest request)
+    {
         if (string.IsNullOrEmpty(request.CurrentPassword))
         {
             return Problems.Validation("current_password", "Current password is required.");

@@ -53,27 +53,15 @@ public sealed class CredentialFunctions(AccountService accounts, SessionService 
         {
             return body.Problem;
         }
-        if (AuthRequestRules.Validate(body.Value!, out var email) is { } invalid)
+        if (AuthRequestRules.Validate(body.Value!, out var email, out var code) is { } invalid)
         {
             return invalid;
-        }
-        if (Problems.CodeProblem(body.Value!.TotpCode, body.Value.RecoveryCode, "totp_code", out var code) is { } invalidCode)
-        {
-            return invalidCode;
         }
         var login = body.Value!;
         var outcome = await accounts.LoginAsync(email, login.Password!, login.DeviceToken, request.Headers.UserAgent.ToString(),
             login.RememberMe ?? true, code, cancellationToken);
         events.LoginAttempted(request.HttpContext, outcome);
-        return outcome.Status switch
-        {
-            LoginStatus.LoggedIn => TypedResults.Ok(ToResponse(outcome.Tokens!) with { DeviceToken = outcome.DeviceToken }),
-            LoginStatus.Throttled => Problems.TooManyRequests(request.HttpContext, outcome.RetryAfter!.Value, "Too many failed logins for this account. Try again later."),
-            LoginStatus.EmailNotVerified => Problems.EmailNotVerified(),
-            LoginStatus.MfaRequired => Problems.MfaRequired(outcome.MfaToken!),
-            LoginStatus.WrongCode => Problems.WrongCode(),
-            _ => Problems.Unauthorized("The email or password is incorrect."),
-        };
+        return CredentialAnswers.ForLogin(request.HttpContext, outcome);
     }
 
     [Function("refresh")]
@@ -140,29 +128,15 @@ public sealed class CredentialFunctions(AccountService accounts, SessionService 
         {
             return body.Problem;
         }
-        if (AuthRequestRules.Validate(body.Value!) is { } invalid)
+        if (AuthRequestRules.Validate(body.Value!, out var code) is { } invalid)
         {
             return invalid;
         }
-        if (Problems.CodeProblem(body.Value!.Code, body.Value.RecoveryCode, "code", out var code) is { } invalidCode)
-        {
-            return invalidCode;
-        }
         var outcome = await accounts.ChangePasswordAsync(user, body.Value!.CurrentPassword!, body.Value.NewPassword!, code, cancellationToken);
         events.PasswordChangeAttempted(request.HttpContext, user.UserId, outcome);
-        return outcome.Status switch
-        {
-            PasswordChangeStatus.Changed => TypedResults.NoContent(),
-            PasswordChangeStatus.Throttled => Problems.TooManyRequests(request.HttpContext, outcome.RetryAfter!.Value, "Too many failed password checks for this session. Try again later."),
-            PasswordChangeStatus.WeakPassword => Problems.WeakPassword(outcome.Weaknesses!),
-            PasswordChangeStatus.Conflict => Problems.Conflict("The password was changed by another request at the same time. Log in again with the new password."),
-            PasswordChangeStatus.AccountGone => Problems.InvalidToken(request.HttpContext),
-            PasswordChangeStatus.StepUpRequired => Problems.StepUpRequired(),
-            PasswordChangeStatus.WrongCode => Problems.WrongCode(),
-            _ => Problems.Unauthorized("The current password is wrong."),
-        };
+        return CredentialAnswers.ForPasswordChange(request.HttpContext, outcome);
     }
 
-    private static TokenResponse ToResponse(IssuedTokens issued) =>
+    internal static TokenResponse ToResponse(IssuedTokens issued) =>
         new(issued.AccessToken, "Bearer", issued.ExpiresInSeconds, issued.RefreshToken, issued.RefreshExpiresInSeconds);
 }
