@@ -75,6 +75,24 @@ public sealed class MfaTests(AppFixture fixture) : AppTestBase(fixture)
         App.Clock.Advance(TimeSpan.FromSeconds(30));
     }
 
+    /// <summary>A reset link proves the mailbox, not the second factor: the factor stays, and the new password alone still gets mfa-required.</summary>
+    [Fact]
+    public async Task APasswordResetByEmailKeepsTheFactor()
+    {
+        const string newPassword = "a fresh reset passphrase";
+        var user = await App.NewMfaUserAsync("mfa-reset");
+        var maildev = await MailDevServer.Shared;
+        await maildev.WaitForMessageAsync(user.Email);
+        Assert.Equal(HttpStatusCode.Accepted, (await App.PostAsync("/api/password/forgot", null, new { email = user.Email })).StatusCode);
+        string token = (await maildev.WaitForMessageAsync(user.Email, count: 2)).LinkToken("reset-password");
+
+        Assert.Equal(HttpStatusCode.NoContent, (await App.PostAsync("/api/password/reset", null, new { token, new_password = newPassword })).StatusCode);
+
+        string mfaToken = (await MfaRequiredAsync(user.Email, newPassword)).GetProperty("mfa_token").GetString()!;
+        var finished = await ProblemAssert.JsonAsync(await LoginMfaAsync(new { mfa_token = mfaToken, code = await App.CodeNowAsync(user) }), HttpStatusCode.OK);
+        AssertAssurance(finished.GetProperty("access_token").GetString()!, ["pwd", "otp"], "aal2");
+    }
+
     [Fact]
     public async Task PasswordAloneGetsMfaRequiredAndLoginMfaFinishesAtAal2KeptByRefresh()
     {
