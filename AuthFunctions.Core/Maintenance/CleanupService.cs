@@ -13,8 +13,11 @@ public readonly record struct CleanupReport(int ExpiredSessions, int StaleThrott
     /// <summary>Passkey challenges past their five minutes.</summary>
     public int ExpiredPasskeyChallenges { get; init; }
 
+    /// <summary>One line: the kinds every deployment has, then the sign-in features' one-time rows, then whether more are left.</summary>
     public override string ToString() =>
-        $"cleanup: deleted {ExpiredSessions} expired sessions, {ExpiredLinks} expired email links, {StaleThrottleRows} stale throttle rows, {OldFeedRows} old revocation feed rows and {OrphanRows} rows of deleted accounts, {ExpiredMfaRows} expired mfa_tokens and unconfirmed enrolments{(ExpiredFederationRows > 0 ? $", {ExpiredFederationRows} expired sign-in states, login codes and link tickets" : "")}{(MoreLeft ? "; more left for the next run" : "")}";
+        $"cleanup: deleted {ExpiredSessions} expired sessions, {ExpiredLinks} expired email links, {StaleThrottleRows} stale throttle rows, {OldFeedRows} old revocation feed rows and {OrphanRows} rows of deleted accounts" +
+        $"; {ExpiredMfaRows} expired mfa_tokens and unconfirmed enrolments, {ExpiredPasskeyChallenges} expired passkey challenges, {ExpiredFederationRows} expired sign-in states, login codes and link tickets" +
+        (MoreLeft ? "; more left for the next run" : "");
 }
 
 /// <summary>

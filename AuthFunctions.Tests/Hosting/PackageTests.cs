@@ -103,6 +103,36 @@ public sealed class PackageTests
             var active = await ProblemAssert.JsonAsync(await client.SendAsync(introspection), HttpStatusCode.OK);
             Assert.True(active.GetProperty("active").GetBoolean());
         }
+        // The second factor through the package: enrol, confirm with a code from oathtool/pyotp, new recovery codes, the
+        // two-step login, removal.
+        string mfaEmail = TestApp.UniqueEmail("package-mfa");
+        Assert.Equal(HttpStatusCode.Created, (await Call("register", HttpMethod.Post, "/api/register", body: new { email = mfaEmail, password = TestApp.Password })).StatusCode);
+        string mfaAccess = (await ProblemAssert.JsonAsync(await Call("login", HttpMethod.Post, "/api/login", body: new { email = mfaEmail, password = TestApp.Password }), HttpStatusCode.OK))
+            .GetProperty("access_token").GetString()!;
+        string secret = (await ProblemAssert.JsonAsync(await Call("mfa-totp", HttpMethod.Post, "/api/mfa/totp", mfaAccess), HttpStatusCode.OK)).GetProperty("secret").GetString()!;
+        var confirmed = await ProblemAssert.JsonAsync(await Call("mfa-totp-confirm", HttpMethod.Post, "/api/mfa/totp/confirm", mfaAccess,
+            new { code = await IndependentTotp.CodeAsync(secret, DateTimeOffset.UtcNow) }), HttpStatusCode.OK);
+        var renewed = await ProblemAssert.JsonAsync(await Call("mfa-recovery-codes", HttpMethod.Post, "/api/mfa/recovery-codes", mfaAccess,
+            new { recovery_code = confirmed.GetProperty("recovery_codes")[0].GetString() }), HttpStatusCode.OK);
+        string[] recovery = [.. renewed.GetProperty("recovery_codes").EnumerateArray().Select(code => code.GetString()!)];
+        var required = await ProblemAssert.IsProblemAsync(await Call("login", HttpMethod.Post, "/api/login", body: new { email = mfaEmail, password = TestApp.Password }), HttpStatusCode.Forbidden);
+        Assert.Equal(HttpStatusCode.OK, (await Call("login-mfa", HttpMethod.Post, "/api/login/mfa",
+            body: new { mfa_token = required.GetProperty("mfa_token").GetString(), recovery_code = recovery[0] })).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await Call("mfa-totp", HttpMethod.Delete, "/api/mfa/totp", mfaAccess, new { password = TestApp.Password, recovery_code = recovery[1] })).StatusCode);
+        // Passkeys and federated sign-in are off without their settings: each of their functions answers 404 through the package.
+        foreach (var (function, method, path) in new[]
+        {
+            ("passkeys-register-options", HttpMethod.Post, "/api/passkeys/register/options"), ("passkeys-register", HttpMethod.Post, "/api/passkeys/register"),
+            ("passkeys", HttpMethod.Get, "/api/passkeys"), ("passkeys", HttpMethod.Delete, "/api/passkeys/abc"),
+            ("passkeys-login-options", HttpMethod.Post, "/api/passkeys/login/options"), ("passkeys-login", HttpMethod.Post, "/api/passkeys/login"),
+            ("oidc-start", HttpMethod.Get, "/api/oidc/test/start"), ("oidc-callback", HttpMethod.Get, "/api/oidc/test/callback"),
+            ("oidc-exchange", HttpMethod.Post, "/api/oidc/exchange"), ("oidc-link-ticket", HttpMethod.Post, "/api/oidc/link-ticket"),
+            ("oidc-link", HttpMethod.Get, "/api/oidc/test/link"), ("oidc-unlink", HttpMethod.Delete, "/api/me/identities/test"),
+        })
+        {
+            var off = await Call(function, method, path, access, method == HttpMethod.Get ? null : new { });
+            Assert.True(off.StatusCode == HttpStatusCode.NotFound, $"{function}: {(int)off.StatusCode}");
+        }
         Assert.Equal(HttpStatusCode.NoContent, (await Call("logout", HttpMethod.Post, "/api/logout", access)).StatusCode);
         await ProblemAssert.IsInvalidTokenAsync(await client.SendAsync(new HttpRequestMessage(HttpMethod.Get, "/api/protected") { Headers = { Authorization = new AuthenticationHeaderValue("Bearer", access) } }));
 
