@@ -16,6 +16,6 @@ public sealed partial class PasskeyStartupNotice(IOptions<PasskeyOptions> option
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    [LoggerMessage(EventId = 2300, Level = LogLevel.Warning, Message = "Passkeys__RelyingPartyId and Passkeys__Origins are not set: passkeys are off and the passkey functions answer 404.")]
+    [LoggerMessage(EventId = 2300, Level = LogLevel.Information, Message = "Passkeys__RelyingPartyId and Passkeys__Origins are not set: passkeys are off and the passkey functions answer 404.")]
     private partial void LogDisabled();
 }
