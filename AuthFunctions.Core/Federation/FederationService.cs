@@ -337,7 +337,8 @@ public sealed partial class FederationService(
         {
             return Error(returnTo, FederationErrors.LoginRequired, "the provider did not report a fresh sign-in (auth_time)");
         }
-        if (sessionId is null || !await sessions.MarkReauthenticatedAsync(userId, sessionId, at, cancellationToken))
+        // A provider clock ahead of ours must not lengthen the window.
+        if (sessionId is null || !await sessions.MarkReauthenticatedAsync(userId, sessionId, at > now ? now : at, cancellationToken))
         {
             return Error(returnTo, FederationErrors.InvalidRequest, "the session that asked for the link has ended");
         }
