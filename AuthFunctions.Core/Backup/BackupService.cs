@@ -27,9 +27,10 @@ public static class BackupServiceExtensions
     {
         services.AddOptions<BackupOptions>().Bind(configuration.GetSection(BackupOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<BackupOptions>, BackupOptionsValidator>();
-        services.AddSingleton(provider => CreateContainerClient(
-            provider.GetRequiredService<IOptions<StorageOptions>>().Value, provider.GetRequiredService<IOptions<BackupOptions>>().Value));
-        services.AddSingleton<BackupService>();
+        // The container client is made with the service, on the backup timer's first run: registering it as a service of
+        // its own (AddSingleton<BlobContainerClient>) loaded Azure.Storage.Blobs into every instance at start-up.
+        services.AddSingleton(provider => ActivatorUtilities.CreateInstance<BackupService>(provider, CreateContainerClient(
+            provider.GetRequiredService<IOptions<StorageOptions>>().Value, provider.GetRequiredService<IOptions<BackupOptions>>().Value)));
         return services;
     }
 

@@ -93,6 +93,31 @@ public sealed class FunctionMetadataTests
             catalog.All.Where(f => f.RequiresAccessToken).Select(f => f.Name).Order());
     }
 
+    /// <summary>The middleware finds an invocation's function from its entry point alone: the same function as the whole catalog's, for every function the SDK lists.</summary>
+    [Fact]
+    public void EachEntryPointResolvesToTheCatalogsFunction()
+    {
+        var assembly = typeof(FunctionCatalog).Assembly;
+        var catalog = FunctionCatalog.FromAssembly(assembly);
+        using var document = JsonDocument.Parse(File.ReadAllText(Path.Combine(FunctionsHost.WorkerOutput, "functions.metadata")));
+        var listed = document.RootElement.EnumerateArray().Select(f => (Name: f.GetProperty("name").GetString()!, EntryPoint: f.GetProperty("entryPoint").GetString())).ToList();
+        Assert.NotEmpty(listed);
+        foreach (var (name, entryPoint) in listed)
+        {
+            var expected = catalog.Find(name);
+            var resolved = FunctionCatalog.Resolve(assembly, name, entryPoint);
+            Assert.Equal(expected?.Method, resolved?.Method);
+            Assert.Equal(expected?.Route, resolved?.Route);
+            Assert.Equal(expected?.Methods ?? [], resolved?.Methods ?? []);
+            Assert.Equal(expected?.RequiresAccessToken, resolved?.RequiresAccessToken);
+            Assert.Equal(expected?.RateLimit?.Multiple, resolved?.RateLimit?.Multiple);
+            Assert.Equal(expected?.PublicCache?.CacheControl, resolved?.PublicCache?.CacheControl);
+        }
+        Assert.Equal(catalog.All.Select(f => f.Name).Order(), listed.Where(f => FunctionCatalog.Resolve(assembly, f.Name, f.EntryPoint) is not null).Select(f => f.Name).Order());
+        Assert.Null(FunctionCatalog.Resolve(assembly, "protected", "AuthFunctions.NoSuchType.Welcome"));
+        Assert.Null(FunctionCatalog.Resolve(assembly, "protected", null));
+    }
+
     [Fact]
     public void TheRepositoryHasNoHandWrittenFunctionJson()
     {

@@ -163,7 +163,7 @@ public sealed class PackageTests
         using var runtimeConfig = JsonDocument.Parse(File.ReadAllText(runtimeConfigPath));
         var settings = runtimeConfig.RootElement.GetProperty("runtimeOptions").GetProperty("configProperties");
         Assert.False(settings.GetProperty("System.GC.Server").GetBoolean());
-        Assert.False(settings.GetProperty("System.GC.Concurrent").GetBoolean());
+        Assert.True(settings.GetProperty("System.GC.Concurrent").GetBoolean());
         Assert.False(settings.GetProperty("System.Runtime.TieredPGO").GetBoolean());
         Assert.Equal(0, settings.GetProperty("System.Threading.ThreadPool.UnfairSemaphoreSpinLimit").GetInt32());
     }

@@ -24,7 +24,7 @@ public static class AuthFunctionsWorker
         builder.UseMiddleware<HttpResponseMiddleware>();
         builder.UseMiddleware<StaticSiteCorsMiddleware>();
         builder.UseMiddleware<ClientRateLimitMiddleware>();
-        builder.UseWhen<AccessTokenMiddleware>(context => FunctionCatalog.Instance.Find(context.FunctionDefinition.Name)?.RequiresAccessToken == true);
+        builder.UseWhen<AccessTokenMiddleware>(context => FunctionCatalog.For(context.FunctionDefinition)?.RequiresAccessToken == true);
         return builder;
     }
 }

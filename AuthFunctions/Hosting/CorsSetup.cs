@@ -91,7 +91,7 @@ public sealed class StaticSiteCorsMiddleware(ICorsService cors, ICorsPolicyProvi
         }
         if (isOptions)
         {
-            http.Response.Headers.Allow = string.Join(", ", FunctionCatalog.Instance.Find(context.FunctionDefinition.Name)?.Methods ?? []);
+            http.Response.Headers.Allow = string.Join(", ", FunctionCatalog.For(context.FunctionDefinition)?.Methods ?? []);
             context.Answer(TypedResults.Problem("OPTIONS answers CORS preflights only.", statusCode: StatusCodes.Status405MethodNotAllowed, title: "Method not allowed"));
             return;
         }

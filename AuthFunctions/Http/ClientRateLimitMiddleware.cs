@@ -40,7 +40,7 @@ public sealed class ClientRateLimitMiddleware(IOptions<RateLimitOptions> options
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(next);
         var http = context.GetHttpContext();
-        if (http is not null && FunctionCatalog.Instance.Find(context.FunctionDefinition.Name)?.RateLimit is { } limit && limit.Applies(http.Request.Method))
+        if (http is not null && FunctionCatalog.For(context.FunctionDefinition)?.RateLimit is { } limit && limit.Applies(http.Request.Method))
         {
             int permits = options.Value.PermitsPerMinute * limit.Multiple;
             using var lease = _limiter.AttemptAcquire((context.FunctionDefinition.Name, ClientKey(http.Connection.RemoteIpAddress), permits));

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Collections.Frozen;
 using System.Reflection;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -156,29 +157,60 @@ public sealed class FunctionCatalog
         All = [.. _byName.Values.OrderBy(f => f.Route, StringComparer.Ordinal)];
     }
 
-    public static FunctionCatalog Instance { get; } = FromAssembly(typeof(FunctionCatalog).Assembly);
+    public static FunctionCatalog Instance => Whole.Value;
+
+    // The whole catalog reads every type and method of the worker (type loads, reflection caches): the OpenAPI document and
+    // the tests need it, an invocation does not, so a cold instance's first request does not pay for it (see For).
+    private static readonly Lazy<FunctionCatalog> Whole = new(() => FromAssembly(typeof(FunctionCatalog).Assembly));
+
+    private static readonly ConcurrentDictionary<string, HttpFunction?> Invoked = new(StringComparer.Ordinal);
 
     public IReadOnlyList<HttpFunction> All { get; }
 
     public HttpFunction? Find(string functionName) => _byName.GetValueOrDefault(functionName);
 
+    /// <summary>
+    /// The HTTP function an invocation runs (null for a timer), as <see cref="Find"/> has it, read from the one method its
+    /// entry point names (<c>Namespace.Type.Method</c>, from the Worker SDK's metadata) and kept per function name: the
+    /// middleware asks on every invocation, and the first request of a cold instance reads one type, not the whole worker.
+    /// </summary>
+    public static HttpFunction? For(FunctionDefinition function)
+    {
+        ArgumentNullException.ThrowIfNull(function);
+        return Invoked.GetOrAdd(function.Name, static (name, entryPoint) => Resolve(typeof(FunctionCatalog).Assembly, name, entryPoint), function.EntryPoint);
+    }
+
+    /// <summary>The HTTP function <paramref name="name"/> whose method <paramref name="entryPoint"/> names in <paramref name="assembly"/>; null if there is none.</summary>
+    public static HttpFunction? Resolve(Assembly assembly, string name, string? entryPoint)
+    {
+        ArgumentNullException.ThrowIfNull(assembly);
+        int dot = entryPoint?.LastIndexOf('.') ?? -1;
+        if (dot <= 0 || assembly.GetType(entryPoint![..dot]) is not { } type)
+        {
+            return null;
+        }
+        string methodName = entryPoint[(dot + 1)..];
+        return type.GetMethods(PublicMethods).Where(m => m.Name == methodName).Select(Describe)
+            .FirstOrDefault(f => f is not null && f.Name == name);
+    }
+
     public static FunctionCatalog FromAssembly(Assembly assembly)
     {
         ArgumentNullException.ThrowIfNull(assembly);
-        var functions = new List<HttpFunction>();
-        foreach (var method in assembly.GetTypes().SelectMany(t => t.GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.Static)))
+        return new FunctionCatalog(assembly.GetTypes().SelectMany(t => t.GetMethods(PublicMethods)).Select(Describe).OfType<HttpFunction>());
+    }
+
+    private const BindingFlags PublicMethods = BindingFlags.Public | BindingFlags.Instance | BindingFlags.Static;
+
+    /// <summary>The method as an HTTP function: its <c>[Function]</c> name and its HTTP trigger's route and methods; null for any other method.</summary>
+    private static HttpFunction? Describe(MethodInfo method)
+    {
+        if (method.GetCustomAttribute<FunctionAttribute>() is not { } function)
         {
-            if (method.GetCustomAttribute<FunctionAttribute>() is not { } function)
-            {
-                continue;
-            }
-            var trigger = method.GetParameters().Select(p => p.GetCustomAttribute<HttpTriggerAttribute>()).FirstOrDefault(a => a is not null);
-            if (trigger is not null)
-            {
-                functions.Add(new HttpFunction(function.Name, method, trigger.Route ?? function.Name,
-                    [.. (trigger.Methods ?? []).Select(m => m.ToUpperInvariant())]));
-            }
+            return null;
         }
-        return new FunctionCatalog(functions);
+        var trigger = method.GetParameters().Select(p => p.GetCustomAttribute<HttpTriggerAttribute>()).FirstOrDefault(a => a is not null);
+        return trigger is null ? null : new HttpFunction(function.Name, method, trigger.Route ?? function.Name,
+            [.. (trigger.Methods ?? []).Select(m => m.ToUpperInvariant())]);
     }
 }

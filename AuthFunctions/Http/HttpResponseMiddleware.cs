@@ -23,7 +23,7 @@ public sealed partial class HttpResponseMiddleware(ILogger<HttpResponseMiddlewar
             await next(context);
             return;
         }
-        var publicCache = FunctionCatalog.Instance.Find(context.FunctionDefinition.Name)?.PublicCache;
+        var publicCache = FunctionCatalog.For(context.FunctionDefinition)?.PublicCache;
         http.Response.OnStarting(() => AddSecurityHeaders(http.Response, publicCache));
         try
         {
