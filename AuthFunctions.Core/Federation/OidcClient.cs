@@ -138,11 +138,20 @@ public sealed class OidcClient : IDisposable
             RequireSignedTokens = true,
             RequireExpirationTime = true,
             ValidateLifetime = true,
+            // exp and nbf against the injected clock (as TokenService does for our own tokens), not the system's.
+            LifetimeValidator = (notBefore, expires, _, _) => WithinLifetime(notBefore, expires),
             ClockSkew = ClockSkew,
             // No "none", no HMAC with a public key: only the asymmetric algorithms providers sign ID tokens with.
             ValidAlgorithms = [SecurityAlgorithms.RsaSha256, SecurityAlgorithms.RsaSha384, SecurityAlgorithms.RsaSha512, SecurityAlgorithms.RsaSsaPssSha256,
                 SecurityAlgorithms.EcdsaSha256, SecurityAlgorithms.EcdsaSha384, SecurityAlgorithms.EcdsaSha512],
         });
+
+    /// <summary>OpenID Connect Core §3.1.3.7 (9): an ID token must have an <c>exp</c> not yet past (and a <c>nbf</c>, if any, reached).</summary>
+    private bool WithinLifetime(DateTime? notBefore, DateTime? expires)
+    {
+        var now = _clock.GetUtcNow().UtcDateTime;
+        return expires is { } expiry && now <= expiry + ClockSkew && (notBefore is not { } start || now >= start - ClockSkew);
+    }
 
     /// <summary>OpenID Connect Core §3.1.3.7 (10): an ID token must say when it was issued, and not in the future.</summary>
     private bool IssuedInTime(JsonWebToken token) =>
