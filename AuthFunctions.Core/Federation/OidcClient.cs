@@ -157,6 +157,10 @@ public sealed class OidcClient : IDisposable
     private bool IssuedInTime(JsonWebToken token) =>
         token.TryGetPayloadValue<long>("iat", out var iat) && DateTimeOffset.FromUnixTimeSeconds(iat) <= _clock.GetUtcNow() + ClockSkew;
 
+    /// <summary>
+    /// The token request (RFC 6749 §4.1.3 with the PKCE verifier), authenticated with <c>private_key_jwt</c> where the
+    /// provider has a client assertion key, else with the client secret; the ID token of the answer.
+    /// </summary>
     private async Task<string> RequestIdTokenAsync(OpenIdConnectConfiguration configuration, OidcProviderOptions provider, string code, string redirectUri, string verifier,
         CancellationToken cancellationToken)
     {
@@ -165,7 +169,14 @@ public sealed class OidcClient : IDisposable
         using var request = new HttpRequestMessage(HttpMethod.Post, configuration.TokenEndpoint);
         bool postOnly = configuration.TokenEndpointAuthMethodsSupported.Count > 0 &&
             !configuration.TokenEndpointAuthMethodsSupported.Contains("client_secret_basic") && configuration.TokenEndpointAuthMethodsSupported.Contains("client_secret_post");
-        if (postOnly)
+        if (provider.ClientAssertion is { } assertion)
+        {
+            // private_key_jwt (OpenID Connect Core 1.0 §9, RFC 7523 §2.2): the signed assertion instead of any secret.
+            body.ClientId = provider.ClientId;
+            body.ClientAssertionType = ClientAssertionSigner.AssertionType;
+            body.ClientAssertion = assertion.Create(provider.ClientId!, configuration.TokenEndpoint, _clock.GetUtcNow());
+        }
+        else if (postOnly)
         {
             body.ClientId = provider.ClientId;
             body.ClientSecret = provider.ClientSecret;
