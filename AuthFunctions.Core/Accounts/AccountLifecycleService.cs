@@ -32,6 +32,15 @@ public enum DeleteStatus
     /// <summary>The account has an active second factor and the session is aal1: the request must carry a code.</summary>
     StepUpRequired,
     WrongCode,
+
+    /// <summary>The account has a password and the request sent none.</summary>
+    PasswordRequired,
+
+    /// <summary>
+    /// The account has no password (federated sign-in only) and the session has not authenticated afresh at a linked
+    /// provider within <see cref="SessionService.ReauthenticationWindow"/>.
+    /// </summary>
+    ReauthenticationRequired,
 }
 
 public readonly record struct DeleteOutcome(DeleteStatus Status, TimeSpan? RetryAfter = null, TimeSpan? LockStarted = null);
@@ -165,37 +174,32 @@ public sealed partial class AccountLifecycleService(
     }
 
     /// <summary>
-    /// Deletes the account after checking its password: every session ends first (on the revocation feed, then the
+    /// Deletes the account after checking its password (an account without one: a fresh authentication of this session at
+    /// a linked provider, <see cref="SessionService.IsFreshlyReauthenticatedAsync"/>): every session ends first (on the revocation feed, then the
     /// rows), then the profile, after which nothing can be written into the account's partition (sessions and links are
     /// written with a write of the profile), then every row left in the partition (what logins or email jobs racing the
     /// deletion wrote before the profile went), then the email (free to register again at once) with its throttle
     /// counters. A crash midway leaves an account without sessions, or rows without a profile that <c>cleanup</c> deletes.
     /// </summary>
-    public Task<DeleteOutcome> DeleteAccountAsync(AuthenticatedUser user, string password, CancellationToken cancellationToken) =>
+    public Task<DeleteOutcome> DeleteAccountAsync(AuthenticatedUser user, string? password, CancellationToken cancellationToken) =>
         DeleteAccountAsync(user, password, OneTimeCode.None, cancellationToken);
 
     /// <summary>As above; with an active second factor an aal1 session must also send <paramref name="code"/> (step-up).</summary>
-    public async Task<DeleteOutcome> DeleteAccountAsync(AuthenticatedUser user, string password, OneTimeCode code, CancellationToken cancellationToken)
+    public async Task<DeleteOutcome> DeleteAccountAsync(AuthenticatedUser user, string? password, OneTimeCode code, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(user);
-        var (account, check) = await credentials.VerifyCallerAsync(user, password, cancellationToken);
-        if (account is null)
+        if (await users.GetAsync(user.UserId, cancellationToken) is not { } account)
         {
             return new DeleteOutcome(DeleteStatus.AccountGone);
         }
-        if (check.Status != CredentialStatus.Valid)
+        if (await ProveOwnerAsync(user, account, password, cancellationToken) is { } refused)
         {
-            return new DeleteOutcome(check.Status == CredentialStatus.Throttled ? DeleteStatus.Throttled : DeleteStatus.WrongPassword, check.RetryAfter, check.LockStarted);
+            return refused;
         }
         var stepUp = await mfa.StepUpAsync(user, code, cancellationToken);
         if (!stepUp.Allowed)
         {
-            return new DeleteOutcome(stepUp.Status switch
-            {
-                StepUpStatus.CodeRequired => DeleteStatus.StepUpRequired,
-                StepUpStatus.Throttled => DeleteStatus.Throttled,
-                _ => DeleteStatus.WrongCode,
-            }, stepUp.RetryAfter);
+            return new DeleteOutcome(stepUp.Refusal(DeleteStatus.StepUpRequired, DeleteStatus.Throttled, DeleteStatus.WrongCode), stepUp.RetryAfter);
         }
         // The revocation first (published on the feed, then the session rows deleted), so that a crash part-way
         // leaves at worst an account without sessions, never sessions that outlive their account anywhere.
@@ -212,6 +216,26 @@ public sealed partial class AccountLifecycleService(
         }
         await users.ReleaseEmailAsync(account.Email, account.Id, cancellationToken);
         return new DeleteOutcome(DeleteStatus.Deleted);
+    }
+
+    /// <summary>The password, throttled in the session's own pool; for an account without one, the session's fresh authentication at a linked provider. Null: proven.</summary>
+    private async Task<DeleteOutcome?> ProveOwnerAsync(AuthenticatedUser user, UserAccount account, string? password, CancellationToken cancellationToken)
+    {
+        if (account.PasswordHash.Length == 0)
+        {
+            return await sessions.IsFreshlyReauthenticatedAsync(user, cancellationToken) ? null : new DeleteOutcome(DeleteStatus.ReauthenticationRequired);
+        }
+        if (string.IsNullOrEmpty(password))
+        {
+            return new DeleteOutcome(DeleteStatus.PasswordRequired);
+        }
+        var check = await credentials.VerifyAsync(account.Email, LoginThrottle.SessionPool(user.SessionId), account, password, cancellationToken);
+        return check.Status switch
+        {
+            CredentialStatus.Valid => null,
+            CredentialStatus.Throttled => new DeleteOutcome(DeleteStatus.Throttled, check.RetryAfter, check.LockStarted),
+            _ => new DeleteOutcome(DeleteStatus.WrongPassword, check.RetryAfter, check.LockStarted),
+        };
     }
 
     [LoggerMessage(EventId = 3006, Level = LogLevel.Information, Message = "Held back a {Purpose} email for user {UserId}: one was sent less than a minute ago.")]

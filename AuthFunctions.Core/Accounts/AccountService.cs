@@ -152,12 +152,7 @@ public sealed class AccountService(UserStore users, PasswordHasher hasher, Crede
         var stepUp = await mfa.StepUpAsync(user, code, cancellationToken);
         if (!stepUp.Allowed)
         {
-            return new PasswordChangeOutcome(stepUp.Status switch
-            {
-                StepUpStatus.CodeRequired => PasswordChangeStatus.StepUpRequired,
-                StepUpStatus.Throttled => PasswordChangeStatus.Throttled,
-                _ => PasswordChangeStatus.WrongCode,
-            }, stepUp.RetryAfter);
+            return new PasswordChangeOutcome(stepUp.Refusal(PasswordChangeStatus.StepUpRequired, PasswordChangeStatus.Throttled, PasswordChangeStatus.WrongCode), stepUp.RetryAfter);
         }
         if (await users.TryChangePasswordAsync(account, await hasher.HashAsync(newPassword), cancellationToken) is not { } epoch)
         {
@@ -186,12 +181,7 @@ public sealed class AccountService(UserStore users, PasswordHasher hasher, Crede
         var stepUp = await mfa.StepUpAsync(user, code, cancellationToken);
         if (!stepUp.Allowed)
         {
-            return new FactorRemovalOutcome(stepUp.Status switch
-            {
-                StepUpStatus.CodeRequired => FactorRemovalStatus.StepUpRequired,
-                StepUpStatus.Throttled => FactorRemovalStatus.Throttled,
-                _ => FactorRemovalStatus.WrongCode,
-            }, stepUp.RetryAfter);
+            return new FactorRemovalOutcome(stepUp.Refusal(FactorRemovalStatus.StepUpRequired, FactorRemovalStatus.Throttled, FactorRemovalStatus.WrongCode), stepUp.RetryAfter);
         }
         return new FactorRemovalOutcome(await mfa.RemoveFactorAsync(user, cancellationToken) ? FactorRemovalStatus.Removed : FactorRemovalStatus.NoFactor);
     }

@@ -12,13 +12,16 @@ public sealed record FederationFlow(string Provider, string ReturnTo, string Key
 
     /// <summary>The signed-in account a link adds the identity to (link only).</summary>
     public string? LinkUserId { get; init; }
+
+    /// <summary>The session that asked for the link: a fresh sign-in with an identity already linked is recorded on it.</summary>
+    public string? LinkSessionId { get; init; }
 }
 
 /// <summary>The one-time login code a sign-in ends with: spent by the holder of the site's PKCE verifier.</summary>
 public sealed record LoginCodeGrant(string UserId, string SiteChallenge, SessionAssurance Assurance, DateTimeOffset ExpiresAt);
 
 /// <summary>A one-time link ticket: lets a top-level navigation (no bearer) act for the signed-in account.</summary>
-public sealed record LinkTicket(string UserId, DateTimeOffset ExpiresAt);
+public sealed record LinkTicket(string UserId, string SessionId, DateTimeOffset ExpiresAt);
 
 /// <summary>
 /// The short-lived one-time rows of federation in the <c>oidcflows</c> table, each in a partition of its own named by
@@ -44,6 +47,7 @@ public sealed class FederationFlowStore(StorageTables tables)
             ["Key"] = flow.Key,
             ["SiteChallenge"] = flow.SiteChallenge,
             ["LinkUserId"] = flow.LinkUserId,
+            ["LinkSessionId"] = flow.LinkSessionId,
             ["ExpiresAt"] = flow.ExpiresAt,
         }, cancellationToken);
     }
@@ -55,6 +59,7 @@ public sealed class FederationFlowStore(StorageTables tables)
         {
             SiteChallenge = row.GetString("SiteChallenge"),
             LinkUserId = row.GetString("LinkUserId"),
+            LinkSessionId = row.GetString("LinkSessionId"),
         }, cancellationToken);
 
     public async Task SaveLoginCodeAsync(string codeHash, LoginCodeGrant grant, CancellationToken cancellationToken)
@@ -77,11 +82,11 @@ public sealed class FederationFlowStore(StorageTables tables)
     public async Task SaveLinkTicketAsync(string ticketHash, LinkTicket ticket, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(ticket);
-        await InsertAsync(new TableEntity(ticketHash, LinkTicketRow) { ["UserId"] = ticket.UserId, ["ExpiresAt"] = ticket.ExpiresAt }, cancellationToken);
+        await InsertAsync(new TableEntity(ticketHash, LinkTicketRow) { ["UserId"] = ticket.UserId, ["SessionId"] = ticket.SessionId, ["ExpiresAt"] = ticket.ExpiresAt }, cancellationToken);
     }
 
     public async Task<LinkTicket?> TakeLinkTicketAsync(string ticketHash, CancellationToken cancellationToken) =>
-        await TakeAsync(ticketHash, LinkTicketRow, row => new LinkTicket(row.GetString("UserId") ?? "", row.GetTime("ExpiresAt") ?? default), cancellationToken);
+        await TakeAsync(ticketHash, LinkTicketRow, row => new LinkTicket(row.GetString("UserId") ?? "", row.GetString("SessionId") ?? "", row.GetTime("ExpiresAt") ?? default), cancellationToken);
 
     /// <summary>Deletes up to <paramref name="max"/> rows that expired before <paramref name="now"/> (each conditional on the row read). Returns how many went.</summary>
     public async Task<int> DeleteExpiredAsync(DateTimeOffset now, int max, CancellationToken cancellationToken)

@@ -25,11 +25,14 @@ public static class FederationErrors
     /// <summary>A link of an identity that another account holds, or of a second identity of a provider already linked.</summary>
     public const string IdentityInUse = "identity_in_use";
 
+    /// <summary>A sign-in again with an identity already linked, which the provider did not show to be fresh (<c>auth_time</c>).</summary>
+    public const string LoginRequired = "login_required";
+
     /// <summary>Errors a provider may send (RFC 6749 §4.1.2.1, OpenID Connect Core §3.1.2.6), passed on as they are; any other is <see cref="ServerError"/>.</summary>
     internal static readonly IReadOnlySet<string> FromProvider = new HashSet<string>(StringComparer.Ordinal)
     {
         InvalidRequest, AccessDenied, TemporarilyUnavailable, ServerError, "unauthorized_client", "unsupported_response_type", "invalid_scope",
-        "interaction_required", "login_required", "account_selection_required", "consent_required",
+        "interaction_required", LoginRequired, "account_selection_required", "consent_required",
     };
 }
 
@@ -110,14 +113,14 @@ public sealed partial class FederationService(
         {
             return null;
         }
-        return await StartAsync(provider, returnUrl, flow => flow with { LinkUserId = held.UserId }, cancellationToken);
+        return await StartAsync(provider, returnUrl, flow => flow with { LinkUserId = held.UserId, LinkSessionId = held.SessionId }, cancellationToken);
     }
 
     public async Task<(string Ticket, TimeSpan Lifetime)> CreateLinkTicketAsync(AuthenticatedUser user, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(user);
         string ticket = FederationSecrets.NewSecret();
-        await flows.SaveLinkTicketAsync(FederationSecrets.Hash(ticket), new LinkTicket(user.UserId, clock.GetUtcNow() + LinkTicketLifetime), cancellationToken);
+        await flows.SaveLinkTicketAsync(FederationSecrets.Hash(ticket), new LinkTicket(user.UserId, user.SessionId, clock.GetUtcNow() + LinkTicketLifetime), cancellationToken);
         return (ticket, LinkTicketLifetime);
     }
 
@@ -138,8 +141,9 @@ public sealed partial class FederationService(
         string state = $"{returnUrl}.{FederationSecrets.NewSecret()}";
         var flow = shape(new FederationFlow(provider.Name!, returnTo, key, clock.GetUtcNow() + FlowLifetime));
         await flows.SaveFlowAsync(FederationSecrets.Hash(state), flow, cancellationToken);
+        // A link asks the provider for a fresh sign-in: it adds a way into the account, or stands in for a password.
         return OidcClient.AuthorizationUrl(configuration, provider, Options.RedirectUri(provider.Name!), state,
-            FederationSecrets.Derive(key, "nonce", state), FederationSecrets.Derive(key, "pkce", state));
+            FederationSecrets.Derive(key, "nonce", state), FederationSecrets.Derive(key, "pkce", state), freshSignIn: flow.LinkUserId is not null);
     }
 
     /// <summary>
@@ -191,7 +195,7 @@ public sealed partial class FederationService(
             return Error(returnTo, FederationErrors.InvalidRequest, rejected.Message);
         }
         return flow.LinkUserId is { } userId
-            ? await LinkAsync(provider.Name!, identity, userId, returnTo, cancellationToken)
+            ? await LinkAsync(provider.Name!, identity, userId, flow.LinkSessionId, returnTo, cancellationToken)
             : await SignInAsync(provider.Name!, identity, flow, returnTo, cancellationToken);
     }
 
@@ -284,16 +288,18 @@ public sealed partial class FederationService(
         return (userId, null);
     }
 
-    private async Task<FederationRedirect> LinkAsync(string provider, ProviderIdentity identity, string userId, string returnTo, CancellationToken cancellationToken)
+    private async Task<FederationRedirect> LinkAsync(string provider, ProviderIdentity identity, string userId, string? sessionId, string returnTo, CancellationToken cancellationToken)
     {
         if (await users.GetAsync(userId, cancellationToken) is null)
         {
             return Error(returnTo, FederationErrors.InvalidRequest, "the account to link to is gone");
         }
         var linked = await identities.ListAsync(userId, cancellationToken);
-        if (linked.FirstOrDefault(i => i.Provider == provider) is { } existing && existing.Subject != identity.Subject)
+        if (linked.FirstOrDefault(i => i.Provider == provider) is { } existing)
         {
-            return Error(returnTo, FederationErrors.IdentityInUse, "the account has another identity of this provider");
+            return existing.Subject == identity.Subject
+                ? await ReauthenticatedAsync(provider, identity, userId, sessionId, returnTo, cancellationToken)
+                : Error(returnTo, FederationErrors.IdentityInUse, "the account has another identity of this provider");
         }
         var owner = await identities.FindOwnerAsync(provider, identity.Subject, cancellationToken);
         bool claimed = owner switch
@@ -314,6 +320,29 @@ public sealed partial class FederationService(
             return Error(returnTo, FederationErrors.InvalidRequest, "the account to link to is gone");
         }
         return new FederationRedirect(WithFragment(returnTo, "linked", provider), "linked", userId);
+    }
+
+    /// <summary>
+    /// A link flow that came back with the identity the account already has: the signed-in user authenticated afresh at
+    /// its provider. Recorded on the session that asked (an account without a password may then be deleted from it for
+    /// <see cref="SessionService.ReauthenticationWindow"/>) when the ID token's <c>auth_time</c> shows it is fresh, since the
+    /// provider may have answered from a sign-in of hours ago whatever <c>max_age</c> asked. A newly linked identity never
+    /// counts: whoever holds a stolen access token could link their own.
+    /// </summary>
+    private async Task<FederationRedirect> ReauthenticatedAsync(string provider, ProviderIdentity identity, string userId, string? sessionId, string returnTo,
+        CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        if (identity.AuthenticatedAt is not { } at || at < now - SessionService.ReauthenticationWindow || at > now + OidcClient.ClockSkew)
+        {
+            return Error(returnTo, FederationErrors.LoginRequired, "the provider did not report a fresh sign-in (auth_time)");
+        }
+        // A provider clock ahead of ours must not lengthen the window.
+        if (sessionId is null || !await sessions.MarkReauthenticatedAsync(userId, sessionId, at > now ? now : at, cancellationToken))
+        {
+            return Error(returnTo, FederationErrors.InvalidRequest, "the session that asked for the link has ended");
+        }
+        return new FederationRedirect(WithFragment(returnTo, "reauthenticated", provider), "reauthenticated", userId);
     }
 
     /// <summary>Spends a login code: only with the verifier of the challenge its sign-in started with, once, within a minute.</summary>

@@ -15,7 +15,11 @@ public sealed class ProviderUnavailableException(string message, Exception? inne
 public sealed class IdTokenRejectedException(string reason, Exception? inner = null) : Exception(reason, inner);
 
 /// <summary>What a valid ID token says about the user.</summary>
-public sealed record ProviderIdentity(string Subject, string? Email, bool EmailVerified, string? Name, IReadOnlyList<string> Methods);
+public sealed record ProviderIdentity(string Subject, string? Email, bool EmailVerified, string? Name, IReadOnlyList<string> Methods)
+{
+    /// <summary>When the user last actively authenticated at the provider (<c>auth_time</c>), when the token says.</summary>
+    public DateTimeOffset? AuthenticatedAt { get; init; }
+}
 
 /// <summary>
 /// The relying-party side of OpenID Connect, on the IdentityModel family: each provider's discovery document and keys
@@ -30,7 +34,8 @@ public sealed class OidcClient : IDisposable
     private readonly ConcurrentDictionary<string, ConfigurationManager<OpenIdConnectConfiguration>> _configurations = new(StringComparer.Ordinal);
     private readonly JsonWebTokenHandler _tokens = new() { MapInboundClaims = false };
 
-    private static readonly TimeSpan ClockSkew = TimeSpan.FromMinutes(2);
+    /// <summary>Allowed difference between the provider's clock and ours.</summary>
+    public static readonly TimeSpan ClockSkew = TimeSpan.FromMinutes(2);
     private readonly TimeProvider _clock;
 
     public OidcClient(IOptions<OidcOptions> options, TimeProvider clock)
@@ -67,8 +72,13 @@ public sealed class OidcClient : IDisposable
         return configuration;
     }
 
-    /// <summary>The authorization request (code flow with PKCE S256, RFC 7636) as the URL to send the browser to.</summary>
-    public static string AuthorizationUrl(OpenIdConnectConfiguration configuration, OidcProviderOptions provider, string redirectUri, string state, string nonce, string verifier)
+    /// <summary>
+    /// The authorization request (code flow with PKCE S256, RFC 7636) as the URL to send the browser to; with
+    /// <paramref name="freshSignIn"/>, <c>max_age=0</c>: the provider must authenticate the user anew and report <c>auth_time</c>
+    /// (OpenID Connect Core 1.0 §3.1.2.1; unlike <c>prompt=login</c>, its effect can be checked in the ID token).
+    /// </summary>
+    public static string AuthorizationUrl(OpenIdConnectConfiguration configuration, OidcProviderOptions provider, string redirectUri, string state, string nonce, string verifier,
+        bool freshSignIn = false)
     {
         ArgumentNullException.ThrowIfNull(configuration);
         ArgumentNullException.ThrowIfNull(provider);
@@ -81,6 +91,7 @@ public sealed class OidcClient : IDisposable
             Scope = provider.ScopeText,
             State = state,
             Nonce = nonce,
+            MaxAge = freshSignIn ? "0" : null,
         };
         request.SetParameter("code_challenge", FederationSecrets.S256(verifier));
         request.SetParameter("code_challenge_method", "S256");
@@ -125,7 +136,10 @@ public sealed class OidcClient : IDisposable
         bool verified = token.TryGetPayloadValue<bool>("email_verified", out var flag) && flag;
         token.TryGetPayloadValue<string>("name", out var name);
         var methods = token.TryGetPayloadValue<string[]>("amr", out var amr) && amr is not null ? amr : [];
-        return new ProviderIdentity(subject, email, verified, name, methods);
+        return new ProviderIdentity(subject, email, verified, name, methods)
+        {
+            AuthenticatedAt = token.TryGetPayloadValue<long>("auth_time", out var authTime) ? DateTimeOffset.FromUnixTimeSeconds(authTime) : null,
+        };
     }
 
     private Task<TokenValidationResult> ValidateAsync(string idToken, OpenIdConnectConfiguration configuration, OidcProviderOptions provider) =>

@@ -61,6 +61,14 @@ public enum StepUpStatus
 public readonly record struct StepUpOutcome(StepUpStatus Status, TimeSpan? RetryAfter = null)
 {
     public bool Allowed => Status is StepUpStatus.NotNeeded or StepUpStatus.Passed;
+
+    /// <summary>A refusal in the caller's own statuses (one mapping for every change that asks for a step-up).</summary>
+    public TStatus Refusal<TStatus>(TStatus codeRequired, TStatus throttled, TStatus wrongCode) => Status switch
+    {
+        StepUpStatus.CodeRequired => codeRequired,
+        StepUpStatus.Throttled => throttled,
+        _ => wrongCode,
+    };
 }
 
 public enum EnrolmentStatus

@@ -120,6 +120,24 @@ public sealed partial class SessionService(
         return new AuthenticatedUser(claims.UserId, state.Profile!.Email, claims.SessionId) { Assurance = claims.Assurance };
     }
 
+    /// <summary>
+    /// How recent a fresh authentication at a linked provider must be to stand in for the password an account without
+    /// one does not have (ASVS 5.0 V6.8: re-authentication before sensitive changes; OpenID Connect Core §3.1.2.1 max_age).
+    /// </summary>
+    public static readonly TimeSpan ReauthenticationWindow = TimeSpan.FromMinutes(5);
+
+    /// <summary>Records on a session that its user authenticated afresh at a linked provider at <paramref name="authenticatedAt"/>; false when the session is gone.</summary>
+    public Task<bool> MarkReauthenticatedAsync(string userId, string sessionId, DateTimeOffset authenticatedAt, CancellationToken cancellationToken) =>
+        sessions.MarkReauthenticatedAsync(userId, sessionId, authenticatedAt, cancellationToken);
+
+    /// <summary>Whether the caller's own session authenticated afresh at a linked provider within <see cref="ReauthenticationWindow"/>.</summary>
+    public async Task<bool> IsFreshlyReauthenticatedAsync(AuthenticatedUser user, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        var session = await sessions.GetAsync(user.UserId, user.SessionId, cancellationToken);
+        return session?.ReauthenticatedAt is { } at && clock.GetUtcNow() - at <= ReauthenticationWindow;
+    }
+
     /// <summary>The caller's profile, read now (protected calls themselves do not read it); null if the user is gone.</summary>
     public async Task<UserProfile?> GetProfileAsync(AuthenticatedUser user, CancellationToken cancellationToken)
     {

@@ -62,6 +62,13 @@ public sealed class SessionStore(StorageTables tables)
         await _users.UpdateAsync(patch, Azure.ETag.All, TableUpdateMode.Merge, cancellationToken);
     }
 
+    /// <summary>Records a fresh authentication at a linked provider on a session; false when the session is gone (nothing written).</summary>
+    public async Task<bool> MarkReauthenticatedAsync(string userId, string sessionId, DateTimeOffset authenticatedAt, CancellationToken cancellationToken)
+    {
+        var patch = new TableEntity(userId, UserRows.SessionRowKey(sessionId)) { ["ReauthenticatedAt"] = authenticatedAt };
+        return await _users.UpdateAsync(patch, Azure.ETag.All, TableUpdateMode.Merge, cancellationToken) == WriteOutcome.Done;
+    }
+
     public async Task<bool> DeleteAsync(string userId, string sessionId, CancellationToken cancellationToken) =>
         await _users.DeleteAsync(userId, UserRows.SessionRowKey(sessionId), cancellationToken: cancellationToken) == WriteOutcome.Done;
 

@@ -57,6 +57,12 @@ public sealed record Session
     /// <summary>How the sign-in that started the session was authenticated; every token of the session carries it.</summary>
     public SessionAssurance Assurance { get; init; } = SessionAssurance.Password;
 
+    /// <summary>
+    /// When the session's user last authenticated afresh at a provider already linked to the account (the provider's
+    /// <c>auth_time</c>); what an account without a password shows instead of one before it may be deleted.
+    /// </summary>
+    public DateTimeOffset? ReauthenticatedAt { get; init; }
+
     /// <summary>The version read; a replace is conditional on it.</summary>
     public ETag Version { get; init; }
 }

@@ -69,6 +69,7 @@ internal static class UserRows
         ["AbsoluteExpiresAt"] = session.AbsoluteExpiresAt,
         ["Amr"] = session.Assurance.MethodsText,
         ["Acr"] = session.Assurance.Level,
+        ["ReauthenticatedAt"] = session.ReauthenticatedAt,
     };
 
     public static Session ToSession(TableEntity row) => new()
@@ -86,6 +87,7 @@ internal static class UserRows
         RememberMe = row.GetBoolean("RememberMe") ?? true,
         AbsoluteExpiresAt = row.GetTime("AbsoluteExpiresAt"),
         Assurance = SessionAssurance.FromStored(row.GetString("Amr"), row.GetString("Acr")),
+        ReauthenticatedAt = row.GetTime("ReauthenticatedAt"),
         Version = row.ETag,
     };
 }

@@ -16,25 +16,40 @@ public sealed class OidcSiteTests : IAsyncLifetime
 
     public Task DisposeAsync() => _sample.DisposeAsync();
 
-    [Fact]
-    public async Task SigningInAtTheProvidersLoginPageLandsBackOnTheSiteSignedIn()
+    /// <summary>The provider's login page, which the site sent the browser to: signs in as <paramref name="subject"/>.</summary>
+    private static async Task SignInAtProviderAsync(IPage page, OidcProviderServer provider, string subject)
     {
-        int appPort = FreePort.Next();
-        await using var provider = await OidcProviderServer.StartAsync($"http://127.0.0.1:{appPort}/api/oidc/test/callback");
-        var settings = OidcFixture.Settings(appPort, provider, returnUrls: $"{_sample.SiteOrigin}/");
-        settings["Cors:AllowedOrigins"] = _sample.SiteOrigin;
-        await using var api = await TestApp.StartOnPortAsync(appPort, settings);
-        var page = await _sample.Browser.NewPageAsync();
-        // The provider's development login page imports a web font; nothing leaves the machine.
-        await page.RouteAsync("https://fonts.googleapis.com/**", route => route.AbortAsync());
-        await page.GotoAsync($"{_sample.SiteOrigin}/?api={Uri.EscapeDataString(new Uri(api.BaseAddress, "/api").ToString())}&oidc=test");
-        string subject = $"browser-{Guid.NewGuid():N}";
-
-        await page.ClickAsync("#oidc-form button");
         await page.WaitForURLAsync(url => url.StartsWith(provider.Issuer.ToString(), StringComparison.Ordinal));
         await page.FillAsync("input[name=login]", subject);
         await page.FillAsync("input[name=password]", "any password");
         await page.ClickAsync("button[type=submit]");
+    }
+
+    /// <summary>The API with the provider <c>test</c>, and the sample site open on it in a new page.</summary>
+    private async Task<(TestApp Api, OidcProviderServer Provider, IPage Page)> OpenSiteAsync()
+    {
+        int appPort = FreePort.Next();
+        var provider = await OidcProviderServer.StartAsync($"http://127.0.0.1:{appPort}/api/oidc/test/callback");
+        var settings = OidcFixture.Settings(appPort, provider, returnUrls: $"{_sample.SiteOrigin}/");
+        settings["Cors:AllowedOrigins"] = _sample.SiteOrigin;
+        var api = await TestApp.StartOnPortAsync(appPort, settings);
+        var page = await _sample.Browser.NewPageAsync();
+        // The provider's development login page imports a web font; nothing leaves the machine.
+        await page.RouteAsync("https://fonts.googleapis.com/**", route => route.AbortAsync());
+        await page.GotoAsync($"{_sample.SiteOrigin}/?api={Uri.EscapeDataString(new Uri(api.BaseAddress, "/api").ToString())}&oidc=test");
+        return (api, provider, page);
+    }
+
+    [Fact]
+    public async Task SigningInAtTheProvidersLoginPageLandsBackOnTheSiteSignedIn()
+    {
+        var (api, provider, page) = await OpenSiteAsync();
+        await using var _ = api;
+        await using var __ = provider;
+        string subject = $"browser-{Guid.NewGuid():N}";
+
+        await page.ClickAsync("#oidc-form button");
+        await SignInAtProviderAsync(page, provider, subject);
 
         await Assertions.Expect(page.Locator("#welcome")).ToHaveTextAsync($"Welcome, {subject}@idp.example.test!");
         await Assertions.Expect(page.Locator("#status")).ToHaveTextAsync("Signed in with test.");
@@ -44,5 +59,27 @@ public sealed class OidcSiteTests : IAsyncLifetime
         await page.ClickAsync("#me-button");
         await Assertions.Expect(page.Locator("#profile")).ToContainTextAsync("\"provider\": \"test\"");
         await Assertions.Expect(page.Locator("#profile")).ToContainTextAsync($"\"subject\": \"{subject}\"");
+    }
+
+    [Fact]
+    public async Task AnAccountWithoutAPasswordIsDeletedAfterSigningInAgainAtTheProvider()
+    {
+        var (api, provider, page) = await OpenSiteAsync();
+        await using var _ = api;
+        await using var __ = provider;
+        string subject = $"delete-{Guid.NewGuid():N}";
+        page.Dialog += (sender, dialog) => dialog.AcceptAsync();
+        await page.ClickAsync("#oidc-form button");
+        await SignInAtProviderAsync(page, provider, subject);
+        await Assertions.Expect(page.Locator("#status")).ToHaveTextAsync("Signed in with test.");
+
+        // No password to give: the API asks for a fresh sign-in, and the site sends the browser to the provider for it.
+        await page.ClickAsync("#delete-form button");
+        await SignInAtProviderAsync(page, provider, subject);
+        await Assertions.Expect(page.Locator("#status")).ToHaveTextAsync("Signed in again at test: you can delete your account in the next 5 minutes.");
+        await page.ClickAsync("#delete-form button");
+
+        await Assertions.Expect(page.Locator("#status")).ToHaveTextAsync("Your account is deleted.");
+        Assert.Empty(api.Table("identities").Query<Azure.Data.Tables.TableEntity>(Azure.Data.Tables.TableClient.CreateQueryFilter($"PartitionKey eq {"test:" + subject}")));
     }
 }

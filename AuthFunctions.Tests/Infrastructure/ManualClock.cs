@@ -24,6 +24,16 @@ public sealed class ManualClock : TimeProvider, IDisposable
 
     public void Advance(TimeSpan by) => _shared.Advance(by);
 
+    /// <summary>Moves the clock up to the real time if it is behind (never back): for what a real outside party stamps, such as an ID token.</summary>
+    public void CatchUpWithRealTime()
+    {
+        var behind = DateTimeOffset.UtcNow - GetUtcNow();
+        if (behind > TimeSpan.Zero)
+        {
+            Advance(behind);
+        }
+    }
+
     public void Dispose()
     {
         _shared.Dispose();

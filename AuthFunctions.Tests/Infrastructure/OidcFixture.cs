@@ -19,6 +19,7 @@ public sealed class OidcFixture : IAsyncLifetime
 
     private TcpListener? _silent;
     private readonly List<TcpClient> _held = [];
+    private Timer? _clockTicker;
 
     public OidcProviderServer Provider { get; private set; } = null!;
 
@@ -38,6 +39,9 @@ public sealed class OidcFixture : IAsyncLifetime
         string Callback(string provider) => $"http://127.0.0.1:{appPort}/api/oidc/{provider}/callback";
         Provider = await OidcProviderServer.StartAsync([Callback("test")], new KeyedClient([Callback("keyed"), Callback("keyed-ec"), Callback("stranger")], Keys.Known));
         App = await TestApp.StartOnPortAsync(appPort, Settings(appPort, Provider, ((IPEndPoint)_silent.LocalEndpoint).Port, keys: Keys));
+        // The provider stamps its tokens (iat, exp, auth_time) with the real time; the app's test clock would stand still
+        // unless a test moves it, so here it keeps up with the real one (and a test may still move it ahead).
+        _clockTicker = new Timer(_ => App.Clock.CatchUpWithRealTime(), null, TimeSpan.Zero, TimeSpan.FromMilliseconds(250));
     }
 
     public static Dictionary<string, string?> Settings(int appPort, OidcProviderServer provider, int? silentPort = null, string returnUrls = ReturnUrl + "," + OtherReturnUrl,
@@ -89,6 +93,10 @@ public sealed class OidcFixture : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
+        if (_clockTicker is not null)
+        {
+            await _clockTicker.DisposeAsync();
+        }
         _silent?.Stop();
         lock (_held)
         {
@@ -132,9 +140,23 @@ public sealed class OidcSite(TestApp app, OidcProviderServer provider, string re
     /// <summary>The browser arrives at the callback (on <paramref name="instance"/>, default this app): the redirect's target.</summary>
     public async Task<Uri> CallbackAsync(Uri callback, TestApp? instance = null)
     {
+        // The provider stamps iat, exp and auth_time with the real time: the app's clock is not behind it (see OidcFixture).
+        (instance ?? app).Clock.CatchUpWithRealTime();
         using var response = await _client.GetAsync(new Uri((instance ?? app).BaseAddress, callback.PathAndQuery));
         Assert.True(response.StatusCode == HttpStatusCode.Found, $"oidc-callback answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
         return response.Headers.Location!;
+    }
+
+    /// <summary>
+    /// link-ticket with <paramref name="accessToken"/> → oidc-link → the provider's login as <paramref name="subject"/>:
+    /// where oidc-link sent the browser, and the callback URL the provider then sends it to.
+    /// </summary>
+    public async Task<(Uri AuthorizationUrl, Uri Callback)> ToLinkCallbackAsync(string accessToken, string subject)
+    {
+        var ticket = await ProblemAssert.JsonAsync(await app.PostAsync("/api/oidc/link-ticket", accessToken), HttpStatusCode.OK);
+        using var toProvider = await _client.GetAsync($"/api/oidc/test/link?return_to={Uri.EscapeDataString(returnUrl)}&ticket={ticket.GetProperty("ticket").GetString()}");
+        Assert.True(toProvider.StatusCode == HttpStatusCode.Found, $"oidc-link answered {(int)toProvider.StatusCode}: {await toProvider.Content.ReadAsStringAsync()}");
+        return (toProvider.Headers.Location!, await provider.SignInAsync(toProvider.Headers.Location!, subject));
     }
 
     /// <summary>A parameter of the fragment the app sent the browser back with (<c>code</c>, <c>error</c>, <c>linked</c>).</summary>

@@ -92,6 +92,8 @@ async function rewrite(idToken) {
   switch (mode) {
     case 'wrong-issuer': return resign(idToken, (c) => { c.iss = 'http://127.0.0.1:1/not-this-provider'; });
     case 'expired': return resign(idToken, (c) => { c.iat = now - 7200; c.exp = now - 3600; });
+    case 'stale-auth-time': return resign(idToken, (c) => { c.auth_time = now - 3600; });
+    case 'no-auth-time': return resign(idToken, (c) => { delete c.auth_time; });
     case 'nonce-mismatch': return resign(idToken, (c) => { c.nonce = 'a-nonce-of-another-sign-in'; });
     case 'wrong-audience': return resign(idToken, (c) => { c.aud = 'another-client'; });
     case 'foreign-key': return resign(idToken, () => {}, foreign.privateKey);

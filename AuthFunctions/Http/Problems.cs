@@ -93,6 +93,13 @@ public static class Problems
         TypedResults.Problem("This change needs a code from the authenticator app (code) or a recovery code (recovery_code) in the request, or a session signed in with one.",
             statusCode: StatusCodes.Status403Forbidden, title: "Second factor required", type: StepUpRequiredType);
 
+    /// <summary>The stable <c>type</c> of the 403 for deleting an account without a password from a session that has not just signed in again at its provider.</summary>
+    public const string ReauthenticationRequiredType = "https://authfunctions.dev/problems/reauthentication-required";
+
+    public static ProblemHttpResult ReauthenticationRequired() =>
+        TypedResults.Problem("This account has no password: sign in again at a provider linked to it (POST /api/oidc/link-ticket, then GET /api/oidc/{provider}/link) and send the request within 5 minutes.",
+            statusCode: StatusCodes.Status403Forbidden, title: "Fresh sign-in required", type: ReauthenticationRequiredType);
+
     public static ProblemHttpResult WrongCode() => Unauthorized("The code is wrong, expired or already used.");
 
     /// <summary>The code fields of a request, or the validation problem naming the field at fault.</summary>

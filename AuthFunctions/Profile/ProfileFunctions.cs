@@ -98,7 +98,10 @@ public sealed class ProfileFunctions(SessionService sessions, AccountLifecycleSe
         return profile is null ? Problems.InvalidToken(request.HttpContext) : TypedResults.Ok(MeResponse.From(profile));
     }
 
-    /// <summary>Deletes the account after checking the password (throttled in this session's pool, as a password change is).</summary>
+    /// <summary>
+    /// Deletes the account after checking the password (throttled in this session's pool, as a password change is); an
+    /// account without a password instead needs this session's fresh sign-in at a linked provider (oidc-link).
+    /// </summary>
     private async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> DeleteAccountAsync(
         HttpRequest request, AuthenticatedUser user, CancellationToken cancellationToken)
     {
@@ -108,7 +111,7 @@ public sealed class ProfileFunctions(SessionService sessions, AccountLifecycleSe
         {
             return body.Problem;
         }
-        if (string.IsNullOrEmpty(body.Value!.Password) || Passwords.PasswordHasher.IsTooLong(body.Value.Password))
+        if (body.Value!.Password is { } password && Passwords.PasswordHasher.IsTooLong(password))
         {
             return Problems.Validation("password", "The account's password is required.");
         }
@@ -125,6 +128,8 @@ public sealed class ProfileFunctions(SessionService sessions, AccountLifecycleSe
             DeleteStatus.AccountGone => Problems.InvalidToken(request.HttpContext),
             DeleteStatus.StepUpRequired => Problems.StepUpRequired(),
             DeleteStatus.WrongCode => Problems.WrongCode(),
+            DeleteStatus.PasswordRequired => Problems.Validation("password", "The account's password is required."),
+            DeleteStatus.ReauthenticationRequired => Problems.ReauthenticationRequired(),
             _ => Problems.Unauthorized("The password is wrong."),
         };
     }

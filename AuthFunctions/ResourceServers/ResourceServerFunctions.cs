@@ -35,32 +35,40 @@ public sealed class ResourceServerFunctions(TokenService tokens, SessionService 
     public async Task<Results<Ok<IntrospectionResponse>, ProblemHttpResult>> Introspect(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", "options", Route = "introspect")] HttpRequest request, CancellationToken cancellationToken)
     {
-        var context = request.HttpContext;
-        if (!clients.Enabled)
+        if (RefuseCaller(request, out string? clientId) is { } refused)
         {
-            return TypedResults.Problem("Token introspection is not enabled on this deployment.", statusCode: StatusCodes.Status404NotFound, title: "Not found");
+            return refused;
         }
-        string? clientId = clients.Authenticate(context.Request.Headers.Authorization);
-        if (clientId is null)
-        {
-            context.Response.Headers.WWWAuthenticate = "Basic realm=\"introspect\"";
-            return Problems.Unauthorized("Authenticate with HTTP Basic as a configured introspection client.");
-        }
-        if (!IsForm(context.Request))
-        {
-            return TypedResults.Problem("Send the token as application/x-www-form-urlencoded (RFC 7662 §2.1).",
-                statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported media type");
-        }
-        var body = await RequestBody.ReadAsync(context.Request, ResourceServersJson.Default.IntrospectionRequest,
+        var body = await RequestBody.ReadAsync(request, ResourceServersJson.Default.IntrospectionRequest,
             form => new IntrospectionRequest(form.GetValueOrDefault("token"), form.GetValueOrDefault("token_type_hint")), cancellationToken);
         if (body.Require(value => value.Token, "token").Problem is { } problem)
         {
             return problem;
         }
-
         var claims = await tokens.ValidateAccessTokenAsync(body.Value!.Token!);
         var user = claims is null ? null : await sessions.AuthenticateAsync(claims, cancellationToken);
-        return TypedResults.Ok(user is null ? IntrospectionResponse.Inactive : IntrospectionResponse.For(claims!, user, clientId, tokens));
+        return TypedResults.Ok(user is null ? IntrospectionResponse.Inactive : IntrospectionResponse.For(claims!, user, clientId!, tokens));
+    }
+
+    /// <summary>
+    /// Before the body is read: introspection enabled (else 404), the caller a configured client by HTTP Basic (else 401
+    /// with its challenge; RFC 7662 §2.1 requires authorizing the caller), and the body a form (else 415).
+    /// </summary>
+    private ProblemHttpResult? RefuseCaller(HttpRequest request, out string? clientId)
+    {
+        clientId = null;
+        if (!clients.Enabled)
+        {
+            return TypedResults.Problem("Token introspection is not enabled on this deployment.", statusCode: StatusCodes.Status404NotFound, title: "Not found");
+        }
+        clientId = clients.Authenticate(request.Headers.Authorization);
+        if (clientId is null)
+        {
+            request.HttpContext.Response.Headers.WWWAuthenticate = "Basic realm=\"introspect\"";
+            return Problems.Unauthorized("Authenticate with HTTP Basic as a configured introspection client.");
+        }
+        return IsForm(request) ? null : TypedResults.Problem("Send the token as application/x-www-form-urlencoded (RFC 7662 §2.1).",
+            statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported media type");
     }
 
     /// <summary>RFC 7662 §2.1: the request is a form; a JSON body is refused before it is read.</summary>

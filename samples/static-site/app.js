@@ -186,9 +186,15 @@ $("profile-form").addEventListener("submit", async (event) => {
 $("delete-form").addEventListener("submit", async (event) => {
   event.preventDefault();
   if (!confirm("Delete your account for good?")) return;
+  const password = event.target.password.value;
   try {
-    await authorized("/me", "DELETE", { password: event.target.password.value });
-  } catch (error) { showError(error); return; }
+    await authorized("/me", "DELETE", password ? { password } : {});
+  } catch (error) {
+    // An account made by a provider sign-in has no password: it signs in again there first (federation.js).
+    if (error.type === REAUTHENTICATION_REQUIRED && typeof signInAgainAtProvider === "function" && signInAgainAtProvider()) return;
+    showError(error);
+    return;
+  }
   event.target.reset();
   forgetTokens();
   render(null);

@@ -15,6 +15,7 @@ const OIDC_ERRORS = {
   temporarily_unavailable: "The provider cannot be reached right now. Try again in a moment.",
   identity_in_use: "This provider account is linked to another account.",
   email_required: "The provider did not give an email address.",
+  login_required: "The provider did not confirm a fresh sign-in. Try again.",
 };
 
 function base64url(bytes) {
@@ -39,18 +40,29 @@ $("oidc-form").addEventListener("submit", async (event) => {
   location.assign(`${apiBase}/oidc/${encodeURIComponent(oidcProvider)}/start?return_to=${encodeURIComponent(returnUrl())}&code_challenge=${challenge}`);
 });
 
-$("oidc-link-button").addEventListener("click", async () => {
+// To the provider to link it, or (already linked) to sign in there afresh, which deletion asks of accounts without a password.
+async function toProviderLink() {
   try {
     // A page navigation cannot carry the bearer token: a one-time ticket stands in for it.
     const { ticket } = await (await authorized("/oidc/link-ticket", "POST")).json();
     location.assign(`${apiBase}/oidc/${encodeURIComponent(oidcProvider)}/link?return_to=${encodeURIComponent(returnUrl())}&ticket=${encodeURIComponent(ticket)}`);
   } catch (error) { showError(error); }
-});
+}
+
+$("oidc-link-button").addEventListener("click", toProviderLink);
+
+// Called by the delete form on 403 reauthentication-required: false when this page knows no provider.
+function signInAgainAtProvider() {
+  if (!oidcProvider) return false;
+  show(`Sign in at ${oidcProvider} once more to confirm it is you.`);
+  toProviderLink();
+  return true;
+}
 
 // Back from the provider: a login code, "linked" or an error in the fragment, taken out of the address bar at once.
 (async () => {
   const fragment = new URLSearchParams(location.hash.slice(1));
-  if (!fragment.has("code") && !fragment.has("error") && !fragment.has("linked")) return;
+  if (!["code", "error", "linked", "reauthenticated"].some((name) => fragment.has(name))) return;
   history.replaceState(null, "", location.pathname + location.search);
   const verifier = sessionStorage.getItem(verifierKey);
   sessionStorage.removeItem(verifierKey);
@@ -60,6 +72,10 @@ $("oidc-link-button").addEventListener("click", async () => {
   }
   if (fragment.has("linked")) {
     show(`Linked your ${fragment.get("linked")} account: you can sign in with it from now on.`);
+    return;
+  }
+  if (fragment.has("reauthenticated")) {
+    show(`Signed in again at ${fragment.get("reauthenticated")}: you can delete your account in the next 5 minutes.`);
     return;
   }
   try {

@@ -15,6 +15,9 @@ const EMAIL_NOT_VERIFIED = "https://authfunctions.dev/problems/email-not-verifie
 // The stable problem type of a login whose right password needs a second step; the answer carries mfa_token.
 const MFA_REQUIRED = "https://authfunctions.dev/problems/mfa-required";
 
+// The stable problem type of deleting an account without a password before signing in again at its provider.
+const REAUTHENTICATION_REQUIRED = "https://authfunctions.dev/problems/reauthentication-required";
+
 // The stable problem type of a new password the API refuses; its errors entry names the reasons.
 const WEAK_PASSWORD = "https://authfunctions.dev/problems/weak-password";
 const PASSWORD_REASONS = {
