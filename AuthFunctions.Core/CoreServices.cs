@@ -157,6 +157,7 @@ public static class CoreServices
     {
         services.AddOptions<OidcOptions>().Bind(configuration.GetSection(OidcOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<OidcOptions>, OidcOptionsValidator>();
+        services.AddSingleton<IPostConfigureOptions<OidcOptions>, OidcOptionsSetup>();
         services.AddSingleton<OidcClient>();
         services.AddSingleton<FederationFlowStore>();
         services.AddSingleton<IdentityStore>();

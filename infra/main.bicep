@@ -111,8 +111,8 @@ param passkeysRelyingPartyName string = ''
 @description('The exact frontend origins allowed to use passkeys, e.g. https://www.example.com (Passkeys__Origins).')
 param passkeysOrigins string[] = []
 
-@description('OpenID Connect providers to sign in with: [{ name, authority, clientId, scopes? }] (Oidc__Providers__N__…); store the client secret of the Nth in Key Vault as oidc-client-secret-N. Empty: the federation functions answer 404.')
-param oidcProviders { name: string, authority: string, clientId: string, scopes: string? }[] = []
+@description('OpenID Connect providers to sign in with: [{ name, authority, clientId, scopes?, clientAssertion? }] (Oidc__Providers__N__…); store the client secret of the Nth in Key Vault as oidc-client-secret-N, or with clientAssertion true a PEM certificate oidc-client-assertion-key-N (private_key_jwt). Empty: the federation functions answer 404.')
+param oidcProviders { name: string, authority: string, clientId: string, scopes: string?, clientAssertion: bool? }[] = []
 
 @description('Oidc__ReturnUrls: the static-site pages (absolute https URLs) a federated sign-in may return to, compared exactly.')
 param oidcReturnUrls string[] = []

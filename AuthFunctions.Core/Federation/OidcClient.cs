@@ -152,16 +152,29 @@ public sealed class OidcClient : IDisposable
             RequireSignedTokens = true,
             RequireExpirationTime = true,
             ValidateLifetime = true,
+            // exp and nbf against the injected clock (as TokenService does for our own tokens), not the system's.
+            LifetimeValidator = (notBefore, expires, _, _) => WithinLifetime(notBefore, expires),
             ClockSkew = ClockSkew,
             // No "none", no HMAC with a public key: only the asymmetric algorithms providers sign ID tokens with.
             ValidAlgorithms = [SecurityAlgorithms.RsaSha256, SecurityAlgorithms.RsaSha384, SecurityAlgorithms.RsaSha512, SecurityAlgorithms.RsaSsaPssSha256,
                 SecurityAlgorithms.EcdsaSha256, SecurityAlgorithms.EcdsaSha384, SecurityAlgorithms.EcdsaSha512],
         });
 
+    /// <summary>OpenID Connect Core §3.1.3.7 (9): an ID token must have an <c>exp</c> not yet past (and a <c>nbf</c>, if any, reached).</summary>
+    private bool WithinLifetime(DateTime? notBefore, DateTime? expires)
+    {
+        var now = _clock.GetUtcNow().UtcDateTime;
+        return expires is { } expiry && now <= expiry + ClockSkew && (notBefore is not { } start || now >= start - ClockSkew);
+    }
+
     /// <summary>OpenID Connect Core §3.1.3.7 (10): an ID token must say when it was issued, and not in the future.</summary>
     private bool IssuedInTime(JsonWebToken token) =>
         token.TryGetPayloadValue<long>("iat", out var iat) && DateTimeOffset.FromUnixTimeSeconds(iat) <= _clock.GetUtcNow() + ClockSkew;
 
+    /// <summary>
+    /// The token request (RFC 6749 §4.1.3 with the PKCE verifier), authenticated with <c>private_key_jwt</c> where the
+    /// provider has a client assertion key, else with the client secret; the ID token of the answer.
+    /// </summary>
     private async Task<string> RequestIdTokenAsync(OpenIdConnectConfiguration configuration, OidcProviderOptions provider, string code, string redirectUri, string verifier,
         CancellationToken cancellationToken)
     {
@@ -170,7 +183,14 @@ public sealed class OidcClient : IDisposable
         using var request = new HttpRequestMessage(HttpMethod.Post, configuration.TokenEndpoint);
         bool postOnly = configuration.TokenEndpointAuthMethodsSupported.Count > 0 &&
             !configuration.TokenEndpointAuthMethodsSupported.Contains("client_secret_basic") && configuration.TokenEndpointAuthMethodsSupported.Contains("client_secret_post");
-        if (postOnly)
+        if (provider.ClientAssertion is { } assertion)
+        {
+            // private_key_jwt (OpenID Connect Core 1.0 §9, RFC 7523 §2.2): the signed assertion instead of any secret.
+            body.ClientId = provider.ClientId;
+            body.ClientAssertionType = ClientAssertionSigner.AssertionType;
+            body.ClientAssertion = assertion.Create(provider.ClientId!, configuration.TokenEndpoint, _clock.GetUtcNow());
+        }
+        else if (postOnly)
         {
             body.ClientId = provider.ClientId;
             body.ClientSecret = provider.ClientSecret;

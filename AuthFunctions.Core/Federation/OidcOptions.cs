@@ -56,7 +56,23 @@ public sealed class OidcProviderOptions
 
     public string? ClientId { get; set; }
 
+    /// <summary>The client secret the provider issued; empty with <see cref="ClientAssertionKey"/>.</summary>
     public string? ClientSecret { get; set; }
+
+    /// <summary>
+    /// A PEM with a PKCS#8 private key (RSA of 2048 bits or more, or EC P-256), optionally with its certificate: the
+    /// token request then authenticates with <c>private_key_jwt</c> (OpenID Connect Core 1.0 §9) and sends no secret.
+    /// </summary>
+    public string? ClientAssertionKey { get; set; }
+
+    /// <summary>The signer of <see cref="ClientAssertionKey"/>, read once at start (<see cref="OidcOptionsSetup"/>); null with a client secret.</summary>
+    /// <remarks>Fields: the configuration binding generator would otherwise try to bind them.</remarks>
+    internal ClientAssertionSigner? ClientAssertion;
+
+    /// <summary>Why <see cref="ClientAssertionKey"/> could not be read, for the validator to report.</summary>
+    internal string? ClientAssertionProblem;
+
+    internal bool UsesClientAssertion => !string.IsNullOrWhiteSpace(ClientAssertionKey);
 
     public string? Scopes { get; set; }
 
@@ -65,7 +81,11 @@ public sealed class OidcProviderOptions
     /// <summary>The issuer as compared with <c>iss</c>: the setting without a trailing slash (as Entra ID and Google spell theirs).</summary>
     public string Issuer => Authority!.TrimEnd('/');
 
-    internal bool IsEmpty => string.IsNullOrEmpty(Name) && string.IsNullOrEmpty(Authority) && string.IsNullOrEmpty(ClientId) && string.IsNullOrEmpty(ClientSecret);
+    internal bool IsEmpty => string.IsNullOrEmpty(Name) && string.IsNullOrEmpty(Authority) && string.IsNullOrEmpty(ClientId) && string.IsNullOrEmpty(ClientSecret) &&
+        string.IsNullOrEmpty(ClientAssertionKey);
+
+    /// <summary>An App Service Key Vault reference that reached the app unresolved (it resolves to the secret's value otherwise).</summary>
+    internal static bool IsUnresolvedKeyVaultReference(string? value) => value?.StartsWith("@Microsoft.KeyVault(", StringComparison.OrdinalIgnoreCase) == true;
 }
 
 internal sealed class OidcOptionsValidator : IValidateOptions<OidcOptions>
@@ -104,14 +124,7 @@ internal sealed class OidcOptionsValidator : IValidateOptions<OidcOptions>
             {
                 failures.Add($"{setting}ClientId is required (the application's client id at the provider).");
             }
-            if (provider.ClientSecret?.StartsWith("@Microsoft.KeyVault(", StringComparison.OrdinalIgnoreCase) == true)
-            {
-                failures.Add($"{setting}ClientSecret is a Key Vault reference that App Service could not resolve: store the secret in the vault and give the app access.");
-            }
-            else if (string.IsNullOrWhiteSpace(provider.ClientSecret))
-            {
-                failures.Add($"{setting}ClientSecret is required (the client secret the provider issued).");
-            }
+            ValidateClientAuthentication(setting, provider, failures);
             if (!provider.ScopeText.Split(' ').Contains("openid", StringComparer.Ordinal))
             {
                 failures.Add($"{setting}Scopes must include openid.");
@@ -139,5 +152,46 @@ internal sealed class OidcOptionsValidator : IValidateOptions<OidcOptions>
             failures.Add("Oidc__ProviderTimeoutSeconds must be between 1 and 60.");
         }
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    /// <summary>Exactly one of the client secret and the client assertion key; neither value is ever quoted.</summary>
+    private static void ValidateClientAuthentication(string setting, OidcProviderOptions provider, List<string> failures)
+    {
+        foreach (var (name, value) in new[] { ("ClientSecret", provider.ClientSecret), ("ClientAssertionKey", provider.ClientAssertionKey) })
+        {
+            if (OidcProviderOptions.IsUnresolvedKeyVaultReference(value))
+            {
+                failures.Add($"{setting}{name} is a Key Vault reference that App Service could not resolve: store the secret in the vault and give the app access.");
+            }
+        }
+        if (provider.UsesClientAssertion)
+        {
+            if (!string.IsNullOrEmpty(provider.ClientSecret))
+            {
+                failures.Add($"{setting}ClientSecret and {setting}ClientAssertionKey are both set: with a client assertion key (private_key_jwt) no secret is sent, so leave the secret empty.");
+            }
+            if (provider.ClientAssertionProblem is { } problem)
+            {
+                failures.Add($"{setting}ClientAssertionKey {problem}");
+            }
+        }
+        else if (string.IsNullOrWhiteSpace(provider.ClientSecret))
+        {
+            failures.Add($"{setting}ClientSecret is required (the client secret the provider issued), or {setting}ClientAssertionKey for private_key_jwt.");
+        }
+    }
+}
+
+/// <summary>Reads each provider's client assertion key once, at start; the validator reports the ones that do not load.</summary>
+internal sealed class OidcOptionsSetup : IPostConfigureOptions<OidcOptions>
+{
+    public void PostConfigure(string? name, OidcOptions options)
+    {
+        foreach (var (_, provider) in options.ConfiguredProviders.Where(p => p.Provider.UsesClientAssertion))
+        {
+            provider.ClientAssertion = OidcProviderOptions.IsUnresolvedKeyVaultReference(provider.ClientAssertionKey)
+                ? null
+                : ClientAssertionSigner.TryLoad(provider.ClientAssertionKey!, out provider.ClientAssertionProblem);
+        }
     }
 }

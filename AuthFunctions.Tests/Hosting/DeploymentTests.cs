@@ -391,13 +391,19 @@ public sealed partial class DeploymentTests(CompiledInfrastructure infra, ITestO
         Assert.Equal("[]", infra.Main.Parameter("introspectionClientIds").Str("defaultValue"));
     }
 
-    /// <summary>OpenID Connect client secrets are Key Vault references by the provider's index; the rest comes from parameters.</summary>
+    /// <summary>
+    /// OpenID Connect client secrets, or with <c>clientAssertion</c> the private_key_jwt keys (never both), are Key Vault
+    /// references by the provider's index; the rest comes from parameters.
+    /// </summary>
     [Fact]
-    public void OidcClientSecretsAreKeyVaultReferencesNamedByTheProvidersIndex()
+    public void OidcClientSecretsOrAssertionKeysAreKeyVaultReferencesNamedByTheProvidersIndex()
     {
         var app = infra.Main.Module("function-app");
         string oidc = app.Variable("oidcSettings").GetString()!;
-        Assert.Contains("createObject('name', format('Oidc__Providers__{0}__ClientSecret', lambdaVariables('index')), 'value', __bicep.keyVaultReference(parameters('keyVaultUri'), __bicep.oidcClientSecretName(lambdaVariables('index'))))", oidc, StringComparison.Ordinal);
+        Assert.Contains("if(coalesce(tryGet(parameters('oidcProviders')[lambdaVariables('index')], 'clientAssertion'), false()), "
+            + "createObject('name', format('Oidc__Providers__{0}__ClientAssertionKey', lambdaVariables('index')), 'value', __bicep.keyVaultReference(parameters('keyVaultUri'), __bicep.oidcClientAssertionKeyName(lambdaVariables('index')))), "
+            + "createObject('name', format('Oidc__Providers__{0}__ClientSecret', lambdaVariables('index')), 'value', __bicep.keyVaultReference(parameters('keyVaultUri'), __bicep.oidcClientSecretName(lambdaVariables('index')))))", oidc, StringComparison.Ordinal);
+        Assert.Equal("[format('oidc-client-assertion-key-{0}', parameters('index'))]", app.Function("oidcClientAssertionKeyName").Str("output", "value"));
         Assert.Contains("createObject('name', 'Oidc__CallbackBaseUrl', 'value', format('https://{0}.azurewebsites.net', parameters('name')))", oidc, StringComparison.Ordinal);
         Assert.Equal("[format('oidc-client-secret-{0}', parameters('index'))]", app.Function("oidcClientSecretName").Str("output", "value"));
         Assert.EndsWith("variables('oidcSettings'))]", app.Resource("Microsoft.Web/sites").Str("properties", "siteConfig", "appSettings"), StringComparison.Ordinal);

@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using AuthFunctions.Tests.Infrastructure;
 using Microsoft.Extensions.Options;
 
@@ -88,6 +89,97 @@ public sealed class OidcSettingsTests
         Assert.DoesNotContain("kv-example", failure!.Message, StringComparison.Ordinal);
     }
 
+    private static Dictionary<string, string?> WithClientAssertionKey(string pem)
+    {
+        var settings = Valid();
+        settings["Oidc:Providers:0:ClientSecret"] = "";
+        settings["Oidc:Providers:0:ClientAssertionKey"] = pem;
+        return settings;
+    }
+
+    /// <summary>The base64 lines of a PEM (or the whole value when it has none): what a failure message must never quote.</summary>
+    private static IEnumerable<string> Contents(string pem) =>
+        pem.Split('\n').Where(line => line.Length >= 16 && !line.StartsWith("-----", StringComparison.Ordinal));
+
+    private static string UnusablePem(string kind)
+    {
+        using var rsa1024 = RSA.Create(1024);
+        using var rsa = RSA.Create(2048);
+        using var p384 = ECDsa.Create(ECCurve.NamedCurves.nistP384);
+        using var ec = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using var other = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using var otherCertificate = ClientAssertionKeys.SelfSigned(other);
+        return kind switch
+        {
+            "not-pem" => "not a key: " + Convert.ToBase64String(RandomNumberGenerator.GetBytes(48)),
+            "pkcs1" => rsa.ExportRSAPrivateKeyPem(),
+            "encrypted" => rsa.ExportEncryptedPkcs8PrivateKeyPem("a passphrase", new PbeParameters(PbeEncryptionAlgorithm.Aes256Cbc, HashAlgorithmName.SHA256, 1000)),
+            "rsa-1024" => rsa1024.ExportPkcs8PrivateKeyPem(),
+            "ec-p384" => p384.ExportPkcs8PrivateKeyPem(),
+            "two-keys" => ec.ExportPkcs8PrivateKeyPem() + "\n" + other.ExportPkcs8PrivateKeyPem(),
+            "another-keys-certificate" => ec.ExportPkcs8PrivateKeyPem() + "\n" + otherCertificate.ExportCertificatePem(),
+            "certificate-only" => otherCertificate.ExportCertificatePem(),
+            _ => throw new ArgumentOutOfRangeException(nameof(kind)),
+        };
+    }
+
+    [Theory]
+    [InlineData("not-pem")]
+    [InlineData("pkcs1")]
+    [InlineData("encrypted")]
+    [InlineData("rsa-1024")]
+    [InlineData("ec-p384")]
+    [InlineData("two-keys")]
+    [InlineData("another-keys-certificate")]
+    [InlineData("certificate-only")]
+    public async Task AnUnusableClientAssertionKeyStopsTheAppNamedAndNeverQuoted(string kind)
+    {
+        string pem = UnusablePem(kind);
+
+        var failure = await StartFailureAsync(WithClientAssertionKey(pem));
+
+        Assert.Contains("Oidc__Providers__0__ClientAssertionKey ", failure?.Message, StringComparison.Ordinal);
+        Assert.All(Contents(pem), line => Assert.DoesNotContain(line, failure!.Message, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task AClientSecretWithAClientAssertionKeyOrNeitherStopsTheApp()
+    {
+        string pem = TestApp.NewSigningKeyPem();
+        var both = Valid();
+        both["Oidc:Providers:0:ClientAssertionKey"] = pem;
+        var neither = Valid();
+        neither["Oidc:Providers:0:ClientSecret"] = "";
+
+        var bothFailure = await StartFailureAsync(both);
+        var neitherFailure = await StartFailureAsync(neither);
+
+        Assert.Contains("Oidc__Providers__0__ClientSecret and Oidc__Providers__0__ClientAssertionKey are both set", bothFailure?.Message, StringComparison.Ordinal);
+        Assert.All(Contents(pem), line => Assert.DoesNotContain(line, bothFailure!.Message, StringComparison.Ordinal));
+        Assert.DoesNotContain("a client secret", bothFailure!.Message, StringComparison.Ordinal);
+        Assert.Contains("Oidc__Providers__0__ClientSecret is required", neitherFailure?.Message, StringComparison.Ordinal);
+        Assert.Contains("or Oidc__Providers__0__ClientAssertionKey", neitherFailure!.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AnUnresolvedKeyVaultReferenceAsAClientAssertionKeyStopsTheApp()
+    {
+        var failure = await StartFailureAsync(WithClientAssertionKey("@Microsoft.KeyVault(SecretUri=https://kv-example.vault.azure.net/secrets/oidc-client-assertion-key-0/)"));
+
+        Assert.Contains("Oidc__Providers__0__ClientAssertionKey is a Key Vault reference", failure?.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("kv-example", failure!.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AnRsaKeyWithItsCertificateOrAnEcKeyAloneStarts()
+    {
+        using var keys = new ClientAssertionKeys();
+
+        Assert.Null(await StartFailureAsync(WithClientAssertionKey(keys.Rsa.ExportPkcs8PrivateKeyPem() + "\n" + keys.Certificate.ExportCertificatePem())));
+        Assert.Null(await StartFailureAsync(WithClientAssertionKey(keys.CertifiedRsaPem)));
+        Assert.Null(await StartFailureAsync(WithClientAssertionKey(keys.EcPem)));
+    }
+
     [Fact]
     public async Task ValidSettingsAndTheSamplesEmptyPlaceholdersStart()
     {
@@ -98,6 +190,7 @@ public sealed class OidcSettingsTests
             ["Oidc:Providers:0:Authority"] = "",
             ["Oidc:Providers:0:ClientId"] = "",
             ["Oidc:Providers:0:ClientSecret"] = "",
+            ["Oidc:Providers:0:ClientAssertionKey"] = "",
             ["Oidc:Providers:0:Scopes"] = "",
             ["Oidc:ReturnUrls"] = "http://localhost:8080/",
             ["Oidc:CallbackBaseUrl"] = "http://localhost:7071",

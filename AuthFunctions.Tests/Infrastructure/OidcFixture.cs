@@ -7,8 +7,10 @@ using System.Web;
 namespace AuthFunctions.Tests.Infrastructure;
 
 /// <summary>
-/// The product with federated sign-in against a real provider (<see cref="OidcProviderServer"/>) as <c>test</c>, and a
-/// provider <c>down</c> whose address accepts connections and never answers. One per test class.
+/// The product with federated sign-in against a real provider (<see cref="OidcProviderServer"/>) as <c>test</c> (client
+/// secret); as <c>keyed</c> (private_key_jwt with an RSA key and its certificate), <c>keyed-ec</c> (private_key_jwt with
+/// an EC key alone) and <c>stranger</c> (private_key_jwt with a key the provider does not know); and a provider
+/// <c>down</c> whose address accepts connections and never answers. One per test class.
 /// </summary>
 public sealed class OidcFixture : IAsyncLifetime
 {
@@ -21,6 +23,8 @@ public sealed class OidcFixture : IAsyncLifetime
 
     public OidcProviderServer Provider { get; private set; } = null!;
 
+    public ClientAssertionKeys Keys { get; } = new();
+
     public TestApp App { get; private set; } = null!;
 
     /// <summary>How long the app waits for a provider (<c>Oidc:ProviderTimeoutSeconds</c>).</summary>
@@ -32,22 +36,36 @@ public sealed class OidcFixture : IAsyncLifetime
         _silent.Start();
         _ = HoldConnectionsAsync(_silent);
         int appPort = FreePort.Next();
-        Provider = await OidcProviderServer.StartAsync($"http://127.0.0.1:{appPort}/api/oidc/test/callback");
-        App = await TestApp.StartOnPortAsync(appPort, Settings(appPort, Provider, ((IPEndPoint)_silent.LocalEndpoint).Port));
+        string Callback(string provider) => $"http://127.0.0.1:{appPort}/api/oidc/{provider}/callback";
+        Provider = await OidcProviderServer.StartAsync([Callback("test")], new KeyedClient([Callback("keyed"), Callback("keyed-ec"), Callback("stranger")], Keys.Known));
+        App = await TestApp.StartOnPortAsync(appPort, Settings(appPort, Provider, ((IPEndPoint)_silent.LocalEndpoint).Port, keys: Keys));
         // The provider stamps its tokens (iat, exp, auth_time) with the real time; the app's test clock would stand still
         // unless a test moves it, so here it keeps up with the real one (and a test may still move it ahead).
         _clockTicker = new Timer(_ => App.Clock.CatchUpWithRealTime(), null, TimeSpan.Zero, TimeSpan.FromMilliseconds(250));
     }
 
-    public static Dictionary<string, string?> Settings(int appPort, OidcProviderServer provider, int? silentPort = null, string returnUrls = ReturnUrl + "," + OtherReturnUrl)
+    public static Dictionary<string, string?> Settings(int appPort, OidcProviderServer provider, int? silentPort = null, string returnUrls = ReturnUrl + "," + OtherReturnUrl,
+        ClientAssertionKeys? keys = null)
     {
         var settings = provider.Settings(0, "test");
+        int next = 1;
         if (silentPort is { } port)
         {
             settings["Oidc:Providers:1:Name"] = "down";
             settings["Oidc:Providers:1:Authority"] = $"http://127.0.0.1:{port}";
             settings["Oidc:Providers:1:ClientId"] = "down-client";
             settings["Oidc:Providers:1:ClientSecret"] = "down-secret";
+            next++;
+        }
+        if (keys is not null)
+        {
+            foreach (var (name, pem) in new[] { ("keyed", keys.CertifiedRsaPem), ("keyed-ec", keys.EcPem), ("stranger", keys.UnknownPem) })
+            {
+                foreach (var (key, value) in provider.KeyedSettings(next++, name, pem))
+                {
+                    settings[key] = value;
+                }
+            }
         }
         settings["Oidc:ReturnUrls"] = returnUrls;
         settings["Oidc:CallbackBaseUrl"] = $"http://127.0.0.1:{appPort}";
@@ -92,6 +110,7 @@ public sealed class OidcFixture : IAsyncLifetime
         {
             await Provider.DisposeAsync();
         }
+        Keys.Dispose();
     }
 }
 
@@ -115,7 +134,8 @@ public sealed class OidcSite(TestApp app, OidcProviderServer provider, string re
     }
 
     /// <summary>Start → the provider's login as <paramref name="subject"/> → the callback URL the provider sends the browser to.</summary>
-    public async Task<Uri> ToCallbackAsync(string subject, bool abort = false) => await provider.SignInAsync(await StartAsync(), subject, abort);
+    public async Task<Uri> ToCallbackAsync(string subject, bool abort = false, string providerName = "test") =>
+        await provider.SignInAsync(await StartAsync(providerName), subject, abort);
 
     /// <summary>The browser arrives at the callback (on <paramref name="instance"/>, default this app): the redirect's target.</summary>
     public async Task<Uri> CallbackAsync(Uri callback, TestApp? instance = null)
@@ -146,10 +166,10 @@ public sealed class OidcSite(TestApp app, OidcProviderServer provider, string re
     public async Task<HttpResponseMessage> ExchangeAsync(string? code, string? verifier = null) =>
         await _client.PostAsJsonAsync("/api/oidc/exchange", new { code, code_verifier = verifier ?? Verifier });
 
-    /// <summary>The whole sign-in as <paramref name="subject"/>: the token pair.</summary>
-    public async Task<TokenPair> SignInAsync(string subject)
+    /// <summary>The whole sign-in as <paramref name="subject"/> at <paramref name="providerName"/>: the token pair.</summary>
+    public async Task<TokenPair> SignInAsync(string subject, string providerName = "test")
     {
-        var landed = await CallbackAsync(await ToCallbackAsync(subject));
+        var landed = await CallbackAsync(await ToCallbackAsync(subject, providerName: providerName));
         Assert.True(Fragment(landed, "code") is not null, $"no login code: {landed.Fragment}");
         var json = await ProblemAssert.JsonAsync(await ExchangeAsync(Fragment(landed, "code")), HttpStatusCode.OK);
         return new TokenPair(json.GetProperty("access_token").GetString()!, json.GetProperty("refresh_token").GetString()!);

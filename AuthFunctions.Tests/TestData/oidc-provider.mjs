@@ -1,18 +1,36 @@
 // A real OpenID Connect provider for the federation tests: oidc-provider (npm, certified), with one confidential test
-// client, test users, and its development login page. A small in-process test proxy in front of its token endpoint can
-// rewrite the next ID tokens it issues into what the real provider never produces (wrong issuer, expired, tampered,
-// signed by a foreign key, another nonce) or stall/fail the endpoint; tests switch it with POST /__test/mode.
-// Usage: node oidc-provider.mjs <port> <client id> <client secret> <redirect uri>[,<redirect uri>...]
+// client (client secret), optionally a second one that authenticates with private_key_jwt (RFC 7523; no secret, the
+// public keys the tests generated as its jwks), test users, and its development login page. A small in-process test
+// proxy in front of its token endpoint can rewrite the next ID tokens it issues into what the real provider never
+// produces (wrong issuer, expired, tampered, signed by a foreign key, another nonce) or stall/fail the endpoint; tests
+// switch it with POST /__test/mode.
+// Usage: node oidc-provider.mjs <port> <client id> <client secret> <redirect uri>[,<redirect uri>...] [<keyed client file>]
+// The keyed client file is JSON: {"client_id", "redirect_uris": [...], "jwks": {"keys": [public JWKs]}}; a key without
+// a kid gets its RFC 7638 thumbprint as kid (computed here by jose, independently of the app's own computation).
+import { readFile } from 'node:fs/promises';
 import Provider from 'oidc-provider';
 import * as jose from 'jose';
 
-const [port, clientId, clientSecret, redirectUris] = process.argv.slice(2);
+const [port, clientId, clientSecret, redirectUris, keyedClientFile] = process.argv.slice(2);
 const issuer = `http://127.0.0.1:${port}`;
 const kid = 'test-signing-key';
 
 const signing = await jose.generateKeyPair('RS256', { extractable: true });
 const foreign = await jose.generateKeyPair('RS256', { extractable: true });
 const signingJwk = { ...(await jose.exportJWK(signing.privateKey)), kid, alg: 'RS256', use: 'sig' };
+
+async function keyedClient(file) {
+  const client = JSON.parse(await readFile(file, 'utf8'));
+  const keys = await Promise.all(client.jwks.keys.map(async (jwk) => ({ ...jwk, kid: jwk.kid ?? await jose.calculateJwkThumbprint(jwk) })));
+  return {
+    client_id: client.client_id,
+    redirect_uris: client.redirect_uris,
+    grant_types: ['authorization_code'],
+    response_types: ['code'],
+    token_endpoint_auth_method: 'private_key_jwt',
+    jwks: { keys },
+  };
+}
 
 // Test users by subject; anyone else who signs in at the login page gets <login>@idp.example.test, verified.
 const users = new Map();
@@ -26,7 +44,7 @@ const provider = new Provider(issuer, {
     grant_types: ['authorization_code'],
     response_types: ['code'],
     token_endpoint_auth_method: 'client_secret_basic',
-  }],
+  }, ...(keyedClientFile ? [await keyedClient(keyedClientFile)] : [])],
   jwks: { keys: [signingJwk] },
   cookies: { keys: ['oidc-provider test cookie key'] },
   claims: { openid: ['sub', 'amr'], email: ['email', 'email_verified'], profile: ['name'] },

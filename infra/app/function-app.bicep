@@ -1,4 +1,4 @@
-import { signingKeySecretNames, emailSmtpPasswordSecretName, introspectionClientSecretName, mfaEncryptionKeySecretNames, oidcClientSecretName } from 'secret-names.bicep'
+import { signingKeySecretNames, emailSmtpPasswordSecretName, introspectionClientSecretName, mfaEncryptionKeySecretNames, oidcClientSecretName, oidcClientAssertionKeyName } from 'secret-names.bicep'
 
 @description('Function app name (also the default host name).')
 param name string
@@ -61,8 +61,8 @@ param passkeysRelyingPartyId string
 param passkeysRelyingPartyName string
 @description('Frontend origins allowed to use passkeys (Passkeys__Origins).')
 param passkeysOrigins string[]
-@description('OpenID Connect providers (Oidc__Providers__N__Name, __Authority, __ClientId, __Scopes); the client secret of the Nth is the Key Vault secret oidc-client-secret-N.')
-param oidcProviders { name: string, authority: string, clientId: string, scopes: string? }[]
+@description('OpenID Connect providers (Oidc__Providers__N__Name, __Authority, __ClientId, __Scopes); the client secret of the Nth is the Key Vault secret oidc-client-secret-N, or with clientAssertion its private_key_jwt key (__ClientAssertionKey) the Key Vault certificate oidc-client-assertion-key-N.')
+param oidcProviders { name: string, authority: string, clientId: string, scopes: string?, clientAssertion: bool? }[]
 @description('Oidc__ReturnUrls: the static-site pages a federated sign-in may return to, exactly.')
 param oidcReturnUrls string[]
 @description('Log Analytics workspace that receives the function app\'s logs.')
@@ -141,13 +141,17 @@ var passkeySettings = empty(passkeysRelyingPartyId) ? [] : [
   { name: 'Passkeys__Origins', value: join(passkeysOrigins, ',') }
 ]
 
-// OpenID Connect providers: names, issuers and client ids here, each client secret only in Key Vault (an operator stores
-// it; README). The redirect URI registered at each provider is https://<app>.azurewebsites.net/api/oidc/<name>/callback.
+// OpenID Connect providers: names, issuers and client ids here, each client secret (or, with clientAssertion, the
+// private_key_jwt key: a Key Vault certificate, whose secret is its PEM) only in Key Vault (an operator stores it; README).
+// One or the other, never both: the app refuses to start with both. The redirect URI registered at each provider is
+// https://<app>.azurewebsites.net/api/oidc/<name>/callback.
 var oidcSettings = empty(oidcProviders) ? [] : concat(flatten(map(range(0, length(oidcProviders)), index => [
   { name: 'Oidc__Providers__${index}__Name', value: oidcProviders[index].name }
   { name: 'Oidc__Providers__${index}__Authority', value: oidcProviders[index].authority }
   { name: 'Oidc__Providers__${index}__ClientId', value: oidcProviders[index].clientId }
-  { name: 'Oidc__Providers__${index}__ClientSecret', value: keyVaultReference(keyVaultUri, oidcClientSecretName(index)) }
+  (oidcProviders[index].?clientAssertion ?? false)
+    ? { name: 'Oidc__Providers__${index}__ClientAssertionKey', value: keyVaultReference(keyVaultUri, oidcClientAssertionKeyName(index)) }
+    : { name: 'Oidc__Providers__${index}__ClientSecret', value: keyVaultReference(keyVaultUri, oidcClientSecretName(index)) }
   { name: 'Oidc__Providers__${index}__Scopes', value: oidcProviders[index].?scopes ?? 'openid email profile' }
 ])), [
   { name: 'Oidc__ReturnUrls', value: join(oidcReturnUrls, ',') }

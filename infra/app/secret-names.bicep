@@ -20,3 +20,7 @@ func introspectionClientSecretName(index int) string => 'introspection-client-${
 @export()
 @description('Client secret of OpenID Connect provider N (Oidc__Providers__N__ClientSecret) is the secret oidc-client-secret-N.')
 func oidcClientSecretName(index int) string => 'oidc-client-secret-${index}'
+
+@export()
+@description('The private_key_jwt key of OpenID Connect provider N (Oidc__Providers__N__ClientAssertionKey) is the Key Vault certificate oidc-client-assertion-key-N (PEM content type: its secret is the key and the certificate).')
+func oidcClientAssertionKeyName(index int) string => 'oidc-client-assertion-key-${index}'
