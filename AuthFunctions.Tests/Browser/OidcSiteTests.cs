@@ -46,7 +46,7 @@ public sealed class OidcSiteTests : IAsyncLifetime
         var (api, provider, page) = await OpenSiteAsync();
         await using var _ = api;
         await using var __ = provider;
-        string subject = $"browser-{Guid.NewGuid():N}";
+        string subject = OidcProviderServer.NewSubject("browser");
 
         await page.ClickAsync("#oidc-form button");
         await SignInAtProviderAsync(page, provider, subject);
@@ -67,7 +67,7 @@ public sealed class OidcSiteTests : IAsyncLifetime
         var (api, provider, page) = await OpenSiteAsync();
         await using var _ = api;
         await using var __ = provider;
-        string subject = $"delete-{Guid.NewGuid():N}";
+        string subject = OidcProviderServer.NewSubject("delete");
         page.Dialog += (sender, dialog) => dialog.AcceptAsync();
         await page.ClickAsync("#oidc-form button");
         await SignInAtProviderAsync(page, provider, subject);

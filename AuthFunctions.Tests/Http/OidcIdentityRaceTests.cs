@@ -19,7 +19,7 @@ public sealed class OidcIdentityRaceTests(OidcFixture fixture, Xunit.Abstraction
     {
         var app = fixture.App;
         await using var other = await app.StartAnotherInstanceAsync(OidcFixture.Settings(app.BaseAddress.Port, fixture.Provider));
-        string subject = $"race-{Guid.NewGuid():N}";
+        string subject = OidcProviderServer.NewSubject("race");
         // Six browsers that each completed the provider's login; their callbacks go three to each instance at once.
         var sites = Enumerable.Range(0, Browsers).Select(_ => new OidcSite(app, fixture.Provider)).ToList();
         var callbacks = new List<Uri>();

@@ -16,7 +16,7 @@ public sealed class OidcMfaTests(OidcFixture fixture) : IClassFixture<OidcFixtur
     [Fact]
     public async Task AFederatedSignInToAnAccountWithAnAuthenticatorNeedsItsCode()
     {
-        string subject = $"mfa-{Guid.NewGuid():N}";
+        string subject = OidcProviderServer.NewSubject("mfa");
         using var first = new OidcSite(App, fixture.Provider);
         var before = await first.SignInAsync(subject);
         var enrol = await ProblemAssert.JsonAsync(await App.PostAsync("/api/mfa/totp", before.Access), HttpStatusCode.OK);

@@ -16,15 +16,13 @@ public sealed partial class OidcPrivateKeyJwtTests(OidcFixture fixture) : IClass
 
     private OidcProviderServer Provider => fixture.Provider;
 
-    private static string NewSubject(string tag) => $"{tag}-{Guid.NewGuid():N}";
-
     [Theory]
     [InlineData("keyed")]
     [InlineData("keyed-ec")]
     public async Task AClientAssertionKeySignsInWithTheUsualTokenPair(string provider)
     {
         using var site = new OidcSite(App, Provider);
-        string subject = NewSubject(provider);
+        string subject = OidcProviderServer.NewSubject(provider);
 
         var tokens = await site.SignInAsync(subject, provider);
 
@@ -41,7 +39,7 @@ public sealed partial class OidcPrivateKeyJwtTests(OidcFixture fixture) : IClass
     public async Task AKeyTheProviderDoesNotKnowIsRefusedAndCreatesNothing()
     {
         using var site = new OidcSite(App, Provider);
-        string subject = NewSubject("stranger");
+        string subject = OidcProviderServer.NewSubject("stranger");
 
         var landed = await site.CallbackAsync(await site.ToCallbackAsync(subject, providerName: "stranger"));
 
@@ -60,9 +58,9 @@ public sealed partial class OidcPrivateKeyJwtTests(OidcFixture fixture) : IClass
     public async Task NoKeyMaterialOrAssertionReachesTheLogs()
     {
         using var site = new OidcSite(App, Provider);
-        await site.SignInAsync(NewSubject("logs"), "keyed");
+        await site.SignInAsync(OidcProviderServer.NewSubject("logs"), "keyed");
         using var stranger = new OidcSite(App, Provider);
-        await stranger.CallbackAsync(await stranger.ToCallbackAsync(NewSubject("logs"), providerName: "stranger"));
+        await stranger.CallbackAsync(await stranger.ToCallbackAsync(OidcProviderServer.NewSubject("logs"), providerName: "stranger"));
         await App.Logs.WaitForAsync(e => e.EventId.Id == 6102);
 
         string text = App.Logs.AllText;

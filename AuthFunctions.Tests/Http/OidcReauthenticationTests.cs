@@ -17,8 +17,6 @@ public sealed class OidcReauthenticationTests(OidcFixture fixture) : IClassFixtu
 
     private OidcProviderServer Provider => fixture.Provider;
 
-    private static string NewSubject(string tag) => $"{tag}-{Guid.NewGuid():N}";
-
     private Task<HttpResponseMessage> DeleteAccountAsync(string accessToken, object body) =>
         App.SendAsync(HttpMethod.Delete, "/api/me", accessToken, JsonContent.Create(body));
 
@@ -60,7 +58,7 @@ public sealed class OidcReauthenticationTests(OidcFixture fixture) : IClassFixtu
     public async Task AnAccountWithoutAPasswordIsDeletedAfterAFreshSignInAtItsProvider()
     {
         using var site = new OidcSite(App, Provider);
-        string subject = NewSubject("reauth");
+        string subject = OidcProviderServer.NewSubject("reauth");
         var tokens = await site.SignInAsync(subject);
 
         // No password to send, and one sent does not count: the session must sign in again at the provider.
@@ -80,7 +78,7 @@ public sealed class OidcReauthenticationTests(OidcFixture fixture) : IClassFixtu
     [Fact]
     public async Task AFreshSignInCountsForTheSessionThatAskedForItOnly()
     {
-        string subject = NewSubject("onesession");
+        string subject = OidcProviderServer.NewSubject("onesession");
         using var first = new OidcSite(App, Provider);
         using var second = new OidcSite(App, Provider);
         var asked = await first.SignInAsync(subject);
@@ -98,7 +96,7 @@ public sealed class OidcReauthenticationTests(OidcFixture fixture) : IClassFixtu
     public async Task AProviderAnswerThatIsNotAFreshSignInIsRefused(string mode)
     {
         using var site = new OidcSite(App, Provider);
-        string subject = NewSubject(mode);
+        string subject = OidcProviderServer.NewSubject(mode);
         var tokens = await site.SignInAsync(subject);
 
         var landed = await SignInAgainAsync(site, tokens.Access, subject, mode);
@@ -113,7 +111,7 @@ public sealed class OidcReauthenticationTests(OidcFixture fixture) : IClassFixtu
     public async Task LinkingANewIdentityIsNoFreshSignInButSigningInAgainWithItIs()
     {
         var (_, tokens) = await App.NewUserAsync("linknew");
-        string subject = NewSubject("linknew");
+        string subject = OidcProviderServer.NewSubject("linknew");
         using var site = new OidcSite(App, Provider);
 
         // A new identity: whoever holds a stolen access token could link their own, so it proves nothing about the owner.
@@ -130,7 +128,7 @@ public sealed class OidcReauthenticationTests(OidcFixture fixture) : IClassFixtu
     public async Task AnAccountWithAPasswordStillNeedsItsPassword()
     {
         var (_, tokens) = await App.NewUserAsync("haspassword");
-        string subject = NewSubject("haspassword");
+        string subject = OidcProviderServer.NewSubject("haspassword");
         using var site = new OidcSite(App, Provider);
         await SignInAgainAsync(site, tokens.Access, subject);
         Assert.Equal("test", OidcSite.Fragment(await SignInAgainAsync(site, tokens.Access, subject), "reauthenticated"));
@@ -149,7 +147,7 @@ public sealed class OidcReauthenticationWindowTests(OidcFixture fixture) : IClas
     public async Task AFreshSignInLastsFiveMinutes()
     {
         var app = fixture.App;
-        string subject = $"window-{Guid.NewGuid():N}";
+        string subject = OidcProviderServer.NewSubject("window");
         using var site = new OidcSite(app, fixture.Provider);
         var tokens = await site.SignInAsync(subject);
         var (_, callback) = await site.ToLinkCallbackAsync(tokens.Access, subject);

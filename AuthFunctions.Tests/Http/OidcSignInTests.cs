@@ -17,8 +17,6 @@ public sealed class OidcSignInTests(OidcFixture fixture) : IClassFixture<OidcFix
 
     private OidcProviderServer Provider => fixture.Provider;
 
-    private static string NewSubject(string tag) => $"{tag}-{Guid.NewGuid():N}";
-
     private static string EmailOf(string subject) => $"{subject}@idp.example.test";
 
     private async Task<bool> EmailHasAccountAsync(string email)
@@ -38,7 +36,7 @@ public sealed class OidcSignInTests(OidcFixture fixture) : IClassFixture<OidcFix
     public async Task ANewIdentityGetsAnAccountWithoutPasswordAndTheUsualTokenPair()
     {
         using var site = new OidcSite(App, Provider);
-        string subject = NewSubject("new");
+        string subject = OidcProviderServer.NewSubject("new");
 
         var landed = await site.CallbackAsync(await site.ToCallbackAsync(subject));
 
@@ -70,7 +68,7 @@ public sealed class OidcSignInTests(OidcFixture fixture) : IClassFixture<OidcFix
     public async Task AReturningUserSignsInToTheSameAccount()
     {
         using var site = new OidcSite(App, Provider);
-        string subject = NewSubject("returning");
+        string subject = OidcProviderServer.NewSubject("returning");
         var first = await site.SignInAsync(subject);
         using var again = new OidcSite(App, Provider);
 
@@ -84,7 +82,7 @@ public sealed class OidcSignInTests(OidcFixture fixture) : IClassFixture<OidcFix
     public async Task AnExistingEmailIsRefusedThenLinkedFromTheSignedInAccount()
     {
         var (email, tokens) = await App.NewUserAsync("existing");
-        string subject = NewSubject("existing");
+        string subject = OidcProviderServer.NewSubject("existing");
         await Provider.AddUserAsync(subject, email);
         using var site = new OidcSite(App, Provider);
 
@@ -116,7 +114,7 @@ public sealed class OidcSignInTests(OidcFixture fixture) : IClassFixture<OidcFix
     public async Task AReplayedStateIsRefusedAndCreatesNothing()
     {
         using var site = new OidcSite(App, Provider);
-        string subject = NewSubject("replay");
+        string subject = OidcProviderServer.NewSubject("replay");
         var callback = await site.ToCallbackAsync(subject);
         var first = await site.CallbackAsync(callback);
         Assert.NotNull(OidcSite.Fragment(first, "code"));
@@ -154,7 +152,7 @@ public sealed class OidcSignInTests(OidcFixture fixture) : IClassFixture<OidcFix
     public async Task AnIdTokenTheProviderDidNotIssueForThisSignInIsRefusedAndCreatesNothing(string attack)
     {
         using var site = new OidcSite(App, Provider);
-        string subject = NewSubject(attack);
+        string subject = OidcProviderServer.NewSubject(attack);
         var callback = await site.ToCallbackAsync(subject);
         await Provider.SetModeAsync(attack);
         Uri landed;
@@ -218,14 +216,14 @@ public sealed class OidcSignInTests(OidcFixture fixture) : IClassFixture<OidcFix
     public async Task ALoginCodeIsSpentOnceAndOnlyWithTheSitesVerifier()
     {
         using var site = new OidcSite(App, Provider);
-        var landed = await site.CallbackAsync(await site.ToCallbackAsync(NewSubject("code")));
+        var landed = await site.CallbackAsync(await site.ToCallbackAsync(OidcProviderServer.NewSubject("code")));
         string code = OidcSite.Fragment(landed, "code")!;
 
         Assert.Equal(HttpStatusCode.OK, (await site.ExchangeAsync(code)).StatusCode);
         await ProblemAssert.IsProblemAsync(await site.ExchangeAsync(code), HttpStatusCode.BadRequest);
 
         using var other = new OidcSite(App, Provider);
-        var next = await other.CallbackAsync(await other.ToCallbackAsync(NewSubject("verifier")));
+        var next = await other.CallbackAsync(await other.ToCallbackAsync(OidcProviderServer.NewSubject("verifier")));
         string stolen = OidcSite.Fragment(next, "code")!;
         await ProblemAssert.IsProblemAsync(await other.ExchangeAsync(stolen, site.Verifier), HttpStatusCode.BadRequest);
         // A wrong verifier spends the code: it cannot be guessed at, and the right one comes too late.
@@ -236,7 +234,7 @@ public sealed class OidcSignInTests(OidcFixture fixture) : IClassFixture<OidcFix
     public async Task ALoginCodeLivesSixtySeconds()
     {
         using var site = new OidcSite(App, Provider);
-        var landed = await site.CallbackAsync(await site.ToCallbackAsync(NewSubject("late")));
+        var landed = await site.CallbackAsync(await site.ToCallbackAsync(OidcProviderServer.NewSubject("late")));
 
         App.Clock.Advance(TimeSpan.FromSeconds(61));
 
@@ -248,7 +246,7 @@ public sealed class OidcSignInTests(OidcFixture fixture) : IClassFixture<OidcFix
     {
         using var site = new OidcSite(App, Provider);
 
-        var landed = await site.CallbackAsync(await site.ToCallbackAsync(NewSubject("abort"), abort: true));
+        var landed = await site.CallbackAsync(await site.ToCallbackAsync(OidcProviderServer.NewSubject("abort"), abort: true));
 
         Assert.Equal("access_denied", OidcSite.Fragment(landed, "error"));
     }
@@ -272,7 +270,7 @@ public sealed class OidcSignInTests(OidcFixture fixture) : IClassFixture<OidcFix
     public async Task ATokenEndpointThatStallsOrFailsEndsInTemporarilyUnavailableWithinTheBound(string mode)
     {
         using var site = new OidcSite(App, Provider);
-        string subject = NewSubject("slow");
+        string subject = OidcProviderServer.NewSubject("slow");
         var callback = await site.ToCallbackAsync(subject);
         await Provider.SetModeAsync(mode);
         var watch = Stopwatch.StartNew();
@@ -295,7 +293,7 @@ public sealed class OidcSignInTests(OidcFixture fixture) : IClassFixture<OidcFix
     public async Task AFederatedAccountRefusesPasswordsAsAWrongPasswordUntilAResetSetsOne()
     {
         using var site = new OidcSite(App, Provider);
-        string subject = NewSubject("nopassword");
+        string subject = OidcProviderServer.NewSubject("nopassword");
         var tokens = await site.SignInAsync(subject);
         string email = EmailOf(subject);
         var (other, _) = await App.NewUserAsync("wrongpassword");
@@ -330,7 +328,7 @@ public sealed class OidcSignInTests(OidcFixture fixture) : IClassFixture<OidcFix
     public async Task DeletingTheAccountFreesItsIdentity()
     {
         using var site = new OidcSite(App, Provider);
-        string subject = NewSubject("deleted");
+        string subject = OidcProviderServer.NewSubject("deleted");
         var first = await site.SignInAsync(subject);
         string email = EmailOf(subject);
         Assert.Equal(HttpStatusCode.Accepted, (await App.Client.PostAsJsonAsync("/api/password/forgot", new { email })).StatusCode);
@@ -352,7 +350,7 @@ public sealed class OidcSignInTests(OidcFixture fixture) : IClassFixture<OidcFix
     public async Task NothingSecretReachesTheLogs()
     {
         using var site = new OidcSite(App, Provider);
-        var callback = await site.ToCallbackAsync(NewSubject("logs"));
+        var callback = await site.ToCallbackAsync(OidcProviderServer.NewSubject("logs"));
         var landed = await site.CallbackAsync(callback);
         string code = OidcSite.Fragment(landed, "code")!;
         var tokens = await ProblemAssert.JsonAsync(await site.ExchangeAsync(code), HttpStatusCode.OK);

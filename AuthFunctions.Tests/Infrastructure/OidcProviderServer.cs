@@ -19,6 +19,9 @@ public sealed record KeyedClient(IReadOnlyList<string> RedirectUris, IReadOnlyLi
 /// </summary>
 public sealed class OidcProviderServer : IAsyncDisposable
 {
+    /// <summary>A subject no other test signs in as (the login at the provider's page is the subject).</summary>
+    public static string NewSubject(string tag) => $"{tag}-{Guid.NewGuid():N}";
+
     public const string ClientId = "authfunctions-tests";
 
     public const string KeyedClientId = "authfunctions-tests-keyed";
