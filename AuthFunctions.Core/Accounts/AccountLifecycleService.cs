@@ -229,7 +229,7 @@ public sealed partial class AccountLifecycleService(
         {
             return new DeleteOutcome(DeleteStatus.PasswordRequired);
         }
-        var check = await credentials.VerifyAsync(account.Email, LoginThrottle.SessionPool(user.SessionId), account, password, cancellationToken);
+        var check = await credentials.VerifyCallerAsync(user, account, password, cancellationToken);
         return check.Status switch
         {
             CredentialStatus.Valid => null,

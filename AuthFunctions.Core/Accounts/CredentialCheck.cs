@@ -35,7 +35,15 @@ public sealed class CredentialCheck(LoginThrottle throttle, PasswordHasher hashe
         {
             return (null, new CredentialResult(CredentialStatus.Invalid));
         }
-        return (account, await VerifyAsync(account.Email, LoginThrottle.SessionPool(caller.SessionId), account, password, cancellationToken));
+        return (account, await VerifyCallerAsync(caller, account, password, cancellationToken));
+    }
+
+    /// <summary>As above, for an account the caller has just read.</summary>
+    public Task<CredentialResult> VerifyCallerAsync(AuthenticatedUser caller, UserAccount account, string password, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        ArgumentNullException.ThrowIfNull(account);
+        return VerifyAsync(account.Email, LoginThrottle.SessionPool(caller.SessionId), account, password, cancellationToken);
     }
 
     public async Task<CredentialResult> VerifyAsync(string email, string throttlePool, UserAccount? account, string password, CancellationToken cancellationToken)

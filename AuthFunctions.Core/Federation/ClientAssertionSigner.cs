@@ -1,6 +1,7 @@
 using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using AuthFunctions.Tokens;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
@@ -21,7 +22,6 @@ public sealed class ClientAssertionSigner
     public static readonly TimeSpan Lifetime = TimeSpan.FromMinutes(2);
 
     private const int MinimumRsaBits = 2048;
-    private const string NistP256Oid = "1.2.840.10045.3.1.7";
 
     private static readonly JsonWebTokenHandler Tokens = new() { SetDefaultTimesOnTokenCreation = false };
 
@@ -158,22 +158,14 @@ public sealed class ClientAssertionSigner
         {
             rsa.Dispose();
         }
-        var ec = ECDsa.Create();
         try
         {
-            ec.ImportPkcs8PrivateKey(pkcs8, out _);
-            var curve = ec.ExportParameters(includePrivateParameters: false).Curve;
-            if (!curve.IsNamed || curve.Oid.Value != NistP256Oid)
-            {
-                problem = "is an EC key on another curve than P-256 (ES256).";
-                ec.Dispose();
-                return null;
-            }
+            var ec = SigningKeyPem.ImportP256(pkcs8);
+            problem = ec is null ? "is an EC key on another curve than P-256 (ES256)." : null;
             return ec;
         }
         catch (CryptographicException)
         {
-            ec.Dispose();
             problem = "must be an RSA (2048 bits or more) or EC P-256 private key; this one does not decode as either.";
             return null;
         }

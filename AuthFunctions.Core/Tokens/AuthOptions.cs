@@ -259,21 +259,15 @@ internal static class SigningKeyPem
             return null;
         }
         byte[] der = new byte[fields.DecodedDataLength];
-        var ec = ECDsa.Create();
         try
         {
             if (!Convert.TryFromBase64Chars(pem.AsSpan()[fields.Base64Data], der, out int written))
             {
                 throw new CryptographicException();
             }
-            ec.ImportPkcs8PrivateKey(der.AsSpan(0, written), out _);
-            var parameters = ec.ExportParameters(includePrivateParameters: true);
-            bool isP256 = parameters.Curve.IsNamed && parameters.Curve.Oid.Value == NistP256Oid;
-            CryptographicOperations.ZeroMemory(parameters.D);
-            if (!isP256)
+            if (ImportP256(der.AsSpan(0, written)) is not { } ec)
             {
                 problem = "must be a key on the P-256 curve (ES256); this one is on another curve.";
-                ec.Dispose();
                 return null;
             }
             return ec;
@@ -281,12 +275,36 @@ internal static class SigningKeyPem
         catch (CryptographicException)
         {
             problem = "must be an EC P-256 private key in PKCS#8 PEM; this one does not decode as an EC private key.";
-            ec.Dispose();
             return null;
         }
         finally
         {
             CryptographicOperations.ZeroMemory(der);
         }
+    }
+
+    /// <summary>
+    /// The EC private key of a PKCS#8 DER when it is on P-256 (ES256); null when it is on another curve. Throws
+    /// <see cref="CryptographicException"/> when the DER is not an EC private key. Also reads client assertion keys.
+    /// </summary>
+    internal static ECDsa? ImportP256(ReadOnlySpan<byte> pkcs8)
+    {
+        var ec = ECDsa.Create();
+        try
+        {
+            ec.ImportPkcs8PrivateKey(pkcs8, out _);
+            var curve = ec.ExportParameters(includePrivateParameters: false).Curve;
+            if (curve.IsNamed && curve.Oid.Value == NistP256Oid)
+            {
+                return ec;
+            }
+        }
+        catch (CryptographicException)
+        {
+            ec.Dispose();
+            throw;
+        }
+        ec.Dispose();
+        return null;
     }
 }
