@@ -33,22 +33,17 @@ public sealed class NewPasswordPolicy
 
     /// <summary>The name of the estimator's list of common passwords, and of the words it is given for one evaluation.</summary>
     private const string PasswordsList = EstimatorLists.Passwords;
-    private const string ContextList = "user_inputs";
+    private const string ContextList = EstimatorMatchers.UserInputs;
 
     /// <summary>Shorter context words would match by chance inside unrelated passwords.</summary>
     private const int MinContextWordLength = 3;
 
     // One estimator for the process: its matchers and lists are built once and only read afterwards (each
-    // evaluation makes its own matcher for the context words), so concurrent evaluations share it safely.
-    private readonly Zxcvbn.Zxcvbn _estimator = new();
-
-    // The estimator scores the cheapest split of a password ("password" + "1"), so whether the whole of it is an entry
-    // of its common-password list (case and l33t variants included) is asked of the list itself.
-    private readonly Lazy<IMatcher[]> _commonList = new(() =>
-    {
-        var list = new DictionaryMatcher(PasswordsList, EstimatorLists.Read(EstimatorLists.Passwords));
-        return [list, new L33tMatcher(list)];
-    });
+    // evaluation makes its own matcher for the context words), so concurrent evaluations share it safely. The
+    // estimator scores the cheapest split of a password ("password" + "1"), so whether the whole of it is an entry of
+    // its common-password list (case and l33t variants included) is asked of that list itself.
+    private readonly EstimatorMatchers _matchers = new();
+    private readonly Zxcvbn.Zxcvbn _estimator;
     private readonly HashingThreads _threads;
     private readonly int _minimumStrength;
     private readonly string[] _appWords;
@@ -57,6 +52,7 @@ public sealed class NewPasswordPolicy
     {
         ArgumentNullException.ThrowIfNull(options);
         _minimumStrength = options.Value.MinimumStrength;
+        _estimator = new Zxcvbn.Zxcvbn(_matchers);
         _threads = threads;
         _appWords = [.. appNames.SelectMany(Words).Distinct(StringComparer.Ordinal)];
     }
@@ -91,7 +87,7 @@ public sealed class NewPasswordPolicy
         string hashed = PasswordHasher.TryNormalize(password, out var normalized) ? normalized : password;
         var context = ContextWords(email, fullName).ToList();
         // The list checks, whatever the minimum strength.
-        if (IsWhollyIn(_commonList.Value, hashed))
+        if (IsWhollyIn(_matchers.CommonPasswords, hashed))
         {
             return [PasswordWeakness.Common];
         }
