@@ -9,6 +9,9 @@ public static class Problems
     public static ValidationProblem Validation(string field, string message) =>
         TypedResults.ValidationProblem(new Dictionary<string, string[]> { [field] = [message] }, title: "The request is invalid.");
 
+    /// <summary>A change that needs the account's password was sent none (or one longer than any password can be).</summary>
+    public static ValidationProblem AccountPasswordRequired() => Validation("password", "The account's password is required.");
+
     public static ValidationProblem Validation(IDictionary<string, string[]> errors) =>
         TypedResults.ValidationProblem(errors, title: "The request is invalid.");
 

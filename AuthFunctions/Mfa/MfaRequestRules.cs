@@ -39,7 +39,7 @@ public static class MfaRequestRules
         code = OneTimeCode.None;
         if (string.IsNullOrEmpty(request.Password) || PasswordHasher.IsTooLong(request.Password))
         {
-            return Problems.Validation("password", "The account's password is required.");
+            return Problems.AccountPasswordRequired();
         }
         return Problems.CodeProblem(request.Code, request.RecoveryCode, "code", out code);
     }

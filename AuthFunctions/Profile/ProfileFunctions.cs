@@ -113,7 +113,7 @@ public sealed class ProfileFunctions(SessionService sessions, AccountLifecycleSe
         }
         if (body.Value!.Password is { } password && Passwords.PasswordHasher.IsTooLong(password))
         {
-            return Problems.Validation("password", "The account's password is required.");
+            return Problems.AccountPasswordRequired();
         }
         if (Problems.CodeProblem(body.Value.Code, body.Value.RecoveryCode, "code", out var code) is { } invalidCode)
         {
@@ -128,7 +128,7 @@ public sealed class ProfileFunctions(SessionService sessions, AccountLifecycleSe
             DeleteStatus.AccountGone => Problems.InvalidToken(request.HttpContext),
             DeleteStatus.StepUpRequired => Problems.StepUpRequired(),
             DeleteStatus.WrongCode => Problems.WrongCode(),
-            DeleteStatus.PasswordRequired => Problems.Validation("password", "The account's password is required."),
+            DeleteStatus.PasswordRequired => Problems.AccountPasswordRequired(),
             DeleteStatus.ReauthenticationRequired => Problems.ReauthenticationRequired(),
             _ => Problems.Unauthorized("The password is wrong."),
         };
