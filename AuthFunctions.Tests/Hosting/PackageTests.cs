@@ -166,6 +166,7 @@ public sealed class PackageTests
         Assert.True(settings.GetProperty("System.GC.Concurrent").GetBoolean());
         Assert.False(settings.GetProperty("System.Runtime.TieredPGO").GetBoolean());
         Assert.Equal(0, settings.GetProperty("System.Threading.ThreadPool.UnfairSemaphoreSpinLimit").GetInt32());
+        Assert.Equal(2 * 1024 * 1024, settings.GetProperty("System.GC.Gen0MaxBudget").GetInt32());
     }
 
     private static async Task RunAsync(string file, string[] arguments, string directory, TimeSpan timeout)
